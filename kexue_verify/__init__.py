@@ -1,0 +1,71 @@
+"""kexue-verify: check the mathematics of machine-learning writing, symbolically and on real PyTorch models.
+
+The public API: value types for claims and evidence, the hook markers for plugins,
+the registries plugins add to, and the functions that load plugins and run claims.
+Importing this package imports neither torch nor sympy.
+"""
+
+from __future__ import annotations
+
+from importlib.metadata import PackageNotFoundError, version
+
+from kexue_verify.checks import at_most, close, holds, undecided
+from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Source, Verdict
+from kexue_verify.context import CheckContext, derive_seed
+from kexue_verify.errors import (
+    CheckError,
+    ClaimDefinitionError,
+    DerivationError,
+    DuplicateIdError,
+    KexueError,
+    PluginError,
+    UsageError,
+)
+from kexue_verify.evaluation import Case, CaseResult, RunConfig, SkipCheck, evaluate
+from kexue_verify.hookspecs import hookimpl
+from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
+from kexue_verify.registry import ClaimRegistry, ModelRegistry, ReporterRegistry
+from kexue_verify.verify import RunOutcome, run
+
+try:
+    __version__ = version("kexue-verify")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree without installing
+    __version__ = "0+unknown"
+
+__all__ = [
+    "Case",
+    "CaseResult",
+    "CheckContext",
+    "CheckError",
+    "Claim",
+    "ClaimDefinitionError",
+    "ClaimRegistry",
+    "DerivationError",
+    "DuplicateIdError",
+    "Evidence",
+    "FalseVariant",
+    "KexueError",
+    "LoadOptions",
+    "LoadedPlugins",
+    "ModelRegistry",
+    "ModelSpec",
+    "Outcome",
+    "PluginError",
+    "ReporterRegistry",
+    "RunConfig",
+    "SkipCheck",
+    "Source",
+    "UsageError",
+    "RunOutcome",
+    "Verdict",
+    "__version__",
+    "at_most",
+    "close",
+    "derive_seed",
+    "evaluate",
+    "hookimpl",
+    "holds",
+    "load",
+    "run",
+    "undecided",
+]

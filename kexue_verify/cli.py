@@ -1,0 +1,371 @@
+"""The ``kexue-verify`` command: thin commands over library functions.
+
+Exit codes, in pytest's spirit: 0 every verdict as expected; 1 some verdict not as expected;
+2 a usage error (unknown claim, bad option, missing file); 3 an error or timeout inside a check.
+``list``, ``show`` and ``--help`` import neither torch nor sympy.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from kexue_verify.errors import KexueError, PluginError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+EXAMPLES_MAIN = """
+Examples:
+
+\b
+  kexue-verify run all                       # every claim; exit 0 when all is as expected
+  kexue-verify run all -o report.json -o report.md
+  kexue-verify list --json                   # the claims, machine-readable
+  kexue-verify show stirling.formula         # one claim, its source and false variants
+  kexue-verify prove proofs/stirling.md      # check a derivation step by step
+  kexue-verify cite report.json              # BibTeX for the report and its sources
+"""
+
+
+class UserError(click.ClickException):
+    """A mistake the user can fix: one line, exit code 2, no traceback."""
+
+    exit_code = 2
+
+
+def _fail(exc: KexueError) -> UserError:
+    return UserError(str(exc))
+
+
+def plugin_options(func: F) -> F:
+    """``-p MODULE``, ``--plugins-dir DIR`` and ``--strict-plugins`` for commands that load plugins."""
+
+    @click.option("-p", "--plugin", "plugin_modules", multiple=True, metavar="MODULE",
+                  help="Also load this importable plugin module (repeatable).")
+    @click.option("--plugins-dir", "plugin_dirs", multiple=True, type=click.Path(file_okay=False),
+                  metavar="DIR", help="Also load every *.py plugin file in DIR (repeatable).")
+    @click.option("--strict-plugins", is_flag=True, help="Fail if any plugin cannot be loaded.")
+    @functools.wraps(func)
+    def wrapper(*args: Any, plugin_modules: tuple[str, ...], plugin_dirs: tuple[str, ...],
+                strict_plugins: bool, **kwargs: Any) -> Any:
+        from kexue_verify.plugins import LoadOptions, load
+
+        try:
+            loaded = load(LoadOptions.from_env(modules=plugin_modules, dirs=plugin_dirs, strict=strict_plugins))
+        except KexueError as exc:
+            raise _fail(exc) from None
+        for problem in loaded.problems:
+            click.secho(f"warning: plugin {problem.name!r} ({problem.origin}) not loaded: {problem.error}",
+                        fg="yellow", err=True)
+        return func(*args, loaded=loaded, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(epilog=EXAMPLES_MAIN, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="kexue-verify", prog_name="kexue-verify")
+def cli() -> None:
+    """Check the mathematics of machine-learning writing, symbolically and numerically, and report it."""
+
+
+@cli.command("list", epilog="""
+Examples:
+
+\b
+  kexue-verify list
+  kexue-verify list stirling -k "series"
+  kexue-verify list --json | python -m json.tool
+""")
+@click.argument("patterns", nargs=-1)
+@click.option("-k", "keyword", metavar="EXPR", help="Keep claims matching EXPR ('and', 'or', 'not').")
+@click.option("--tag", "tags", multiple=True, help="Keep claims carrying this tag (repeatable).")
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
+@plugin_options
+def list_(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], as_json: bool, loaded: Any) -> None:
+    """List claims (all, or those matching ids, families, labels or globs)."""
+    from kexue_verify.selection import select
+
+    try:
+        claims = select(loaded.claims, patterns or ("all",), keyword=keyword, tags=tags)
+    except KexueError as exc:
+        raise _fail(exc) from None
+    if as_json:
+        click.echo(json.dumps([c.summary() for c in claims], indent=2, ensure_ascii=False))
+        return
+    width = max((len(c.id) for c in claims), default=10)
+    for c in claims:
+        label = c.label or ""
+        kind = f" [each {c.model_kind}]" if c.model_kind else ""
+        click.echo(f"{c.id:<{width}}  {label:<8} {c.expected.value:<8}  {c.title}{kind}")
+    click.echo(f"{len(claims)} claims", err=True)
+
+
+@cli.command(epilog="""
+Examples:
+
+\b
+  kexue-verify show stirling.formula
+  kexue-verify show ST-1
+""")
+@click.argument("claim_id")
+@plugin_options
+def show(claim_id: str, loaded: Any) -> None:
+    """Show one claim: statement, source, checks, false variants and models it runs on."""
+    from kexue_verify.selection import select
+
+    try:
+        matches = select(loaded.claims, [claim_id])
+    except KexueError as exc:
+        raise _fail(exc) from None
+    for claim in matches:
+        src = claim.source
+        click.secho(f"{claim.id}" + (f"  ({claim.label})" if claim.label else ""), bold=True)
+        click.echo(f"  {claim.title}")
+        click.echo(f"  statement: {claim.statement}")
+        click.echo(f"  source:    {src.author}, “{src.title}”, {src.date}, {src.url}"
+                   + (f", {src.section}" if src.section else ""))
+        click.echo(f"  expected:  {claim.expected.value}")
+        click.echo(f"  checks:    {', '.join(claim.summary()['parts'])}" + (f"; derivation {claim.proof}" if claim.proof else ""))
+        if claim.tags:
+            click.echo(f"  tags:      {', '.join(claim.tags)}")
+        if claim.model_kind:
+            names = [m.name for m in loaded.models.of_kind(claim.model_kind)]
+            click.echo(f"  runs on:   every {claim.model_kind!r} model: {', '.join(names) or '(none registered)'}")
+        click.echo(f"  plugin:    {loaded.claims.origin(claim.id)}")
+        if claim.false_variants:
+            click.echo("  false variants (must be refuted):")
+            for v in claim.false_variants:
+                click.echo(f"    - {v.name}: {v.description}")
+        if claim.notes:
+            click.echo(f"  notes:     {claim.notes}")
+
+
+def _resolve_device(device: str) -> str:
+    if device == "auto" or device.startswith("cuda"):
+        import torch
+
+        available = torch.cuda.is_available()
+        if device == "auto":
+            return "cuda" if available else "cpu"
+    return device
+
+
+def _output_writers(outputs: Sequence[str], loaded: Any) -> list[tuple[Path, Any]]:
+    writers = []
+    for out in outputs:
+        path = Path(out)
+        writer = loaded.reporters.for_path(path)
+        if writer is None:
+            known = ", ".join(sorted(loaded.reporters.ids()))
+            raise UserError(f"-o {out}: no report writer for '{path.suffix or '(no extension)'}'; use one of {known}")
+        writers.append((path, writer))
+    return writers
+
+
+class _Progress:
+    """A rich progress bar on a terminal; one plain line per claim otherwise."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.tty = sys.stderr.isatty()
+        self.bar: Any = None
+
+    def start(self, cases: list[Any]) -> None:
+        if self.tty and not self.quiet:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("checking claims", total=len(cases))
+
+    def result(self, result: Any) -> None:
+        line = (f"{result.verdict.value:<12} {result.case_id}"
+                + ("" if result.as_expected else f"  (expected {result.expected.value})")
+                + f"  [{result.duration:.2f}s]")
+        if self.bar is not None:
+            self.bar.advance(self.task)
+            self.bar.console.print(line, highlight=False, markup=False)
+        elif not self.quiet:
+            click.echo(line)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+@cli.command(epilog="""
+Examples:
+
+\b
+  kexue-verify run all
+  kexue-verify run stirling -o stirling.md
+  kexue-verify run 'flows.*' -k logdet --device cuda --dtype float32
+  kexue-verify run all -j 2 --timeout 120 -o report.json -o report.html -o junit.xml
+""")
+@click.argument("patterns", nargs=-1)
+@click.option("-k", "keyword", metavar="EXPR", help="Run claims matching EXPR ('and', 'or', 'not').")
+@click.option("--tag", "tags", multiple=True, help="Run claims carrying this tag (repeatable).")
+@click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
+              help="Write the report; the extension picks the format (.json .md .html .xml). Repeatable.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Base seed; each claim derives its own.")
+@click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
+@click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
+              help="Seconds per claim before it is stopped with verdict 'timeout'.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes running claims in parallel.")
+@click.option("--in-process", is_flag=True, help="Run in this process (no isolation, no timeout; for debugging).")
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+@plugin_options
+def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], outputs: tuple[str, ...], seed: int,
+        device: str, dtype: str, timeout: float, jobs: int, in_process: bool, quiet: bool, loaded: Any) -> None:
+    """Run claims (`all`, ids, families, labels, globs) and report their verdicts."""
+    from kexue_verify.evaluation import RunConfig
+    from kexue_verify.verify import run as run_claims
+
+    if not patterns and not keyword and not tags:
+        raise UserError("say what to run: `kexue-verify run all`, a claim id, a family, or -k EXPR")
+    writers = _output_writers(outputs, loaded)
+    config = RunConfig(seed=seed, device=_resolve_device(device), dtype=dtype, timeout=timeout, jobs=jobs,
+                       in_process=in_process)
+    progress = _Progress(quiet)
+    try:
+        outcome = run_claims(patterns or ("all",), keyword=keyword, tags=tags, config=config, loaded=loaded,
+                             on_start=progress.start, on_result=progress.result)
+    except KexueError as exc:
+        raise _fail(exc) from None
+    finally:
+        progress.stop()
+    for path, writer in writers:
+        writer(outcome.report, path)
+        click.echo(f"wrote {path}", err=True)
+    summary = outcome.report["summary"]
+    counts = ", ".join(f"{n} {v}" for v, n in summary["verdicts"].items() if n) or "nothing run"
+    click.echo(f"{summary['as_expected']} of {summary['total']} as expected ({counts}); "
+               f"report {outcome.report['report_id']}")
+    for case_id in summary["unexpected"]:
+        click.secho(f"not as expected: {case_id}", fg="red", err=True)
+    sys.exit(outcome.exit_code)
+
+
+@cli.command(epilog="""
+Examples:
+
+\b
+  kexue-verify prove proofs/stirling.md
+  kexue-verify prove proofs/flows.md --seed 3
+""")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random points for sampled steps.")
+def prove(file: str, seed: int) -> None:
+    """Check every step of the derivations in a proofs/ document, printing ✓/✗ and the method."""
+    if not Path(file).is_file():
+        raise UserError(f"{file}: no such file; derivation documents live in proofs/, e.g. proofs/stirling.md")
+    from kexue_verify.proofs import check_document, format_results
+
+    try:
+        results = check_document(file, seed=seed)
+    except KexueError as exc:
+        raise _fail(exc) from None
+    click.echo(format_results(results))
+    sys.exit(0 if all(r.ok for r in results) else 1)
+
+
+@cli.command(epilog="""
+Examples:
+
+\b
+  kexue-verify report report.json -o report.md -o report.html
+""")
+@click.argument("report_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "outputs", multiple=True, required=True, metavar="FILE",
+              help="Write the report in the format its extension names (repeatable).")
+@plugin_options
+def report(report_file: str, outputs: tuple[str, ...], loaded: Any) -> None:
+    """Render a JSON report into other formats (Markdown, HTML, JUnit XML)."""
+    from kexue_verify.reports import load_report
+
+    try:
+        data = load_report(report_file)
+    except KexueError as exc:
+        raise _fail(exc) from None
+    for path, writer in _output_writers(outputs, loaded):
+        writer(data, path)
+        click.echo(f"wrote {path}", err=True)
+
+
+@cli.command(epilog="""
+Examples:
+
+\b
+  kexue-verify cite report.json > references.bib
+""")
+@click.argument("report_file", type=click.Path(dir_okay=False))
+def cite(report_file: str) -> None:
+    """Print BibTeX for a report (keyed by its id) and for every source post it checks."""
+    from kexue_verify.reports import load_report
+    from kexue_verify.reports.bibtex import report_bibtex
+
+    try:
+        click.echo(report_bibtex(load_report(report_file)), nl=False)
+    except KexueError as exc:
+        raise _fail(exc) from None
+
+
+@cli.command(epilog="""
+Examples:
+
+\b
+  kexue-verify plugins
+  kexue-verify plugins --json
+  KEXUE_VERIFY_PLUGINS=stirling kexue-verify plugins
+""")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@plugin_options
+def plugins(as_json: bool, loaded: Any) -> None:
+    """Show each plugin, its version, where it came from and what it registered."""
+    infos = [p.to_dict() for p in loaded.plugins]
+    if as_json:
+        click.echo(json.dumps(infos, indent=2))
+        return
+    for p in infos:
+        status = f"FAILED: {p['error']}" if p["error"] else (
+            f"{len(p['claims'])} claims, {len(p['models'])} models, {len(p['reporters'])} report formats")
+        click.echo(f"{p['name']:<14} {p['version'] or '-':<10} {p['origin']:<12} {p['module']:<32} {status}")
+
+
+@cli.command("new-plugin", epilog="""
+Examples:
+
+\b
+  kexue-verify new-plugin my-claims
+  cd my-claims && pip install -e . && kexue-verify list my_claims
+""")
+@click.argument("name")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True,
+              help="Where to create the package folder.")
+def new_plugin(name: str, directory: str) -> None:
+    """Create a small installable plugin package with one claim, a false variant and a test."""
+    from kexue_verify.scaffold import create_plugin
+
+    try:
+        path = create_plugin(name, Path(directory))
+    except KexueError as exc:
+        raise _fail(exc) from None
+    click.echo(f"created {path}; next: cd {path} && pip install -e . && kexue-verify list")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the console script; library errors become one line and exit code 2."""
+    try:
+        cli.main(args=list(argv) if argv is not None else None, prog_name="kexue-verify")
+    except PluginError as exc:  # pragma: no cover - raised only outside click's own handling
+        click.echo(f"Error: {exc}", err=True)
+        sys.exit(2)

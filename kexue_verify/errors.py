@@ -1,0 +1,55 @@
+"""Every exception kexue-verify raises on purpose.
+
+A *refuted* claim is never an exception: it is a verdict. Exceptions are for
+mistakes in how the tool is used or extended, and for checks that crash::
+
+    KexueError                      base class; catch this to catch them all
+    ├── UsageError                  the user asked for something impossible (unknown id, bad option)
+    ├── PluginError                 a plugin could not be loaded or registered something invalid
+    │   └── DuplicateIdError        two plugins registered the same claim or model id
+    ├── ClaimDefinitionError        a Claim, Source, ModelSpec or FalseVariant was built with bad arguments
+    ├── DerivationError             a derivation document or step cannot be parsed
+    └── CheckError                  a check could not produce evidence (it crashed; not "the claim is false")
+
+Every message says what was wrong and, where it can, how to fix it.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CheckError",
+    "ClaimDefinitionError",
+    "DerivationError",
+    "DuplicateIdError",
+    "KexueError",
+    "PluginError",
+    "UsageError",
+]
+
+
+class KexueError(Exception):
+    """Base class of every deliberate kexue-verify exception."""
+
+
+class UsageError(KexueError):
+    """The user asked for something that cannot be done (unknown claim id, bad option value)."""
+
+
+class PluginError(KexueError):
+    """A plugin failed to import, or registered something invalid."""
+
+
+class DuplicateIdError(PluginError):
+    """Two plugins registered the same claim or model id."""
+
+
+class ClaimDefinitionError(KexueError):
+    """A claim or one of its parts was constructed with invalid arguments."""
+
+
+class DerivationError(KexueError):
+    """A derivation document or one of its steps cannot be parsed."""
+
+
+class CheckError(KexueError):
+    """A check could not produce evidence; distinct from a claim being false."""

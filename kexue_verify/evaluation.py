@@ -1,0 +1,297 @@
+"""Deciding one case: run a claim's checks on its assertion and on every false variant, and reach a verdict.
+
+The rules, in order (see ``docs/explanation.md``):
+
+* a part (symbolic or numeric) **errors** if its check raises or measures NaN/Inf;
+  it **fails** if any evidence fails; it **passes** only if every piece of evidence passes;
+* the assertion is ``error`` if a part errored, ``refuted`` if a part failed, ``verified``
+  if every part passed, ``skipped`` if a part was skipped, else ``inconclusive``;
+* a verified claim stays verified only if the **same checks refute every false variant**:
+  a variant that also passes means the check cannot tell true from false, so the claim
+  is ``inconclusive``; a variant whose check crashes makes the claim ``error``.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Verdict, as_evidence_list, resolve
+from kexue_verify.context import CheckContext, derive_seed
+from kexue_verify.errors import KexueError
+
+__all__ = ["Case", "CaseResult", "PartResult", "RunConfig", "SkipCheck", "VariantResult", "evaluate", "expand"]
+
+
+class SkipCheck(Exception):  # noqa: N818 - it is a signal, like pytest's Skipped
+    """Raised by a check that cannot run here (e.g. CUDA requested but absent)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class RunConfig:
+    """How to run: base seed, device, dtype, per-case timeout (seconds) and parallel jobs."""
+
+    seed: int = 0
+    device: str = "cpu"
+    dtype: str = "float64"
+    timeout: float = 600.0
+    jobs: int = 1
+    in_process: bool = False
+
+
+@dataclass(frozen=True)
+class Case:
+    """A claim, possibly bound to one model of its kind."""
+
+    claim: Claim
+    model: ModelSpec | None = None
+
+    @property
+    def id(self) -> str:
+        return f"{self.claim.id}[{self.model.name}]" if self.model else self.claim.id
+
+
+@dataclass
+class PartResult:
+    """The symbolic or numeric part of one assertion: its outcome and evidence."""
+
+    part: str
+    outcome: Outcome
+    evidence: list[Evidence] = field(default_factory=list)
+    error: str | None = None
+    duration: float = 0.0
+
+    def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "outcome": self.outcome.value,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "error": self.error,
+        }
+        if timings:
+            data["duration_s"] = round(self.duration, 4)
+        return data
+
+
+@dataclass
+class VariantResult:
+    """What the claim's checks said about one false variant."""
+
+    name: str
+    description: str
+    verdict: Verdict
+    parts: dict[str, PartResult]
+
+    def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "description": self.description,
+            "verdict": self.verdict.value,
+            "refuted": self.verdict is Verdict.REFUTED,
+            **{k: v.to_dict(timings=timings) for k, v in self.parts.items()},
+        }
+
+
+@dataclass
+class CaseResult:
+    """The outcome of one case: verdict, expectation, evidence and false variants."""
+
+    case_id: str
+    claim_id: str
+    model: str | None
+    verdict: Verdict
+    expected: Verdict
+    seed: int
+    parts: dict[str, PartResult] = field(default_factory=dict)
+    variants: list[VariantResult] = field(default_factory=list)
+    message: str = ""
+    duration: float = 0.0
+
+    @property
+    def as_expected(self) -> bool:
+        return self.verdict is self.expected
+
+    def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "case_id": self.case_id,
+            "claim_id": self.claim_id,
+            "model": self.model,
+            "verdict": self.verdict.value,
+            "expected": self.expected.value,
+            "as_expected": self.as_expected,
+            "seed": self.seed,
+            "message": self.message,
+            "symbolic": self.parts["symbolic"].to_dict(timings=timings) if "symbolic" in self.parts else None,
+            "numeric": self.parts["numeric"].to_dict(timings=timings) if "numeric" in self.parts else None,
+            "false_variants": [v.to_dict(timings=timings) for v in self.variants],
+        }
+        if timings:
+            data["duration_s"] = round(self.duration, 4)
+        return data
+
+
+def expand(claims: Sequence[Claim], models: Any) -> list[Case]:
+    """One case per claim, or per (claim, model) for claims about a model kind."""
+    cases: list[Case] = []
+    for claim in claims:
+        if claim.model_kind is None:
+            cases.append(Case(claim))
+            continue
+        specs = models.of_kind(claim.model_kind)
+        cases.extend(Case(claim, spec) for spec in specs) if specs else cases.append(Case(claim))
+    return cases
+
+
+def _seed_globals(seed: int) -> None:
+    random.seed(seed)
+    try:
+        import numpy as np
+
+        np.random.seed(seed % 2**32)
+    except ImportError:  # pragma: no cover - numpy is a dependency
+        pass
+    import sys
+
+    if "torch" in sys.modules:
+        sys.modules["torch"].manual_seed(seed)
+
+
+def _combine(evidence: list[Evidence]) -> Outcome:
+    outcomes = {e.outcome for e in evidence}
+    for outcome in (Outcome.ERROR, Outcome.FAIL, Outcome.UNDECIDED):
+        if outcome in outcomes:
+            return outcome
+    if outcomes == {Outcome.SKIPPED}:
+        return Outcome.SKIPPED
+    return Outcome.PASS if Outcome.PASS in outcomes else Outcome.UNDECIDED
+
+
+def run_part(part: str, check: Any, ctx: CheckContext, assertion: Any, extra: Sequence[Evidence] = ()) -> PartResult:
+    """Run one check, catching everything: a crash is an ``error`` outcome, never a pass."""
+    start = time.perf_counter()
+    evidence = list(extra)
+    error = None
+    if check is not None:
+        _seed_globals(ctx.seed)
+        try:
+            evidence += as_evidence_list(resolve(check)(ctx, assertion), part)
+        except SkipCheck as exc:
+            return PartResult(part, Outcome.SKIPPED, evidence, f"skipped: {exc}", time.perf_counter() - start)
+        except Exception as exc:  # noqa: BLE001 - a crashing check is reported, not raised
+            error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+            tb = traceback.format_exc(limit=-4)
+            error = f"{error}\n{tb}" if not isinstance(exc, KexueError) else error
+    outcome = Outcome.ERROR if error else _combine(evidence)
+    return PartResult(part, outcome, evidence, error, time.perf_counter() - start)
+
+
+def _verdict(parts: dict[str, PartResult]) -> Verdict:
+    outcomes = {p.outcome for p in parts.values()}
+    if Outcome.ERROR in outcomes:
+        return Verdict.ERROR
+    if Outcome.FAIL in outcomes:
+        return Verdict.REFUTED
+    if outcomes == {Outcome.PASS}:
+        return Verdict.VERIFIED
+    if Outcome.SKIPPED in outcomes:
+        return Verdict.SKIPPED
+    return Verdict.INCONCLUSIVE
+
+
+def _build_model(spec: ModelSpec | Any, ctx: CheckContext) -> Any:
+    model = spec.build(ctx) if isinstance(spec, ModelSpec) else resolve(spec)(ctx)
+    to = getattr(model, "to", None)
+    if callable(to):
+        model = to(device=ctx.device, dtype=ctx.torch_dtype)
+    return model
+
+
+def _assess(claim: Claim, ctx: CheckContext, assertion: Any, proof_evidence: Sequence[Evidence]) -> dict[str, PartResult]:
+    parts: dict[str, PartResult] = {}
+    if claim.symbolic is not None or proof_evidence:
+        parts["symbolic"] = run_part("symbolic", claim.symbolic, ctx, assertion, proof_evidence)
+    if claim.numeric is not None:
+        parts["numeric"] = run_part("numeric", claim.numeric, ctx, assertion)
+    return parts
+
+
+def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult | None]:
+    if model is None:
+        return ctx, None
+    try:
+        built = _build_model(model, ctx)
+    except SkipCheck as exc:
+        return ctx, PartResult("model", Outcome.SKIPPED, error=f"skipped: {exc}")
+    except Exception as exc:  # noqa: BLE001
+        return ctx, PartResult("model", Outcome.ERROR, error=f"building the model failed: {type(exc).__name__}: {exc}")
+    name = model.name if isinstance(model, ModelSpec) else str(model)
+    declared = dict(model.declared) if isinstance(model, ModelSpec) else {}
+    return ctx.with_model(built, name, declared), None
+
+
+def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: ModelSpec | None) -> VariantResult:
+    assertion = claim.assertion if variant.assertion is None else variant.assertion
+    vctx = CheckContext(case_id=ctx.case_id, seed=ctx.seed, device=ctx.device, dtype=ctx.dtype, variant=variant.name)
+    vctx, failure = _with_model(vctx, variant.model if variant.model is not None else model)
+    if failure:
+        return VariantResult(variant.name, variant.description, _verdict({"model": failure}), {"model": failure})
+    parts = _assess(claim, vctx, assertion, ())
+    return VariantResult(variant.name, variant.description, _verdict(parts), parts)
+
+
+def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] = ()) -> CaseResult:
+    """Decide ``case``: check the assertion, then every false variant with the same checks."""
+    start = time.perf_counter()
+    claim = case.claim
+    seed = derive_seed(config.seed, case.id)
+    result = CaseResult(case.id, claim.id, case.model.name if case.model else None, Verdict.INCONCLUSIVE,
+                        claim.expected, seed)
+    if claim.model_kind and case.model is None:
+        result.message = (f"no model of kind {claim.model_kind!r} is registered; "
+                          "a plugin adds one with kexue_register_models")
+        result.duration = time.perf_counter() - start
+        return result
+    base = CheckContext(case_id=case.id, seed=seed, device=config.device, dtype=config.dtype)
+    ctx, failure = _with_model(base, case.model)
+    if failure:
+        result.parts = {"model": failure}
+        result.verdict = _verdict(result.parts)
+        result.message = failure.error or ""
+        result.duration = time.perf_counter() - start
+        return result
+    result.parts = _assess(claim, ctx, claim.assertion, proof_evidence)
+    verdict = _verdict(result.parts)
+    result.variants = [_variant(claim, v, base, case.model) for v in claim.false_variants]
+    if verdict is Verdict.VERIFIED:
+        verdict, result.message = _judge_variants(result.variants)
+    elif verdict is Verdict.REFUTED:
+        result.message = _first_failure(result.parts)
+    elif verdict is Verdict.ERROR:
+        result.message = next((p.error or "non-finite value measured" for p in result.parts.values()
+                               if p.outcome is Outcome.ERROR), "")
+    result.verdict = verdict
+    result.duration = time.perf_counter() - start
+    return result
+
+
+def _judge_variants(variants: list[VariantResult]) -> tuple[Verdict, str]:
+    crashed = [v.name for v in variants if v.verdict in (Verdict.ERROR, Verdict.TIMEOUT)]
+    if crashed:
+        return Verdict.ERROR, f"the check crashed on false variant(s) {', '.join(crashed)}"
+    passing = [v.name for v in variants if v.verdict is not Verdict.REFUTED]
+    if passing:
+        return Verdict.INCONCLUSIVE, (
+            f"the check does not refute false variant(s) {', '.join(passing)}, so it cannot tell the claim from them")
+    return Verdict.VERIFIED, f"all {len(variants)} false variant(s) refuted" if variants else ""
+
+
+def _first_failure(parts: dict[str, PartResult]) -> str:
+    for part in parts.values():
+        for ev in part.evidence:
+            if ev.outcome is Outcome.FAIL:
+                detail = f"; counterexample {ev.counterexample}" if ev.counterexample is not None else ""
+                return f"{part.part}: {ev.name} failed (measured {ev.quantities}, expected {ev.expected}){detail}"
+    return ""

@@ -1,0 +1,51 @@
+"""Turning a SymPy expression into a function of torch tensors, so one formula string serves both checks.
+
+>>> import torch
+>>> f = torch_function("sqrt(2*pi*n)*log(n)", "n")
+>>> bool(torch.allclose(f(torch.tensor([1.0, 2.0], dtype=torch.float64)),
+...                     torch.tensor([0.0, 3.5449077018110318 * 0.6931471805599453], dtype=torch.float64)))
+True
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+__all__ = ["sympify", "torch_function"]
+
+_TORCH_NAMES = ("log", "exp", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan", "asin", "acos",
+                "lgamma", "erf", "expm1", "log1p", "abs", "sign", "sigmoid")
+
+
+def sympify(text: str, symbols: dict[str, Any] | None = None) -> Any:
+    """Parse SymPy syntax with the given symbols (``E`` is Euler's number, ``pi`` is π)."""
+    import sympy as sp
+
+    return sp.sympify(text, locals={"E": sp.E, "pi": sp.pi, **(symbols or {})})
+
+
+def _lift(fn: Callable[..., Any]) -> Callable[..., Any]:
+    import torch
+
+    def lifted(*args: Any) -> Any:
+        return fn(*(a if isinstance(a, torch.Tensor) else torch.tensor(float(a), dtype=torch.float64) for a in args))
+
+    return lifted
+
+
+def torch_function(expr: Any, *names: str, positive: bool = True) -> Callable[..., Any]:
+    """``sympy.lambdify`` onto torch: elementwise in tensors, numbers lifted to 0-dim tensors.
+
+    ``expr`` is a SymPy expression or a string; ``names`` are its variables (positive by default).
+    """
+    import sympy as sp
+    import torch
+
+    symbols = {name: sp.Symbol(name, positive=positive) for name in names}
+    if isinstance(expr, str):
+        expr = sympify(expr, symbols)
+    mapping = {name: _lift(getattr(torch, name)) for name in _TORCH_NAMES if hasattr(torch, name)}
+    mapping["loggamma"] = mapping["lgamma"]
+    mapping["Abs"] = mapping["abs"]
+    return sp.lambdify([symbols[n] for n in names], expr, modules=[mapping, "math"])

@@ -1,0 +1,153 @@
+"""The Markdown report, rendered from the canonical JSON report.
+
+Layout: a header with the report id and environment, a summary table, one row per claim,
+then per claim its source, statement, evidence (with derivation steps and figures) and
+false variants, the sources, and how to cite.  Figures are written as SVG files into
+``<report stem>_figures/`` beside the Markdown file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = ["render_markdown"]
+
+MARK = {"verified": "✅", "refuted": "❌", "inconclusive": "❔", "error": "💥", "timeout": "⏱", "skipped": "⏭"}
+
+
+def _cell(value: Any) -> str:
+    return str(value).replace("|", r"\|").replace("\n", " ")
+
+
+def _num(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.6g}"
+    if isinstance(value, list) and len(value) > 8:
+        return f"[{', '.join(_num(v) for v in value[:6])}, … ({len(value)} values)]"
+    if isinstance(value, list):
+        return f"[{', '.join(_num(v) for v in value)}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_num(v)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+
+
+def _steps(steps: list[Mapping[str, Any]]) -> list[str]:
+    lines = ["", "| # | | step | justification | status | method |", "|---|---|---|---|---|---|"]
+    for s in steps:
+        rel = s.get("relation", "=")
+        expr = s.get("rhs_latex") or s.get("rhs", "")
+        mark = {"proved": "✓", "numerically verified": "≈", "refuted": "✗"}.get(s.get("status", ""), "?")
+        lines.append(f"| {s.get('index', '')} | {_cell(rel)} | ${_cell(expr)}$ | {_cell(s.get('justification', ''))} "
+                     f"| {mark} {_cell(s.get('status', ''))} | {_cell(s.get('method', ''))} |")
+    return lines + [""]
+
+
+def _evidence(part: str, data: Mapping[str, Any] | None, figures: list[tuple[str, Mapping[str, Any]]],
+              case_id: str) -> list[str]:
+    if not data:
+        return []
+    lines = [f"**{part.capitalize()}** — {data['outcome']}"]
+    if data.get("error"):
+        lines += ["", "```", data["error"].strip(), "```"]
+    for ev in data.get("evidence", []):
+        qty = ", ".join(f"{k} = {_num(v)}" for k, v in ev.get("quantities", {}).items())
+        line = f"- `{ev['outcome']}` **{_cell(ev['name'])}**"
+        if ev.get("method"):
+            line += f" ({_cell(ev['method'])})"
+        if qty:
+            line += f": {qty}"
+        if ev.get("expected") is not None:
+            line += f"; expected {_num(ev['expected'])}"
+        if ev.get("tolerance") is not None:
+            line += f" (tolerance {_num(ev['tolerance'])})"
+        lines.append(line)
+        if ev.get("counterexample") is not None:
+            lines.append(f"  - counterexample: `{_num(ev['counterexample'])}`")
+        if ev.get("note"):
+            lines.append(f"  - {ev['note']}")
+        if ev.get("steps"):
+            lines += _steps(ev["steps"])
+        if ev.get("figure"):
+            name = f"{_slug(case_id)}-{len(figures) + 1}.svg"
+            figures.append((name, ev["figure"]))
+            lines.append(f"\n  ![{_cell(ev['figure'].get('title', ev['name']))}](FIGURES/{name})\n")
+    return lines + [""]
+
+
+def _claim(entry: Mapping[str, Any], figures: list[tuple[str, Mapping[str, Any]]]) -> list[str]:
+    src = entry["source"]
+    label = f" ({entry['label']})" if entry.get("label") else ""
+    lines = [
+        f"### {MARK.get(entry['verdict'], '')} `{entry['id']}`{label} — {entry['title']}",
+        "",
+        f"- **Verdict:** {entry['verdict']} (expected {entry['expected']}"
+        f"{'' if entry['as_expected'] else ' — NOT AS EXPECTED'})",
+        f"- **Source:** [{src['title']}]({src['url']}), {src['author']}, {src['date']}"
+        + (f", {src['section']}" if src.get("section") else ""),
+        f"- **Seed:** {entry['seed']}" + (f"; **model:** `{entry['model']}`" if entry.get("model") else ""),
+    ]
+    if entry.get("proof"):
+        lines.append(f"- **Derivation:** `proofs/{entry['proof']}`")
+    if entry.get("message"):
+        lines.append(f"- **Why:** {_cell(entry['message'])}")
+    lines += ["", "$$", entry["statement"].strip(), "$$", ""]
+    lines += _evidence("symbolic", entry.get("symbolic"), figures, entry["id"])
+    lines += _evidence("numeric", entry.get("numeric"), figures, entry["id"])
+    variants = entry.get("false_variants", [])
+    if variants:
+        lines += ["**False variants** (each must be refuted by the same checks):", "",
+                  "| variant | description | verdict |", "|---|---|---|"]
+        lines += [f"| `{v['name']}` | {_cell(v['description'])} | {MARK.get(v['verdict'], '')} {v['verdict']} |"
+                  for v in variants]
+        lines.append("")
+    return lines
+
+
+def render_markdown(report: Mapping[str, Any], figure_dir: str = "figures") -> tuple[str, list[tuple[str, Mapping[str, Any]]]]:
+    """The Markdown text and the figures it links to, as ``(file name, figure data)`` pairs."""
+    env, summary = report["environment"], report["summary"]
+    figures: list[tuple[str, Mapping[str, Any]]] = []
+    lines = [
+        f"# kexue-verify report `{report['report_id']}`",
+        "",
+        f"Created {report['created']} by kexue-verify {report['tool'].get('version')} — Python {env['python']}, "
+        f"torch {env['packages'].get('torch')}, sympy {env['packages'].get('sympy')}, "
+        f"mpmath {env['packages'].get('mpmath')}; device `{env['device']}` ({env.get('device_name')}), "
+        f"dtype `{env['dtype']}`, seed {env['seed']}"
+        + (f", claims at commit `{env['claims_commit'][:12]}`" if env.get("claims_commit") else "") + ".",
+        "",
+        "## Summary",
+        "",
+        f"{summary['as_expected']} of {summary['total']} verdicts as expected.",
+        "",
+        "| verdict | count |",
+        "|---|---|",
+    ]
+    lines += [f"| {MARK.get(v, '')} {v} | {n} |" for v, n in summary["verdicts"].items() if n]
+    if summary["unexpected"]:
+        lines += ["", "**Not as expected:** " + ", ".join(f"`{c}`" for c in summary["unexpected"])]
+    lines += ["", "| claim | label | verdict | expected | title |", "|---|---|---|---|---|"]
+    for entry in report["claims"]:
+        ok = "" if entry["as_expected"] else " ⚠"
+        lines.append(f"| [`{entry['id']}`](#{_slug(entry['id'])}) | {entry.get('label') or ''} | "
+                     f"{MARK.get(entry['verdict'], '')} {entry['verdict']}{ok} | {entry['expected']} | "
+                     f"{_cell(entry['title'])} |")
+    lines += ["", "## Claims", ""]
+    for entry in report["claims"]:
+        lines.append(f'<a id="{_slug(entry["id"])}"></a>')
+        lines.append("")
+        lines += _claim(entry, figures)
+    lines += ["## Sources", ""]
+    lines += [f"- [{s['key']}] {s['author']}, “{s['title']}”, {s['date']}, <{s['url']}>" for s in report["sources"]]
+    lines += ["", "## How to cite", "",
+              f"Cite this report by its id `{report['report_id']}`; `kexue-verify cite <report.json>` prints BibTeX.",
+              ""]
+    text = "\n".join(lines).replace("](FIGURES/", f"]({figure_dir}/")
+    return text, figures

@@ -1,0 +1,161 @@
+"""Running cases in isolated worker processes, with a timeout per case, yielding results as they finish.
+
+Each worker is a fresh ``spawn``-ed Python process that loads the same plugins (from the
+picklable :class:`~kexue_verify.plugins.LoadOptions`) and evaluates the cases it is sent.
+A case that exceeds the timeout gets the verdict ``timeout``; a worker that dies (a
+segfault, the OOM killer) gives its case the verdict ``error``; either way the worker is
+replaced and the other cases go on.  ``in_process=True`` evaluates in the calling process
+instead (no isolation, no timeout: for debugging and fast tests).
+
+The runner prints nothing: it yields :class:`~kexue_verify.evaluation.CaseResult` objects.
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import os
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+from kexue_verify.claims import Evidence, Outcome, Verdict
+from kexue_verify.context import derive_seed
+from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, evaluate
+from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
+
+__all__ = ["proof_evidence", "run_cases"]
+
+
+def proof_evidence(case: Case, loaded: LoadedPlugins, config: RunConfig) -> list[Evidence]:
+    """Check the derivation a claim rests on (``Claim.proof``) and return it as evidence."""
+    if not case.claim.proof:
+        return []
+    try:
+        from kexue_verify.derivation import check_derivation
+        from kexue_verify.proofs import resolve_proof
+
+        derivation = resolve_proof(case.claim.proof, loaded.claims.proof_dirs)
+        return [check_derivation(derivation, seed=config.seed).to_evidence()]
+    except Exception as exc:  # noqa: BLE001 - a broken proof reference is an error outcome, not a crash
+        return [Evidence(name=f"derivation {case.claim.proof}", outcome=Outcome.ERROR,
+                         note=f"{type(exc).__name__}: {exc}")]
+
+
+def _evaluate(case: Case, loaded: LoadedPlugins, config: RunConfig) -> CaseResult:
+    return evaluate(case, config, proof_evidence(case, loaded, config))
+
+
+def _find_case(loaded: LoadedPlugins, claim_id: str, model: str | None) -> Case:
+    return Case(loaded.claims[claim_id], loaded.models[model] if model else None)
+
+
+def _worker(conn: Connection, options: LoadOptions, config: RunConfig, threads: int) -> None:
+    """Worker loop: receive (claim_id, model), send back a CaseResult; stop on None."""
+    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    loaded = load(options)
+    try:
+        import torch
+
+        torch.set_num_threads(threads)
+    except ImportError:  # pragma: no cover
+        pass
+    while True:
+        job = conn.recv()
+        if job is None:
+            return
+        conn.send(_evaluate(_find_case(loaded, *job), loaded, config))
+
+
+@dataclass
+class _Worker:
+    process: Any
+    conn: Connection
+    case: Case | None = None
+    started: float = 0.0
+
+
+def _failed(case: Case, config: RunConfig, verdict: Verdict, message: str, duration: float) -> CaseResult:
+    part = PartResult("run", Outcome.ERROR, error=message, duration=duration)
+    return CaseResult(case.id, case.claim.id, case.model.name if case.model else None, verdict,
+                      case.claim.expected, derive_seed(config.seed, case.id), {"run": part}, [], message, duration)
+
+
+class _Pool:
+    def __init__(self, options: LoadOptions, config: RunConfig) -> None:
+        self.options, self.config = options, config
+        self.ctx = mp.get_context("spawn")
+        self.threads = max(1, (os.cpu_count() or 1) // max(1, config.jobs))
+        self.workers = [self._spawn() for _ in range(max(1, config.jobs))]
+
+    def _spawn(self) -> _Worker:
+        parent, child = self.ctx.Pipe()
+        proc = self.ctx.Process(target=_worker, args=(child, self.options, self.config, self.threads), daemon=True)
+        proc.start()
+        child.close()
+        return _Worker(proc, parent)
+
+    def _replace(self, worker: _Worker) -> _Worker:
+        worker.process.kill()
+        worker.process.join(5)
+        worker.conn.close()
+        return self._spawn()
+
+    def run(self, cases: Sequence[Case]) -> Iterator[CaseResult]:
+        queue = list(reversed(cases))
+        try:
+            while queue or any(w.case for w in self.workers):
+                for w in self.workers:
+                    if w.case is None and queue:
+                        w.case, w.started = queue.pop(), time.monotonic()
+                        w.conn.send((w.case.claim.id, w.case.model.name if w.case.model else None))
+                busy = [w for w in self.workers if w.case is not None]
+                deadline = min(w.started for w in busy) + self.config.timeout
+                ready = wait([w.conn for w in busy], timeout=max(0.0, deadline - time.monotonic()))
+                for i, w in enumerate(self.workers):
+                    if w.case is None:
+                        continue
+                    elapsed = time.monotonic() - w.started
+                    if w.conn in ready:
+                        try:
+                            result = w.conn.recv()
+                        except (EOFError, OSError):
+                            code = w.process.exitcode
+                            yield _failed(w.case, self.config, Verdict.ERROR,
+                                          f"the worker process died while checking (exit code {code}); "
+                                          "a crash in native code or running out of memory", elapsed)
+                            self.workers[i] = self._replace(w)
+                            continue
+                        w.case = None
+                        yield result
+                    elif elapsed >= self.config.timeout:
+                        yield _failed(w.case, self.config, Verdict.TIMEOUT,
+                                      f"no verdict within {self.config.timeout:g} s (raise it with --timeout)", elapsed)
+                        self.workers[i] = self._replace(w)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        for w in self.workers:
+            try:
+                w.conn.send(None)
+            except (OSError, BrokenPipeError):
+                pass
+        for w in self.workers:
+            w.process.join(2)
+            if w.process.is_alive():
+                w.process.kill()
+                w.process.join(2)
+            w.conn.close()
+
+
+def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig) -> Iterator[CaseResult]:
+    """Evaluate ``cases`` and yield each result as soon as it is known (in completion order)."""
+    if not cases:
+        return
+    if config.in_process:
+        for case in cases:
+            yield _evaluate(case, loaded, config)
+        return
+    yield from _Pool(loaded.options, config).run(cases)

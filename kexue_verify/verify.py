@@ -1,0 +1,70 @@
+"""The main job as one library call: load plugins, select claims, run them, build the report.
+
+>>> from kexue_verify import run, RunConfig                        # doctest: +SKIP
+>>> outcome = run(["stirling.formula"], config=RunConfig(seed=0))  # doctest: +SKIP
+>>> outcome.report["summary"]["verdicts"]["verified"]              # doctest: +SKIP
+1
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
+from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
+from kexue_verify.reports import build_report, exit_code
+from kexue_verify.runner import run_cases
+from kexue_verify.selection import select
+
+__all__ = ["RunOutcome", "plan", "run"]
+
+
+@dataclass
+class RunOutcome:
+    """What a run produced: the per-case results, the canonical report and the exit code."""
+
+    results: list[CaseResult]
+    report: dict[str, Any]
+    exit_code: int
+
+
+def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: str | None = None,
+         tags: Sequence[str] = ()) -> list[Case]:
+    """The cases a run would evaluate, without running them."""
+    claims = select(loaded.claims, patterns, keyword=keyword, tags=tags)
+    cases = expand(claims, loaded.models)
+    bracketed = [p for p in patterns if "[" in p]
+    if bracketed:
+        cases = [c for c in cases if c.id in bracketed or c.claim.id in {p for p in patterns if "[" not in p}]
+    return cases
+
+
+def run(
+    patterns: Sequence[str] = ("all",),
+    *,
+    keyword: str | None = None,
+    tags: Sequence[str] = (),
+    config: RunConfig | None = None,
+    options: LoadOptions | None = None,
+    loaded: LoadedPlugins | None = None,
+    on_start: Callable[[list[Case]], None] | None = None,
+    on_result: Callable[[CaseResult], None] | None = None,
+) -> RunOutcome:
+    """Load plugins (unless ``loaded`` is given), run the selected claims and build the report."""
+    config = config or RunConfig()
+    loaded = loaded or load(options)
+    cases = plan(loaded, patterns, keyword=keyword, tags=tags)
+    if on_start:
+        on_start(cases)
+    results = []
+    for result in run_cases(cases, loaded, config):
+        results.append(result)
+        if on_result:
+            on_result(result)
+    claims = {c.id: c for c in loaded.claims}
+    selection = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
+    report = build_report(results, claims, config, selection=selection,
+                          plugins=[p.to_dict() for p in loaded.plugins if not p.error])
+    return RunOutcome(results, report, exit_code(results))
