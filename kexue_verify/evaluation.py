@@ -145,6 +145,12 @@ def expand(claims: Sequence[Claim], models: Any) -> list[Case]:
     return cases
 
 
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
 def _seed_globals(seed: int) -> None:
     random.seed(seed)
     try:
@@ -252,6 +258,11 @@ def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] =
     if claim.model_kind and case.model is None:
         result.message = (f"no model of kind {claim.model_kind!r} is registered; "
                           "a plugin adds one with kexue_register_models")
+        result.duration = time.perf_counter() - start
+        return result
+    if config.device.startswith("cuda") and not _cuda_available():
+        result.verdict = Verdict.SKIPPED
+        result.message = "CUDA was asked for (--device cuda) but torch sees no CUDA device; use --device cpu or auto"
         result.duration = time.perf_counter() - start
         return result
     base = CheckContext(case_id=case.id, seed=seed, device=config.device, dtype=config.dtype)

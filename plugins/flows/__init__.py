@@ -1,0 +1,1 @@
+"""Topic plugin: flows (being written)."""

@@ -1,0 +1,1 @@
+"""Topic plugin: lipschitz (being written)."""

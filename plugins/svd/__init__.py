@@ -1,0 +1,1 @@
+"""Topic plugin: svd (being written)."""
