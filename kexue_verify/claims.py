@@ -17,7 +17,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Union
+from typing import TYPE_CHECKING, Any
 
 from kexue_verify.errors import ClaimDefinitionError
 
@@ -42,7 +42,7 @@ LAZY_REF = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_][\w.]*$")
 
 #: A check: a callable ``(ctx, assertion) -> Evidence | Iterable[Evidence]``, or a lazy
 #: ``"package.module:function"`` reference resolved only when the check runs.
-Check = Union[str, Callable[..., Any]]
+Check = str | Callable[..., Any]
 
 
 class Verdict(str, enum.Enum):
@@ -253,9 +253,10 @@ class Claim:
             raise ClaimDefinitionError(f"Claim {self.id}: give a symbolic check, a numeric check, or both")
         object.__setattr__(self, "tags", tuple(self.tags))
         object.__setattr__(self, "false_variants", tuple(self.false_variants))
+        if self.expected not in (Verdict.VERIFIED, Verdict.REFUTED, "verified", "refuted"):
+            raise ClaimDefinitionError(f"Claim {self.id}: expected must be 'verified' or 'refuted', "
+                                       f"got {self.expected!r}")
         object.__setattr__(self, "expected", Verdict(self.expected))
-        if self.expected not in (Verdict.VERIFIED, Verdict.REFUTED):
-            raise ClaimDefinitionError(f"Claim {self.id}: expected must be 'verified' or 'refuted'")
         names = [v.name for v in self.false_variants]
         if len(set(names)) != len(names):
             raise ClaimDefinitionError(f"Claim {self.id}: false variant names must be unique, got {names}")
@@ -318,12 +319,29 @@ def _finite(value: Any) -> bool:
     return True
 
 
+#: How a non-finite float is written into evidence once it has been judged (JSON has no NaN or Inf).
+NON_FINITE = {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}
+
+
+def _json_safe(value: Any, *, figure: bool = False) -> Any:
+    """``value`` with every NaN/±Inf replaced by ``"NaN"``/``"±Infinity"`` (by ``None`` in figure data)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if figure else NON_FINITE[repr(float(value))]
+    if isinstance(value, dict):
+        return {k: _json_safe(v, figure=figure) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_json_safe(v, figure=figure) for v in value]
+    return value
+
+
 @dataclass(frozen=True, kw_only=True)
 class Evidence:
     """What one check measured, and whether that supports the assertion.
 
-    A non-finite number among the quantities turns the outcome into :attr:`Outcome.ERROR`:
-    NaN or Inf is never a pass, and never counts as a refutation either.
+    A non-finite number among the quantities, the expected value or the tolerance turns the
+    outcome into :attr:`Outcome.ERROR`: NaN or Inf is never a pass, and never counts as a
+    refutation either.  Once judged, non-finite numbers are stored as the strings ``"NaN"``,
+    ``"Infinity"`` and ``"-Infinity"`` (``None`` in figure data), so the report stays valid JSON.
     """
 
     name: str
@@ -352,8 +370,14 @@ class Evidence:
             _finite(quantities) and _finite(self.expected) and _finite(self.tolerance)
         ):
             outcome = Outcome.ERROR
-            object.__setattr__(self, "note", (self.note + " " if self.note else "") + "non-finite value (NaN/Inf) measured")
+            note = (self.note + " " if self.note else "") + "non-finite value (NaN/Inf) measured"
+            object.__setattr__(self, "note", note)
         object.__setattr__(self, "outcome", outcome)
+        for name in ("quantities", "expected", "tolerance", "counterexample"):
+            object.__setattr__(self, name, _json_safe(getattr(self, name)))
+        object.__setattr__(self, "steps", tuple(_json_safe(s) for s in self.steps))
+        if self.figure is not None:
+            object.__setattr__(self, "figure", _json_safe(self.figure, figure=True))
 
     @property
     def passed(self) -> bool:

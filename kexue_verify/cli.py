@@ -131,7 +131,8 @@ def show(claim_id: str, loaded: Any) -> None:
         click.echo(f"  source:    {src.author}, “{src.title}”, {src.date}, {src.url}"
                    + (f", {src.section}" if src.section else ""))
         click.echo(f"  expected:  {claim.expected.value}")
-        click.echo(f"  checks:    {', '.join(claim.summary()['parts'])}" + (f"; derivation {claim.proof}" if claim.proof else ""))
+        derivation = f"; derivation {claim.proof}" if claim.proof else ""
+        click.echo(f"  checks:    {', '.join(claim.summary()['parts'])}{derivation}")
         if claim.tags:
             click.echo(f"  tags:      {', '.join(claim.tags)}")
         if claim.model_kind:

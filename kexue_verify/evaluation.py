@@ -215,7 +215,8 @@ def _build_model(spec: ModelSpec | Any, ctx: CheckContext) -> Any:
     return model
 
 
-def _assess(claim: Claim, ctx: CheckContext, assertion: Any, proof_evidence: Sequence[Evidence]) -> dict[str, PartResult]:
+def _assess(claim: Claim, ctx: CheckContext, assertion: Any,
+            proof_evidence: Sequence[Evidence]) -> dict[str, PartResult]:
     parts: dict[str, PartResult] = {}
     if claim.symbolic is not None or proof_evidence:
         parts["symbolic"] = run_part("symbolic", claim.symbolic, ctx, assertion, proof_evidence)

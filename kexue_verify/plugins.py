@@ -36,7 +36,7 @@ from kexue_verify import hookspecs
 from kexue_verify.errors import PluginError
 from kexue_verify.registry import ClaimRegistry, ModelRegistry, Registry, ReporterRegistry
 
-__all__ = ["CORE_PLUGINS", "ENV_PLUGINS", "ENTRY_POINT_GROUP", "LoadOptions", "LoadedPlugins", "PluginInfo", "load"]
+__all__ = ["CORE_PLUGINS", "ENTRY_POINT_GROUP", "ENV_PLUGINS", "LoadOptions", "LoadedPlugins", "PluginInfo", "load"]
 
 CORE_PLUGINS = ("kexue_verify.reports.writers",)
 BUILTIN_PACKAGE = "kexue_verify_plugins"
@@ -51,7 +51,7 @@ class LoadOptions:
     modules: tuple[str, ...] = ()
     dirs: tuple[str, ...] = ()
     strict: bool = False
-    only: tuple[str, ...] | None = None  # None: take KEXUE_VERIFY_PLUGINS from the environment
+    only: tuple[str, ...] | None = None  # None: every built-in and entry-point plugin (from_env reads the variable)
 
     @classmethod
     def from_env(cls, *, modules: Iterable[str] = (), dirs: Iterable[str] = (), strict: bool = False,
@@ -123,22 +123,37 @@ def _import_file(path: Path) -> ModuleType:
     return module
 
 
+def _raiser(exc: BaseException) -> Callable[[], ModuleType]:
+    """An importer that fails with ``exc``, so a package that could not be imported is reported like a plugin."""
+
+    def importer() -> ModuleType:
+        raise exc
+
+    return importer
+
+
 def _candidates(options: LoadOptions) -> list[tuple[str, str, Callable[[], ModuleType], str | None]]:
     """(name, origin, importer, version) for every plugin to try, in load order."""
     from kexue_verify import __version__
 
     found: list[tuple[str, str, Callable[[], ModuleType], str | None]] = []
     for module_name in CORE_PLUGINS:
-        found.append((module_name.rsplit(".", 1)[-1], "core", lambda m=module_name: importlib.import_module(m), __version__))
+        short = module_name.rsplit(".", 1)[-1]
+        found.append((short, "core", lambda m=module_name: importlib.import_module(m), __version__))
 
     def wanted(name: str) -> bool:
         return options.only is None or name in options.only
 
-    try:
-        builtin = importlib.import_module(BUILTIN_PACKAGE)
-        names: tuple[str, ...] = tuple(getattr(builtin, "DEFAULT_PLUGINS", ()))
-    except ImportError:  # pragma: no cover - only when the wheel was built without plugins/
-        names = ()
+    names: tuple[str, ...] = ()
+    if options.only is None or options.only:  # KEXUE_VERIFY_PLUGINS="" does not even import the package
+        try:
+            builtin = importlib.import_module(BUILTIN_PACKAGE)
+            names = tuple(getattr(builtin, "DEFAULT_PLUGINS", ()))
+        except ModuleNotFoundError as exc:
+            if exc.name != BUILTIN_PACKAGE:  # the package exists but something it imports does not
+                found.append((BUILTIN_PACKAGE, "builtin", _raiser(exc), __version__))
+        except Exception as exc:  # noqa: BLE001 - reported like any plugin that fails to import
+            found.append((BUILTIN_PACKAGE, "builtin", _raiser(exc), __version__))
     for short in names:
         if wanted(short):
             module_name = f"{BUILTIN_PACKAGE}.{short}"

@@ -12,6 +12,7 @@ The runner prints nothing: it yields :class:`~kexue_verify.evaluation.CaseResult
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import time
@@ -26,6 +27,11 @@ from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, eva
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 
 __all__ = ["proof_evidence", "run_cases"]
+
+#: What a worker sends once it has imported torch and loaded the plugins; a case's clock starts then.
+READY = "ready"
+#: Seconds a fresh worker may take to start (import torch, load the plugins) on top of the case's timeout.
+STARTUP_GRACE = 120.0
 
 
 def proof_evidence(case: Case, loaded: LoadedPlugins, config: RunConfig) -> list[Evidence]:
@@ -61,6 +67,7 @@ def _worker(conn: Connection, options: LoadOptions, config: RunConfig, threads: 
         torch.set_num_threads(threads)
     except ImportError:  # pragma: no cover
         pass
+    conn.send(READY)
     while True:
         job = conn.recv()
         if job is None:
@@ -74,6 +81,7 @@ class _Worker:
     conn: Connection
     case: Case | None = None
     started: float = 0.0
+    ready: bool = False
 
 
 def _failed(case: Case, config: RunConfig, verdict: Verdict, message: str, duration: float) -> CaseResult:
@@ -83,11 +91,11 @@ def _failed(case: Case, config: RunConfig, verdict: Verdict, message: str, durat
 
 
 class _Pool:
-    def __init__(self, options: LoadOptions, config: RunConfig) -> None:
+    def __init__(self, options: LoadOptions, config: RunConfig, jobs_needed: int) -> None:
         self.options, self.config = options, config
         self.ctx = mp.get_context("spawn")
         self.threads = max(1, (os.cpu_count() or 1) // max(1, config.jobs))
-        self.workers = [self._spawn() for _ in range(max(1, config.jobs))]
+        self.workers = [self._spawn() for _ in range(max(1, min(config.jobs, jobs_needed)))]
 
     def _spawn(self) -> _Worker:
         parent, child = self.ctx.Pipe()
@@ -96,22 +104,31 @@ class _Pool:
         child.close()
         return _Worker(proc, parent)
 
-    def _replace(self, worker: _Worker) -> _Worker:
+    def _replace(self, index: int, queue: Sequence[Case]) -> None:
+        """Kill worker ``index`` (hung or dead); start a fresh one only if cases are still waiting."""
+        worker = self.workers[index]
         worker.process.kill()
         worker.process.join(5)
         worker.conn.close()
-        return self._spawn()
+        if queue:
+            self.workers[index] = self._spawn()
+        else:
+            self.workers[index] = _Worker(None, None)  # retired: holds no case, never waited on
+
+    def _deadline(self, worker: _Worker) -> float:
+        """When the worker's case runs out of time; a worker still starting up gets STARTUP_GRACE more."""
+        return worker.started + self.config.timeout + (0.0 if worker.ready else STARTUP_GRACE)
 
     def run(self, cases: Sequence[Case]) -> Iterator[CaseResult]:
         queue = list(reversed(cases))
         try:
             while queue or any(w.case for w in self.workers):
                 for w in self.workers:
-                    if w.case is None and queue:
+                    if w.case is None and queue and w.process is not None:
                         w.case, w.started = queue.pop(), time.monotonic()
                         w.conn.send((w.case.claim.id, w.case.model.name if w.case.model else None))
                 busy = [w for w in self.workers if w.case is not None]
-                deadline = min(w.started for w in busy) + self.config.timeout
+                deadline = min(self._deadline(w) for w in busy)
                 ready = wait([w.conn for w in busy], timeout=max(0.0, deadline - time.monotonic()))
                 for i, w in enumerate(self.workers):
                     if w.case is None:
@@ -119,29 +136,35 @@ class _Pool:
                     elapsed = time.monotonic() - w.started
                     if w.conn in ready:
                         try:
-                            result = w.conn.recv()
+                            message = w.conn.recv()
                         except (EOFError, OSError):
+                            w.process.join(5)  # reap it, so that its exit code is known
                             code = w.process.exitcode
+                            how = f"killed by signal {-code}" if code is not None and code < 0 else f"exit code {code}"
+                            when = "while checking" if w.ready else "while starting (loading the plugins)"
                             yield _failed(w.case, self.config, Verdict.ERROR,
-                                          f"the worker process died while checking (exit code {code}); "
+                                          f"the worker process died {when} ({how}); "
                                           "a crash in native code or running out of memory", elapsed)
-                            self.workers[i] = self._replace(w)
+                            self._replace(i, queue)
+                            continue
+                        if message == READY:  # the case's clock starts now, not while torch was imported
+                            w.ready, w.started = True, time.monotonic()
                             continue
                         w.case = None
-                        yield result
-                    elif elapsed >= self.config.timeout:
-                        yield _failed(w.case, self.config, Verdict.TIMEOUT,
-                                      f"no verdict within {self.config.timeout:g} s (raise it with --timeout)", elapsed)
-                        self.workers[i] = self._replace(w)
+                        yield message
+                    elif time.monotonic() >= self._deadline(w):
+                        why = (f"no verdict within {self.config.timeout:g} s (raise it with --timeout)" if w.ready
+                               else f"the worker process did not start within {STARTUP_GRACE:g} s")
+                        yield _failed(w.case, self.config, Verdict.TIMEOUT, why, elapsed)
+                        self._replace(i, queue)
         finally:
             self.close()
 
     def close(self) -> None:
+        self.workers = [w for w in self.workers if w.process is not None]
         for w in self.workers:
-            try:
+            with contextlib.suppress(OSError):  # BrokenPipeError included: the worker is gone already
                 w.conn.send(None)
-            except (OSError, BrokenPipeError):
-                pass
         for w in self.workers:
             w.process.join(2)
             if w.process.is_alive():
@@ -158,4 +181,4 @@ def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig) -
         for case in cases:
             yield _evaluate(case, loaded, config)
         return
-    yield from _Pool(loaded.options, config).run(cases)
+    yield from _Pool(loaded.options, config, len(cases)).run(cases)

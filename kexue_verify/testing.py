@@ -61,7 +61,8 @@ def explain(result: CaseResult) -> str:
 def assert_verdict(result: CaseResult, verdict: Verdict | str, *, variants_refuted: bool = True) -> None:
     """Fail unless ``result`` has ``verdict`` and (by default) every false variant was refuted."""
     want = Verdict(verdict)
-    assert result.verdict is want, f"{result.case_id}: verdict {result.verdict.value}, wanted {want.value}\n{explain(result)}"
+    assert result.verdict is want, (
+        f"{result.case_id}: verdict {result.verdict.value}, wanted {want.value}\n{explain(result)}")
     if variants_refuted:
         alive = [v.name for v in result.variants if v.verdict is not Verdict.REFUTED]
         assert not alive, f"{result.case_id}: false variants not refuted: {alive}\n{explain(result)}"

@@ -8,10 +8,12 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kexue_verify.errors import UsageError
 from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.reports import build_report, exit_code
@@ -32,13 +34,25 @@ class RunOutcome:
 
 def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: str | None = None,
          tags: Sequence[str] = ()) -> list[Case]:
-    """The cases a run would evaluate, without running them."""
-    claims = select(loaded.claims, patterns, keyword=keyword, tags=tags)
-    cases = expand(claims, loaded.models)
+    """The cases a run would evaluate, without running them.
+
+    A pattern ``claim[model]`` picks one case of a claim about a model kind; every other
+    pattern (``all``, an id, a family, a label, a glob) picks all the cases of its claims.
+    """
+    patterns = list(patterns) or ["all"]
     bracketed = [p for p in patterns if "[" in p]
-    if bracketed:
-        cases = [c for c in cases if c.id in bracketed or c.claim.id in {p for p in patterns if "[" not in p}]
-    return cases
+    plain = [p for p in patterns if "[" not in p]
+    cases = expand(select(loaded.claims, patterns, keyword=keyword, tags=tags), loaded.models)
+    if not bracketed:
+        return cases
+    known = [c.id for c in expand(select(loaded.claims, bracketed), loaded.models)]
+    for pattern in bracketed:
+        if pattern not in known:
+            close = difflib.get_close_matches(pattern, known, n=3, cutoff=0.5)
+            hint = f"; did you mean {', '.join(close)}?" if close else ""
+            raise UsageError(f"no case matches {pattern!r}{hint} (see `kexue-verify show CLAIM` for its models)")
+    whole = {c.id for c in select(loaded.claims, plain)} if plain else set()
+    return [c for c in cases if c.claim.id in whole or c.id in bracketed]
 
 
 def run(

@@ -202,6 +202,7 @@ def load_report(path: str | Path) -> dict[str, Any]:
         raise UsageError(f"{path} is not JSON ({exc.msg} at line {exc.lineno}); pass the .json report") from None
     if not isinstance(data, dict) or "schema_version" not in data or "claims" not in data:
         raise UsageError(f"{path} is not a kexue-verify report (no schema_version/claims)")
-    if data.get("schema_version", "").split(".")[0] != SCHEMA_VERSION.split(".")[0]:
-        raise UsageError(f"{path} has schema {data.get('schema_version')}; this version reads {SCHEMA_VERSION}")
+    version = data["schema_version"]
+    if not isinstance(version, str) or version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
+        raise UsageError(f"{path} has schema {version}; this version reads {SCHEMA_VERSION}")
     return data

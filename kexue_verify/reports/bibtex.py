@@ -12,6 +12,8 @@ from typing import Any
 __all__ = ["report_bibtex", "source_bibtex"]
 
 _ESCAPED = ("title", "note", "howpublished")
+#: Verdicts in the order reports list them (a report read back from JSON has its keys sorted).
+VERDICT_ORDER = ("verified", "refuted", "inconclusive", "error", "timeout", "skipped")
 _SPECIAL = str.maketrans({"{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "#": r"\#", "_": r"\_"})
 
 
@@ -43,7 +45,7 @@ def report_bibtex(report: Mapping[str, Any]) -> str:
     rid = report["report_id"]
     summary = report["summary"]
     tool = report.get("tool", {})
-    counts = ", ".join(f"{n} {v}" for v, n in summary["verdicts"].items() if n)
+    counts = ", ".join(f"{summary['verdicts'][v]} {v}" for v in VERDICT_ORDER if summary["verdicts"].get(v))
     entries = [_entry("misc", rid, {
         "title": f"kexue-verify report {rid}",
         "author": "{kexue-verify contributors}",

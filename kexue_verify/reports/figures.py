@@ -18,6 +18,13 @@ from typing import Any
 __all__ = ["draw_figure"]
 
 
+def _missing_as_nan(values: Any) -> Any:
+    """Evidence stores a non-finite point as ``None``; matplotlib leaves a gap at NaN."""
+    if isinstance(values, list):
+        return [float("nan") if v is None else v for v in values]
+    return values
+
+
 def draw_figure(figure: Mapping[str, Any], path: Path) -> Path:
     """Render ``figure`` to ``path`` (SVG or PNG by extension) and return the path."""
     import matplotlib
@@ -30,6 +37,7 @@ def draw_figure(figure: Mapping[str, Any], path: Path) -> Path:
         kind = figure.get("kind", "lines")
         for series in figure.get("series", []):
             x, y = series.get("x", list(range(len(series["y"])))), series["y"]
+            x, y = _missing_as_nan(x), _missing_as_nan(y)
             if kind == "scatter":
                 ax.scatter(x, y, label=series.get("label"), s=12)
             elif kind == "bars":

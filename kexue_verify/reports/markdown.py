@@ -10,12 +10,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
-__all__ = ["render_markdown"]
+__all__ = ["flagged", "render_markdown"]
 
 MARK = {"verified": "✅", "refuted": "❌", "inconclusive": "❔", "error": "💥", "timeout": "⏱", "skipped": "⏭"}
+
+
+def flagged(entry: Mapping[str, Any]) -> bool:
+    """Whether a claim's verdict is not the expected one; a skipped claim was not run, so it is not flagged
+    (the same rule as the summary's ``unexpected`` list and the exit code)."""
+    return not entry["as_expected"] and entry["verdict"] != "skipped"
 
 
 def _cell(value: Any) -> str:
@@ -46,7 +51,7 @@ def _steps(steps: list[Mapping[str, Any]]) -> list[str]:
         mark = {"proved": "✓", "numerically verified": "≈", "refuted": "✗"}.get(s.get("status", ""), "?")
         lines.append(f"| {s.get('index', '')} | {_cell(rel)} | ${_cell(expr)}$ | {_cell(s.get('justification', ''))} "
                      f"| {mark} {_cell(s.get('status', ''))} | {_cell(s.get('method', ''))} |")
-    return lines + [""]
+    return [*lines, ""]
 
 
 def _evidence(part: str, data: Mapping[str, Any] | None, figures: list[tuple[str, Mapping[str, Any]]],
@@ -78,7 +83,7 @@ def _evidence(part: str, data: Mapping[str, Any] | None, figures: list[tuple[str
             name = f"{_slug(case_id)}-{len(figures) + 1}.svg"
             figures.append((name, ev["figure"]))
             lines.append(f"\n  ![{_cell(ev['figure'].get('title', ev['name']))}](FIGURES/{name})\n")
-    return lines + [""]
+    return [*lines, ""]
 
 
 def _claim(entry: Mapping[str, Any], figures: list[tuple[str, Mapping[str, Any]]]) -> list[str]:
@@ -88,7 +93,7 @@ def _claim(entry: Mapping[str, Any], figures: list[tuple[str, Mapping[str, Any]]
         f"### {MARK.get(entry['verdict'], '')} `{entry['id']}`{label} — {entry['title']}",
         "",
         f"- **Verdict:** {entry['verdict']} (expected {entry['expected']}"
-        f"{'' if entry['as_expected'] else ' — NOT AS EXPECTED'})",
+        f"{' — NOT AS EXPECTED' if flagged(entry) else ''})",
         f"- **Source:** [{src['title']}]({src['url']}), {src['author']}, {src['date']}"
         + (f", {src['section']}" if src.get("section") else ""),
         f"- **Seed:** {entry['seed']}" + (f"; **model:** `{entry['model']}`" if entry.get("model") else ""),
@@ -110,7 +115,8 @@ def _claim(entry: Mapping[str, Any], figures: list[tuple[str, Mapping[str, Any]]
     return lines
 
 
-def render_markdown(report: Mapping[str, Any], figure_dir: str = "figures") -> tuple[str, list[tuple[str, Mapping[str, Any]]]]:
+def render_markdown(report: Mapping[str, Any],
+                    figure_dir: str = "figures") -> tuple[str, list[tuple[str, Mapping[str, Any]]]]:
     """The Markdown text and the figures it links to, as ``(file name, figure data)`` pairs."""
     env, summary = report["environment"], report["summary"]
     figures: list[tuple[str, Mapping[str, Any]]] = []
@@ -130,12 +136,12 @@ def render_markdown(report: Mapping[str, Any], figure_dir: str = "figures") -> t
         "| verdict | count |",
         "|---|---|",
     ]
-    lines += [f"| {MARK.get(v, '')} {v} | {n} |" for v, n in summary["verdicts"].items() if n]
+    lines += [f"| {mark} {v} | {summary['verdicts'][v]} |" for v, mark in MARK.items() if summary["verdicts"].get(v)]
     if summary["unexpected"]:
         lines += ["", "**Not as expected:** " + ", ".join(f"`{c}`" for c in summary["unexpected"])]
     lines += ["", "| claim | label | verdict | expected | title |", "|---|---|---|---|---|"]
     for entry in report["claims"]:
-        ok = "" if entry["as_expected"] else " ⚠"
+        ok = " ⚠" if flagged(entry) else ""
         lines.append(f"| [`{entry['id']}`](#{_slug(entry['id'])}) | {entry.get('label') or ''} | "
                      f"{MARK.get(entry['verdict'], '')} {entry['verdict']}{ok} | {entry['expected']} | "
                      f"{_cell(entry['title'])} |")

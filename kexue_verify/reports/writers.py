@@ -1,6 +1,6 @@
 """The built-in report writers, registered as an ordinary plugin through ``kexue_register_reporters``.
 
-``.json`` — the canonical report (indented, sorted keys); ``.md`` — Markdown with SVG figures;
+``.json`` — the canonical report (indented); ``.md`` — Markdown with SVG figures;
 ``.html`` — a standalone page; ``.xml`` — JUnit XML for CI dashboards (one test case per claim,
 a failure when the verdict is not the expected one, an error on error/timeout).
 """
@@ -16,13 +16,18 @@ from typing import Any
 
 from kexue_verify.hookspecs import hookimpl
 from kexue_verify.reports import write_atomic
-from kexue_verify.reports.markdown import MARK, render_markdown
+from kexue_verify.reports.markdown import MARK, flagged, render_markdown
 
 __all__ = ["write_html", "write_json", "write_junit", "write_markdown"]
 
 
 def write_json(report: Mapping[str, Any], path: Path) -> None:
-    write_atomic(path, json.dumps(report, indent=2, sort_keys=True, ensure_ascii=False, allow_nan=False) + "\n")
+    """The report, indented, its fields in the report's own order (which is fixed, so files diff well).
+
+    Keys are not sorted here: a report read back must render exactly as the one it was written from
+    (``kexue-verify report``).  The report id is computed over the sorted canonical form anyway.
+    """
+    write_atomic(path, json.dumps(report, indent=2, ensure_ascii=False, allow_nan=False) + "\n")
 
 
 def _figures(figures: list[tuple[str, Mapping[str, Any]]], folder: Path) -> None:
@@ -49,7 +54,7 @@ def write_html(report: Mapping[str, Any], path: Path) -> None:
     rows = "\n".join(
         f"<tr class='{e['verdict']}'><td><a href='#{html.escape(e['id'])}'><code>{html.escape(e['id'])}</code></a></td>"
         f"<td>{html.escape(e.get('label') or '')}</td><td>{MARK.get(e['verdict'], '')} {e['verdict']}</td>"
-        f"<td>{e['expected']}</td><td>{'' if e['as_expected'] else '⚠ not as expected'}</td>"
+        f"<td>{e['expected']}</td><td>{'⚠ not as expected' if flagged(e) else ''}</td>"
         f"<td>{html.escape(e['title'])}</td></tr>"
         for e in report["claims"]
     )
@@ -64,13 +69,18 @@ def write_html(report: Mapping[str, Any], path: Path) -> None:
             items = []
             for ev in data.get("evidence", []):
                 text = f"<b>{html.escape(ev['name'])}</b> — {ev['outcome']} {html.escape(ev.get('method') or '')}"
-                text += f"<br><code>{html.escape(json.dumps(ev.get('quantities', {}), ensure_ascii=False))[:600]}</code>"
+                # cut before escaping, so that no character entity is cut in half
+                quantities = json.dumps(ev.get("quantities", {}), ensure_ascii=False)[:600]
+                text += f"<br><code>{html.escape(quantities)}</code>"
                 if ev.get("counterexample") is not None:
-                    text += f"<br>counterexample: <code>{html.escape(json.dumps(ev['counterexample']))[:400]}</code>"
+                    counterexample = json.dumps(ev["counterexample"], ensure_ascii=False)[:400]
+                    text += f"<br>counterexample: <code>{html.escape(counterexample)}</code>"
                 if ev.get("steps"):
-                    steps = "".join(f"<li>{html.escape(s.get('relation', ''))} <code>{html.escape(s.get('rhs', ''))}</code>"
-                                    f" — {html.escape(s.get('justification', ''))} [{html.escape(s.get('status', ''))},"
-                                    f" {html.escape(s.get('method', ''))}]</li>" for s in ev["steps"])
+                    steps = "".join(f"<li>{html.escape(str(s.get('relation', '')))} "
+                                    f"<code>{html.escape(str(s.get('rhs', '')))}</code>"
+                                    f" — {html.escape(str(s.get('justification', '')))} "
+                                    f"[{html.escape(str(s.get('status', '')))}, "
+                                    f"{html.escape(str(s.get('method', '')))}]</li>" for s in ev["steps"])
                     text += f"<ol>{steps}</ol>"
                 if ev.get("figure"):
                     text += f"<br><img src='{folder}/{next(figure_names)}' alt='{html.escape(ev['name'])}'>"
@@ -84,7 +94,8 @@ def write_html(report: Mapping[str, Any], path: Path) -> None:
                          f"{variants}</table>")
         src = e["source"]
         sections.append(
-            f"<section id='{html.escape(e['id'])}'><h3>{MARK.get(e['verdict'], '')} <code>{html.escape(e['id'])}</code> — "
+            f"<section id='{html.escape(e['id'])}'><h3>{MARK.get(e['verdict'], '')} "
+            f"<code>{html.escape(e['id'])}</code> — "
             f"{html.escape(e['title'])}</h3><p>Verdict <b>{e['verdict']}</b> (expected {e['expected']}). "
             f"{html.escape(e.get('message') or '')}</p><p>Source: <a href='{html.escape(src['url'])}'>"
             f"{html.escape(src['title'])}</a>, {html.escape(src['author'])}, {src['date']}</p>"
@@ -98,7 +109,8 @@ tr.error td,tr.timeout td{{background:#fdd}}pre.tex{{background:#f6f6f6;padding:
 </head><body>
 <h1>kexue-verify report <code>{report['report_id']}</code></h1>
 <p>Created {report['created']}; seed {report['environment']['seed']}; device {report['environment']['device']};
-dtype {report['environment']['dtype']}. {report['summary']['as_expected']} of {report['summary']['total']} verdicts as expected.</p>
+dtype {report['environment']['dtype']}. {report['summary']['as_expected']} of {report['summary']['total']}
+verdicts as expected.</p>
 <table><tr><th>claim</th><th>label</th><th>verdict</th><th>expected</th><th></th><th>title</th></tr>
 {rows}
 </table>
