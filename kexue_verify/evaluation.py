@@ -8,7 +8,8 @@ The rules, in order (see ``docs/explanation.md``):
   if every part passed, ``skipped`` if a part was skipped, else ``inconclusive``;
 * a verified claim stays verified only if the **same checks refute every false variant**:
   a variant that also passes means the check cannot tell true from false, so the claim
-  is ``inconclusive``; a variant whose check crashes makes the claim ``error``.
+  is ``inconclusive``; so is a claim with no false variant at all; a variant whose check
+  crashes makes the claim ``error``.
 """
 
 from __future__ import annotations
@@ -297,7 +298,10 @@ def _judge_variants(variants: list[VariantResult]) -> tuple[Verdict, str]:
     if passing:
         return Verdict.INCONCLUSIVE, (
             f"the check does not refute false variant(s) {', '.join(passing)}, so it cannot tell the claim from them")
-    return Verdict.VERIFIED, f"all {len(variants)} false variant(s) refuted" if variants else ""
+    if not variants:
+        return Verdict.INCONCLUSIVE, ("the checks pass, but the claim has no false variant, so nothing shows "
+                                      "that they could refute a wrong neighbour; add one")
+    return Verdict.VERIFIED, f"all {len(variants)} false variant(s) refuted"
 
 
 def _first_failure(parts: dict[str, PartResult]) -> str:

@@ -61,11 +61,16 @@ def numeric(ctx, assertion):
     return run_script("numeric", assertion)
 
 
-def scripted_claim(sym=None, num=None, variants=(), **extra) -> Claim:
+#: A false variant whose every part fails: what a claim needs to be verifiable at all.
+REFUTABLE = (("fail", "fail"),)
+
+
+def scripted_claim(sym=None, num=None, variants=REFUTABLE, **extra) -> Claim:
     """A claim whose parts do what ``sym``/``num`` say; None leaves the part out."""
     assertion = {"symbolic": sym, "numeric": num}
     false_variants = tuple(
-        FalseVariant(name=f"v{i}", description=f"variant {i}", assertion={"symbolic": vs, "numeric": vn})
+        FalseVariant(name=f"v{i}", description=f"variant {i}",
+                     assertion={"symbolic": [vs] if vs == "fail" else vs, "numeric": [vn] if vn == "fail" else vn})
         for i, (vs, vn) in enumerate(variants)
     )
     return Claim(id="rules.case", title="scripted", statement="s", source=SOURCE, assertion=assertion,
@@ -112,7 +117,7 @@ def test_verdict_of_the_assertion(sym, num, verdict: str) -> None:
 
 
 @pytest.mark.parametrize(("variants", "verdict", "message"), [
-    ([], "verified", ""),
+    ([], "inconclusive", "no false variant"),  # nothing shows the checks could refute anything
     ([([F], [P])], "verified", "all 1 false variant(s) refuted"),
     ([([P], [F]), ([F], [F])], "verified", "all 2 false variant(s) refuted"),
     ([([P], [P])], "inconclusive", "does not refute false variant(s) v0"),
@@ -335,7 +340,7 @@ def model_check(ctx, a):
     return close("f(1)", ctx.model(1.0), a, tol=0.0, model=ctx.model_name, declared=ctx.declared.get("factor"))
 
 
-def model_claim(variants=()) -> Claim:
+def model_claim(variants=(FalseVariant(name="wrong-constant", description="f(x) = 3x", assertion=3.0),)) -> Claim:
     return Claim(id="rules.model", title="t", statement="f(x) = 2x", source=SOURCE, assertion=2.0,
                  numeric=model_check, model_kind="scaler", false_variants=variants)
 
