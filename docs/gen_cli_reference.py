@@ -15,13 +15,19 @@ from kexue_verify.cli import cli
 TARGET = Path(__file__).parent / "reference" / "cli.md"
 
 
+def _context(command: click.Command, name: str, parent: click.Context | None = None) -> click.Context:
+    # The group's context_settings (``-h``, the width) apply as they do on the command line: a bare Context would
+    # leave them out until click has once built a real context for the command.
+    settings = {**cli.context_settings, "terminal_width": 100, "max_content_width": 100}
+    return click.Context(command, info_name=name, parent=parent, **settings)
+
+
 def _help(command: click.Command, name: str, parent: click.Context | None = None) -> str:
-    ctx = click.Context(command, info_name=name, parent=parent, terminal_width=100, max_content_width=100)
-    return command.get_help(ctx)
+    return command.get_help(_context(command, name, parent))
 
 
 def render() -> str:
-    root = click.Context(cli, info_name="kexue-verify", terminal_width=100, max_content_width=100)
+    root = _context(cli, "kexue-verify")
     parts = [
         "# Command-line reference",
         "",

@@ -340,7 +340,10 @@ def model_check(ctx, a):
     return close("f(1)", ctx.model(1.0), a, tol=0.0, model=ctx.model_name, declared=ctx.declared.get("factor"))
 
 
-def model_claim(variants=(FalseVariant(name="wrong-constant", description="f(x) = 3x", assertion=3.0),)) -> Claim:
+WRONG_CONSTANT = (FalseVariant(name="wrong-constant", description="f(x) = 3x", assertion=3.0),)
+
+
+def model_claim(variants=WRONG_CONSTANT) -> Claim:
     return Claim(id="rules.model", title="t", statement="f(x) = 2x", source=SOURCE, assertion=2.0,
                  numeric=model_check, model_kind="scaler", false_variants=variants)
 

@@ -35,8 +35,12 @@ SIGMOID_SLOPE = Claim(
     symbolic=f"{CHECKS}:sup_derivative_symbolic",
     numeric=f"{CHECKS}:sup_derivative_numeric",
     false_variants=(
-        FalseVariant(name="one-half", description=r"\sup \sigma' = 1/2", assertion={"function": "1/(1 + exp(-x))", "sup": "1/2"}),
-        FalseVariant(name="one", description=r"\sup \sigma' = 1", assertion={"function": "1/(1 + exp(-x))", "sup": "1"}),
+        FalseVariant(
+            name="one-half", description=r"\sup \sigma' = 1/2", assertion={"function": "1/(1 + exp(-x))", "sup": "1/2"}
+        ),
+        FalseVariant(
+            name="one", description=r"\sup \sigma' = 1", assertion={"function": "1/(1 + exp(-x))", "sup": "1"}
+        ),
     ),
 )
 
