@@ -1,0 +1,684 @@
+r"""Built-in flow layers, written as the posts and papers describe them, and the factories that register them.
+
+Every layer follows the flow-layer protocol of :mod:`kexue_verify_plugins.flows.protocol`:
+
+* ``forward(x) -> (y, log_abs_det)`` with ``log_abs_det`` of shape ``(N,)``: :math:`\log|\det\partial y/\partial x|`
+  for each sample;
+* ``inverse(y) -> (x, log_abs_det_inverse)``, the inverse map and :math:`\log|\det\partial x/\partial y|`.
+
+Layers act on images ``(N, C, H, W)`` (split and permute along channels, as Glow does) or vectors ``(N, D)``
+(along features).  References: NICE (arXiv 1410.8516), RealNVP (arXiv 1605.08803), Glow (arXiv 1807.03039) and its
+code ``openai/glow`` (``model.py``, ``tfops.py``); Su Jianlin, https://kexue.fm/archives/5807 and /5776.
+
+The ``make_*`` factories take the check context, build the layer in float64 on the CPU from the context's seed,
+**perturb every parameter away from its identity initialisation** (zero-initialised last layers make a coupling
+the identity, an orthogonal 1×1 convolution has log-det 0: both hide a wrong log-det formula) and return it;
+the runner moves it to the context's device and dtype.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import torch
+import torch.nn.functional as F  # noqa: N812 - the usual alias
+from torch import Tensor, nn
+
+__all__ = [
+    "ActNorm",
+    "AdditiveCoupling",
+    "AffineCoupling",
+    "ChannelPermutation",
+    "FlowSequence",
+    "GlowStep",
+    "InvConv1x1",
+    "InvConv1x1LU",
+    "MultiScaleGlow",
+    "SplitPrior",
+    "Squeeze",
+    "conditioner",
+    "perturb_",
+    "seeded",
+]
+
+
+# --------------------------------------------------------------------------------------------- helpers
+
+
+def per_sample(t: Tensor) -> Tensor:
+    """Sum every dimension but the batch one: one number per sample, shape ``(N,)``."""
+    return t.reshape(t.shape[0], -1).sum(dim=1)
+
+
+def spatial_size(x: Tensor) -> int:
+    """``h·w`` for an image batch ``(N, C, H, W)``; 1 for a vector batch ``(N, D)``."""
+    return math.prod(x.shape[2:])
+
+
+def split_halves(x: Tensor) -> tuple[Tensor, Tensor]:
+    """Split along dimension 1 (channels or features) into ``ceil(c/2)`` and ``floor(c/2)``."""
+    c1 = (x.shape[1] + 1) // 2
+    return x[:, :c1], x[:, c1:]
+
+
+def _channel_shape(x: Tensor) -> tuple[int, ...]:
+    """Shape that broadcasts a per-channel vector against ``x``: ``(1, C, 1, 1)`` or ``(1, D)``."""
+    return (1, x.shape[1]) + (1,) * (x.dim() - 2)
+
+
+class Conditioner(nn.Module):
+    """The network inside a coupling: an MLP (vectors) or Glow's ``f`` (images).
+
+    Glow's ``f`` (``openai/glow`` ``model.py``): conv3×3 → ReLU → conv1×1 → ReLU → conv3×3 with a zero-initialised
+    last layer; actnorm inside ``f`` and the edge-padding channel are left out here.  The MLP uses ``tanh`` so that
+    2-D flows are smooth enough for Gauss–Legendre quadrature.
+    """
+
+    def __init__(self, c_in: int, c_out: int, hidden: int, *, image: bool) -> None:
+        super().__init__()
+        if image:
+            self.net = nn.Sequential(
+                nn.Conv2d(c_in, hidden, 3, padding=1), nn.ReLU(),
+                nn.Conv2d(hidden, hidden, 1), nn.ReLU(),
+                nn.Conv2d(hidden, c_out, 3, padding=1),
+            )
+        else:
+            self.net = nn.Sequential(
+                nn.Linear(c_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, c_out),
+            )
+        last = self.net[-1]
+        nn.init.zeros_(last.weight)
+        nn.init.zeros_(last.bias)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.net(x)
+
+
+def conditioner(c_in: int, c_out: int, hidden: int, *, image: bool) -> Conditioner:
+    """A zero-initialised conditioner (the coupling is the identity until trained or perturbed)."""
+    return Conditioner(c_in, c_out, hidden, image=image)
+
+
+class FlowModule(nn.Module):
+    """Base of the built-in layers: ``event_shape`` and the structural invariants the log-det relies on."""
+
+    #: Names of the structural invariants this layer promises (see :mod:`.generic`).
+    invariants: tuple[str, ...] = ()
+
+    def __init__(self, event_shape: Sequence[int]) -> None:
+        super().__init__()
+        self.event_shape = tuple(int(s) for s in event_shape)
+
+    @property
+    def flow_declared(self) -> dict[str, Any]:
+        return {"event_shape": self.event_shape, "invariants": self.invariants}
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:  # pragma: no cover - every layer overrides it
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------------------------- couplings
+
+
+class AdditiveCoupling(FlowModule):
+    r"""NICE's additive coupling: :math:`y_1=x_1,\ y_2=x_2+m(x_1)`; volume preserving, :math:`\log|\det J|=0`.
+
+    The Jacobian is block lower-triangular with identity diagonal blocks (NICE §3.2; kexue.fm/archives/5776).
+    """
+
+    invariants = ("triangular", "volume-preserving")
+
+    def __init__(self, event_shape: Sequence[int], hidden: int = 16) -> None:
+        super().__init__(event_shape)
+        c = self.event_shape[0]
+        c1 = (c + 1) // 2
+        self.m = conditioner(c1, c - c1, hidden, image=len(self.event_shape) == 3)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        x1, x2 = split_halves(x)
+        y = torch.cat([x1, x2 + self.m(x1)], dim=1)
+        return y, x.new_zeros(x.shape[0])
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        y1, y2 = split_halves(y)
+        return torch.cat([y1, y2 - self.m(y1)], dim=1), y.new_zeros(y.shape[0])
+
+
+class AffineCoupling(FlowModule):
+    r"""The affine coupling, in RealNVP's exp form or Glow's sigmoid form.
+
+    * ``scale="exp"`` (RealNVP, kexue.fm/archives/5807 eq. (1)): :math:`y_2=s(x_1)\otimes x_2+t(x_1)`,
+      :math:`s=\exp(h_s)`;
+    * ``scale="sigmoid"`` (``openai/glow`` ``revnet2d_step``): :math:`y_2=(x_2+t(x_1))\otimes s`,
+      :math:`s=\sigma(h_s+2)`.
+
+    Either way :math:`\log|\det J|=\sum_i\log s_i` (RealNVP eq. (6)), summed over the transformed half.
+    """
+
+    invariants = ("triangular", "positive-scales")
+
+    def __init__(self, event_shape: Sequence[int], hidden: int = 16, scale: str = "exp") -> None:
+        super().__init__(event_shape)
+        if scale not in ("exp", "sigmoid"):
+            raise ValueError(f"scale must be 'exp' or 'sigmoid', got {scale!r}")
+        self.scale = scale
+        c = self.event_shape[0]
+        c1 = (c + 1) // 2
+        self.net = conditioner(c1, 2 * (c - c1), hidden, image=len(self.event_shape) == 3)
+
+    def log_scale_and_shift(self, x1: Tensor) -> tuple[Tensor, Tensor]:
+        """``(log s, t)`` computed from the untouched half."""
+        h_s, t = self.net(x1).chunk(2, dim=1)
+        log_s = h_s if self.scale == "exp" else F.logsigmoid(h_s + 2.0)
+        return log_s, t
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        x1, x2 = split_halves(x)
+        log_s, t = self.log_scale_and_shift(x1)
+        y2 = x2 * log_s.exp() + t if self.scale == "exp" else (x2 + t) * log_s.exp()
+        return torch.cat([x1, y2], dim=1), per_sample(log_s)
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        y1, y2 = split_halves(y)
+        log_s, t = self.log_scale_and_shift(y1)
+        x2 = (y2 - t) * (-log_s).exp() if self.scale == "exp" else y2 * (-log_s).exp() - t
+        return torch.cat([y1, x2], dim=1), -per_sample(log_s)
+
+
+# --------------------------------------------------------------------------------------------- permutations
+
+
+class ChannelPermutation(FlowModule):
+    r"""A fixed permutation of the channels (images) or features (vectors): :math:`y=x_{[\pi]}`, :math:`\log|\det|=0`.
+
+    Reversal is RealNVP's alternation; a random shuffle is Glow's ``shuffle_features``.  Applied at every pixel,
+    a channel permutation is a 1×1 convolution whose weight is a permutation matrix (kexue.fm/archives/5807).
+    """
+
+    invariants = ("permutation",)
+
+    def __init__(self, event_shape: Sequence[int], perm: Sequence[int]) -> None:
+        super().__init__(event_shape)
+        perm_t = torch.as_tensor(list(perm), dtype=torch.long)
+        if sorted(perm_t.tolist()) != list(range(self.event_shape[0])):
+            raise ValueError(f"not a permutation of range({self.event_shape[0]}): {list(perm)}")
+        self.register_buffer("perm", perm_t)
+        self.register_buffer("inv_perm", torch.argsort(perm_t))
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        return x[:, self.perm], x.new_zeros(x.shape[0])
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        return y[:, self.inv_perm], y.new_zeros(y.shape[0])
+
+
+def reverse_permutation(event_shape: Sequence[int]) -> ChannelPermutation:
+    return ChannelPermutation(event_shape, list(range(event_shape[0]))[::-1])
+
+
+def random_permutation(event_shape: Sequence[int], generator: torch.Generator) -> ChannelPermutation:
+    return ChannelPermutation(event_shape, torch.randperm(event_shape[0], generator=generator).tolist())
+
+
+class Squeeze(FlowModule):
+    r"""Glow's ``squeeze2d``: :math:`h\times w\times c\to\frac h2\times\frac w2\times4c` by moving each 2×2 block
+    into channels.  It only permutes entries, so :math:`\log|\det|=0`; ``h`` and ``w`` must be even.
+
+    In NCHW the channel of the output is ``4·c_in + 2·i + j`` for the block offset ``(i, j)``, as in
+    ``openai/glow`` ``tfops.squeeze2d`` (``F.pixel_unshuffle`` orders them ``c_in + C·(2i+j)``: also a permutation).
+    """
+
+    invariants = ("permutation",)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        n, c, h, w = x.shape
+        if h % 2 or w % 2:
+            raise ValueError(f"squeeze needs even height and width, got {h}×{w}")
+        y = x.reshape(n, c, h // 2, 2, w // 2, 2).permute(0, 1, 3, 5, 2, 4).reshape(n, 4 * c, h // 2, w // 2)
+        return y, x.new_zeros(n)
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        n, c4, h, w = y.shape
+        x = y.reshape(n, c4 // 4, 2, 2, h, w).permute(0, 1, 4, 2, 5, 3).reshape(n, c4 // 4, 2 * h, 2 * w)
+        return x, y.new_zeros(n)
+
+
+def squeezed_shape(shape: Sequence[int]) -> tuple[int, int, int]:
+    c, h, w = shape
+    return 4 * c, h // 2, w // 2
+
+
+# --------------------------------------------------------------------------------------------- actnorm
+
+
+class ActNorm(FlowModule):
+    r"""Glow's actnorm: :math:`y=(x+b)\odot e^{\log s}` per channel, :math:`\log|\det J|=h\,w\sum_c\log s_c`.
+
+    Data-dependent initialisation (Glow §3.1; ``openai/glow`` ``tfops.actnorm_center``/``actnorm_scale``):
+    :meth:`initialize` sets :math:`b=-\mathrm{mean}(x)` and :math:`\log s=\log\frac{1}{\mathrm{std}(x)+10^{-6}}` from
+    one batch, so that batch leaves the layer with zero mean and unit variance per channel.  (The post's
+    :math:`\hat z=(z-\mu)/\sigma` is the same map with :math:`\mu=-b`, :math:`\sigma=e^{-\log s}`.)
+    """
+
+    invariants = ("pixelwise", "diagonal", "positive-scales")
+
+    def __init__(self, event_shape: Sequence[int]) -> None:
+        super().__init__(event_shape)
+        c = self.event_shape[0]
+        self.bias = nn.Parameter(torch.zeros(c))
+        self.logs = nn.Parameter(torch.zeros(c))
+        self.initialized = False
+
+    @torch.no_grad()
+    def initialize(self, x: Tensor, eps: float = 1e-6) -> None:
+        """Data-dependent initialisation from the batch ``x`` (statistics over every dimension but 1)."""
+        dims = [d for d in range(x.dim()) if d != 1]
+        mean = x.mean(dim=dims)
+        std = (x - mean.reshape(_channel_shape(x))).pow(2).mean(dim=dims).sqrt()
+        self.bias.copy_(-mean)
+        self.logs.copy_(torch.log(1.0 / (std + eps)))
+        self.initialized = True
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        if not self.initialized:
+            self.initialize(x)
+        shape = _channel_shape(x)
+        y = (x + self.bias.reshape(shape)) * self.logs.exp().reshape(shape)
+        ld = spatial_size(x) * self.logs.sum()
+        return y, ld.expand(x.shape[0])
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        shape = _channel_shape(y)
+        x = y * (-self.logs).exp().reshape(shape) - self.bias.reshape(shape)
+        return x, (-spatial_size(y) * self.logs.sum()).expand(y.shape[0])
+
+
+# --------------------------------------------------------------------------------------------- 1×1 convolutions
+
+
+def mix_channels(x: Tensor, weight: Tensor) -> Tensor:
+    """Apply the c×c matrix ``weight`` at every pixel (a 1×1 convolution), or to every feature vector."""
+    if x.dim() == 2:
+        return x @ weight.T
+    return F.conv2d(x, weight.reshape(*weight.shape, 1, 1))
+
+
+def random_orthogonal(c: int, generator: torch.Generator) -> Tensor:
+    """Glow's initialisation of the 1×1 convolution: the Q factor of a Gaussian matrix (``np.linalg.qr``)."""
+    q, _ = torch.linalg.qr(torch.randn(c, c, generator=generator, dtype=torch.float64))
+    return q
+
+
+class InvConv1x1(FlowModule):
+    r"""Glow's invertible 1×1 convolution: :math:`y_{:,i,j}=W\,x_{:,i,j}`, :math:`\log|\det J|=h\,w\log|\det W|`.
+
+    The Jacobian of the whole map is :math:`I_{hw}\otimes W`, whose determinant is :math:`\det(W)^{hw}`
+    (Glow Table 1; ``openai/glow`` ``invertible_1x1_conv``: ``log|det W| * shape[1]*shape[2]``).
+    """
+
+    invariants = ("pixelwise",)
+
+    def __init__(self, event_shape: Sequence[int], generator: torch.Generator) -> None:
+        super().__init__(event_shape)
+        self.weight = nn.Parameter(random_orthogonal(self.event_shape[0], generator))
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        ld = spatial_size(x) * torch.linalg.slogdet(self.weight)[1]
+        return mix_channels(x, self.weight), ld.expand(x.shape[0])
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        ld = spatial_size(y) * torch.linalg.slogdet(self.weight)[1]
+        return mix_channels(y, torch.linalg.inv(self.weight)), (-ld).expand(y.shape[0])
+
+
+class InvConv1x1LU(FlowModule):
+    r"""Glow's LU-parametrised 1×1 convolution (post eqs. (8)–(9)).
+
+    .. math::  W=P\,L\,(U+\mathrm{diag}(\mathrm{sign}(s)\,e^{\log|s|})),\qquad \log|\det J|=h\,w\sum_i\log|s_i|,
+
+    with ``P`` (permutation) and ``sign(s)`` fixed, ``L`` unit lower-triangular and ``U`` strictly upper-triangular
+    trained.  The initial ``W`` is a random orthogonal matrix factored with partial pivoting (``torch.linalg.lu``,
+    like ``scipy.linalg.lu`` in ``openai/glow``).
+    """
+
+    invariants = ("pixelwise",)
+
+    def __init__(self, event_shape: Sequence[int], generator: torch.Generator) -> None:
+        super().__init__(event_shape)
+        c = self.event_shape[0]
+        p, lower, upper = torch.linalg.lu(random_orthogonal(c, generator))
+        s = torch.diagonal(upper)
+        self.register_buffer("p", p)
+        self.register_buffer("sign_s", torch.sign(s))
+        self.register_buffer("lower_mask", torch.tril(torch.ones(c, c, dtype=torch.float64), -1))
+        self.register_buffer("eye", torch.eye(c, dtype=torch.float64))
+        self.lower = nn.Parameter(lower * self.lower_mask)
+        self.upper = nn.Parameter(torch.triu(upper, 1))
+        self.log_s = nn.Parameter(torch.log(s.abs()))
+
+    def factors(self) -> tuple[Tensor, Tensor, Tensor]:
+        """``(P, L, U)`` with ``U``'s diagonal ``sign(s)·exp(log|s|)``."""
+        lower = self.lower * self.lower_mask + self.eye
+        upper = self.upper * self.lower_mask.T + torch.diag(self.sign_s * self.log_s.exp())
+        return self.p, lower, upper
+
+    def weight(self) -> Tensor:
+        p, lower, upper = self.factors()
+        return p @ lower @ upper
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        ld = spatial_size(x) * self.log_s.sum()
+        return mix_channels(x, self.weight()), ld.expand(x.shape[0])
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        p, lower, upper = self.factors()
+        lower_inv_pt = torch.linalg.solve_triangular(lower, p.T, upper=False, unitriangular=True)
+        inv = torch.linalg.solve_triangular(upper, lower_inv_pt, upper=True)  # W⁻¹ = U⁻¹ L⁻¹ Pᵀ
+        ld = spatial_size(y) * self.log_s.sum()
+        return mix_channels(y, inv), (-ld).expand(y.shape[0])
+
+
+# --------------------------------------------------------------------------------------------- multi-scale split
+
+
+class SplitPrior(FlowModule):
+    r"""The multi-scale split with its conditional prior, written as a "conditional actnorm" (post §多尺度结构;
+    ``openai/glow`` ``split2d``/``split2d_prior``).
+
+    The factored-out half :math:`z_2` is modelled as :math:`\mathcal N(\mu(z_1),\sigma(z_1)^2)`; equivalently the
+    layer maps :math:`z_2\mapsto\hat z_2=(z_2-\mu(z_1))/\sigma(z_1)`, with :math:`\log|\det J|=-\sum\log\sigma`, and
+    :math:`\hat z_2` is standard normal:
+    :math:`\log\mathcal N(z_2;\mu,\sigma^2)=\log\mathcal N(\hat z_2;0,I)-\sum\log\sigma` (post eqs. (3)–(5)).
+    """
+
+    invariants = ("triangular", "positive-scales")
+
+    def __init__(self, event_shape: Sequence[int], hidden: int = 16) -> None:
+        super().__init__(event_shape)
+        c = self.event_shape[0]
+        c1 = (c + 1) // 2
+        self.net = conditioner(c1, 2 * (c - c1), hidden, image=len(self.event_shape) == 3)
+
+    def mean_and_log_std(self, z1: Tensor) -> tuple[Tensor, Tensor]:
+        mu, log_sigma = self.net(z1).chunk(2, dim=1)
+        return mu, log_sigma
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        z1, z2 = split_halves(x)
+        mu, log_sigma = self.mean_and_log_std(z1)
+        return torch.cat([z1, (z2 - mu) * (-log_sigma).exp()], dim=1), -per_sample(log_sigma)
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        z1, zhat = split_halves(y)
+        mu, log_sigma = self.mean_and_log_std(z1)
+        return torch.cat([z1, mu + zhat * log_sigma.exp()], dim=1), per_sample(log_sigma)
+
+    def log_prior(self, x: Tensor) -> Tensor:
+        r"""The split prior (``split2d_prior``), per sample:
+        :math:`\log p(z_2\mid z_1)=\sum\log\mathcal N(z_2;\mu(z_1),\sigma(z_1)^2)`."""
+        z1, z2 = split_halves(x)
+        mu, log_sigma = self.mean_and_log_std(z1)
+        return per_sample(torch.distributions.Normal(mu, log_sigma.exp()).log_prob(z2))
+
+    def sample(self, z1: Tensor, temperature: float, generator: torch.Generator | None = None) -> Tensor:
+        r"""Draw :math:`z_2=\mu(z_1)+T\,\sigma(z_1)\,\epsilon` (``pz.sample2(pz.eps * eps_std)`` in ``openai/glow``)."""
+        mu, log_sigma = self.mean_and_log_std(z1)
+        where = generator.device if generator is not None else mu.device
+        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=where).to(mu.device)
+        return mu + temperature * log_sigma.exp() * eps
+
+
+# --------------------------------------------------------------------------------------------- compositions
+
+
+class FlowSequence(FlowModule):
+    """Layers applied in order; log-dets add up (chain rule), the inverse runs them backwards."""
+
+    def __init__(self, event_shape: Sequence[int], layers: Sequence[nn.Module]) -> None:
+        super().__init__(event_shape)
+        self.layers = nn.ModuleList(layers)
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        total = x.new_zeros(x.shape[0])
+        for layer in self.layers:
+            x, ld = layer(x)
+            total = total + ld
+        return x, total
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        total = y.new_zeros(y.shape[0])
+        for layer in reversed(self.layers):
+            y, ld = layer.inverse(y)
+            total = total + ld
+        return y, total
+
+
+class GlowStep(FlowSequence):
+    """One step of Glow (``revnet2d_step``): actnorm → permutation (1×1 conv, LU by default) → coupling."""
+
+    def __init__(self, event_shape: Sequence[int], generator: torch.Generator, hidden: int = 16,
+                 permutation: str = "lu", coupling: str = "affine") -> None:
+        perms = {
+            "lu": lambda: InvConv1x1LU(event_shape, generator),
+            "conv": lambda: InvConv1x1(event_shape, generator),
+            "reverse": lambda: reverse_permutation(event_shape),
+            "shuffle": lambda: random_permutation(event_shape, generator),
+        }
+        couple = (AdditiveCoupling(event_shape, hidden) if coupling == "additive"
+                  else AffineCoupling(event_shape, hidden, scale="sigmoid"))
+        super().__init__(event_shape, [ActNorm(event_shape), perms[permutation](), couple])
+
+
+class MultiScaleGlow(FlowModule):
+    r"""Glow's multi-scale architecture: per level a squeeze, ``depth`` steps, then (except at the last level) a
+    split whose factored-out half is standardised by its conditional prior (:class:`SplitPrior`).
+
+    The output is every factored-out part and the final one, flattened and concatenated, ``(N, D)``: with three
+    levels their sizes are :math:`D/2, D/4, D/4`, which add up to :math:`D` (post §多尺度结构, FLOW-7).
+    """
+
+    def __init__(self, event_shape: Sequence[int], generator: torch.Generator, levels: int = 3, depth: int = 2,
+                 hidden: int = 16) -> None:
+        super().__init__(event_shape)
+        self.levels = nn.ModuleList()
+        self.splits = nn.ModuleList()
+        self.part_shapes: list[tuple[int, ...]] = []
+        shape = tuple(self.event_shape)
+        for level in range(levels):
+            shape = squeezed_shape(shape)
+            steps = [Squeeze(shape)] + [GlowStep(shape, generator, hidden) for _ in range(depth)]
+            self.levels.append(FlowSequence(shape, steps))
+            if level < levels - 1:
+                self.splits.append(SplitPrior(shape, hidden))
+                c1 = (shape[0] + 1) // 2
+                self.part_shapes.append((shape[0] - c1, *shape[1:]))
+                shape = (c1, *shape[1:])
+        self.part_shapes.append(shape)
+
+    def output_sizes(self) -> list[int]:
+        """The number of entries of each factored-out part, in the order they leave the flow."""
+        return [math.prod(s) for s in self.part_shapes]
+
+    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
+        total = x.new_zeros(x.shape[0])
+        parts = []
+        for i, level in enumerate(self.levels):
+            x, ld = level(x)
+            total = total + ld
+            if i < len(self.splits):
+                x, ld = self.splits[i](x)
+                total = total + ld
+                x, zhat = split_halves(x)
+                parts.append(zhat.reshape(x.shape[0], -1))
+        parts.append(x.reshape(x.shape[0], -1))
+        return torch.cat(parts, dim=1), total
+
+    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
+        n = y.shape[0]
+        pieces = list(torch.split(y, self.output_sizes(), dim=1))
+        x = pieces.pop().reshape(n, *self.part_shapes[-1])
+        total = y.new_zeros(n)
+        for i in reversed(range(len(self.levels))):
+            if i < len(self.splits):
+                zhat = pieces.pop().reshape(n, *self.part_shapes[i])
+                x, ld = self.splits[i].inverse(torch.cat([x, zhat], dim=1))
+                total = total + ld
+            x, ld = self.levels[i].inverse(x)
+            total = total + ld
+        return x, total
+
+
+# --------------------------------------------------------------------------------------------- factories
+
+
+@contextmanager
+def seeded(seed: int) -> Iterator[torch.Generator]:
+    """Build deterministically: the default initialisers draw from a forked global RNG seeded with ``seed``."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed % 2**63)
+        yield torch.Generator().manual_seed(seed % 2**63)
+
+
+@torch.no_grad()
+def perturb_(module: nn.Module, generator: torch.Generator, scale: float = 0.1) -> nn.Module:
+    r"""Move every floating-point parameter away from its initial value: :math:`p\leftarrow p+(s+s|p|)\,\epsilon`.
+
+    Buffers (permutations, masks, signs) are left alone; they are fixed by construction.
+    """
+    for p in module.parameters():
+        if p.is_floating_point():
+            noise = torch.randn(p.shape, generator=generator, dtype=torch.float64).to(p.dtype)
+            p.add_(noise * (scale + scale * p.abs()))
+    return module
+
+
+def _ddi(module: nn.Module, x: Tensor) -> None:
+    """Run one batch through ``module`` so that every :class:`ActNorm` initialises from data."""
+    with torch.no_grad():
+        module(x)
+
+
+def _init_batch(shape: Sequence[int], generator: torch.Generator, n: int = 16) -> Tensor:
+    """A batch with non-trivial per-channel means and scales, for data-dependent initialisation."""
+    c = shape[0]
+    loc = torch.randn(c, generator=generator, dtype=torch.float64)
+    scale = torch.rand(c, generator=generator, dtype=torch.float64) + 0.5
+    view = (1, c) + (1,) * (len(shape) - 1)
+    return loc.reshape(view) + scale.reshape(view) * torch.randn(n, *shape, generator=generator, dtype=torch.float64)
+
+
+def finish_layer(module: FlowModule, gen: torch.Generator, *, scale: float = 0.1, ddi: bool = True) -> FlowModule:
+    """float64, data-dependent initialisation of every actnorm, then :func:`perturb_` away from the initial values."""
+    module = module.double()
+    if ddi:
+        _ddi(module, _init_batch(module.event_shape, gen))
+    return perturb_(module, gen, scale)
+
+
+def _seed(ctx: Any) -> int:
+    return int(getattr(ctx, "seed", 0))
+
+
+def make_additive(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(AdditiveCoupling((4, 4, 4)), gen)
+
+
+def make_affine_exp(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(AffineCoupling((8,), scale="exp"), gen)
+
+
+def make_affine_sigmoid(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(AffineCoupling((4, 4, 4), scale="sigmoid"), gen)
+
+
+def make_reverse(ctx: Any) -> FlowModule:
+    return reverse_permutation((4, 4, 4)).double()
+
+
+def make_shuffle(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return random_permutation((8,), gen).double()
+
+
+def make_squeeze(ctx: Any) -> FlowModule:
+    return Squeeze((3, 4, 6)).double()
+
+
+def make_actnorm(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(ActNorm((3, 4, 6)), gen)
+
+
+def make_conv1x1(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(InvConv1x1((3, 4, 6), gen), gen)
+
+
+def make_conv1x1_lu(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(InvConv1x1LU((4, 4, 4), gen), gen)
+
+
+def make_split_prior(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(SplitPrior((4, 4, 4)), gen)
+
+
+def make_glow_step(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(GlowStep((4, 4, 4), gen), gen)
+
+
+def make_multiscale_glow(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(MultiScaleGlow((3, 8, 8), gen, levels=3, depth=1, hidden=8), gen, scale=0.05)
+
+
+def realnvp_2d(gen: torch.Generator) -> FlowSequence:
+    """A 2-D RealNVP: exp-affine couplings alternating with reversals, then an additive coupling."""
+    shape = (2,)
+    return FlowSequence(shape, [
+        AffineCoupling(shape, hidden=8, scale="exp"), reverse_permutation(shape),
+        AffineCoupling(shape, hidden=8, scale="exp"), reverse_permutation(shape),
+        AdditiveCoupling(shape, hidden=8),
+    ])
+
+
+def glow_2d(gen: torch.Generator) -> FlowSequence:
+    """A 2-D Glow: (actnorm → LU 1×1 "convolution" → sigmoid-affine coupling) twice."""
+    shape = (2,)
+    return FlowSequence(shape, [GlowStep(shape, gen, hidden=8), GlowStep(shape, gen, hidden=8)])
+
+
+def make_realnvp_2d(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(realnvp_2d(gen), gen, scale=0.3)
+
+
+def make_glow_2d(ctx: Any) -> FlowModule:
+    with seeded(_seed(ctx)) as gen:
+        return finish_layer(glow_2d(gen), gen, scale=0.3)
+
+
+def make_torch_transform(ctx: Any) -> Any:
+    """A ``torch.distributions`` transform (built-in adapter): affine with mixed signs, softplus, affine."""
+    from torch.distributions import transforms as T  # noqa: N812 - torch's own alias
+
+    with seeded(_seed(ctx)) as gen:
+        d = 6
+        scale1 = torch.randn(d, generator=gen, dtype=torch.float64)
+        loc1 = torch.randn(d, generator=gen, dtype=torch.float64)
+        scale2 = torch.rand(d, generator=gen, dtype=torch.float64) + 0.5
+        dtype = getattr(ctx, "torch_dtype", torch.float64)
+        device = getattr(ctx, "device", "cpu")
+        return T.ComposeTransform([
+            T.AffineTransform(loc1.to(device, dtype), scale1.to(device, dtype), event_dim=1),
+            T.SoftplusTransform(),
+            T.AffineTransform(torch.zeros((), dtype=dtype, device=device), scale2.to(device, dtype), event_dim=1),
+        ])

@@ -1,0 +1,162 @@
+"""The generic flow-layer claims: every registered layer passes, every buggy layer is caught by the right check, and
+what perturbation, tail inputs and warm-up calls each add (a check without them misses real bugs)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from kexue_verify_plugins.flows import buggy, generic
+
+from kexue_verify import CheckContext, Outcome, Verdict
+from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+
+GENERIC = ["flows.layer-logdet", "flows.layer-inverse", "flows.layer-directions-agree", "flows.layer-structure"]
+MODELS = [m.name for m in builtin_plugins().models.of_kind("flow-layer")]
+REPRESENTATIVE = ["glow-step", "conv1x1-lu", "squeeze", "torch-transform"]
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_every_registered_layer_passes_the_logdet_claim_and_refutes_every_bug(model):
+    assert_verdict(run_claim("flows.layer-logdet", model=model), "verified")
+
+
+@pytest.mark.parametrize("model", REPRESENTATIVE)
+@pytest.mark.parametrize("claim", GENERIC[1:])
+def test_representative_layers_pass_the_other_generic_claims(claim, model):
+    assert_verdict(run_claim(claim, model=model), "verified")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("model", sorted(set(MODELS) - set(REPRESENTATIVE)))
+@pytest.mark.parametrize("claim", GENERIC[1:])
+def test_all_layers_pass_the_other_generic_claims(claim, model):
+    assert_verdict(run_claim(claim, model=model), "verified")
+
+
+@pytest.mark.parametrize(("dtype", "accuracy"), [("float64", 1e-12), ("float32", 1e-5)])
+@pytest.mark.parametrize("model", ["realnvp-2d", "glow-2d"])
+def test_2d_densities_integrate_to_one_and_buggy_ones_do_not(model, dtype, accuracy):
+    result = run_claim("flows.density-normalised", model=model, dtype=dtype)
+    assert_verdict(result, "verified")
+    integral = result.parts["numeric"].evidence[0].quantities["integral"]
+    assert abs(integral - 1) < accuracy
+    for variant in result.variants:
+        assert abs(variant.parts["numeric"].evidence[0].quantities["integral"] - 1) > 0.1
+
+
+# --------------------------------------------------------------------------------------------- the bug corpus
+
+#: Ground truth for each bug: (does the consistency-only check pass it?, the generic checks that must catch it).
+CORPUS = {
+    "inverse-sign-flip": (False, {"logdet", "directions"}),
+    "sign-flip": (True, {"logdet"}),
+    "missing-abs": (False, {"logdet", "directions"}),
+    "per-element-logdet": (True, {"logdet"}),
+    "batch-summed-logdet": (True, {"logdet"}),
+    "stale-cache": (True, {"logdet"}),
+    "linearised-logdet": (True, {"logdet"}),
+    "orthogonal-assumed": (True, {"logdet", "structure"}),
+    "missing-hw": (True, {"logdet"}),
+    "doubled-logdet": (True, {"logdet"}),
+    "lu-without-pivoting": (False, {"logdet", "inverse", "directions", "structure"}),
+    "tail-clamp": (True, {"logdet"}),
+    "wrong-inverse": (False, {"inverse", "directions"}),
+    "wrong-inverse-scaled": (False, {"logdet", "inverse", "directions"}),
+    "mask-leak": (False, {"logdet", "inverse", "directions", "structure"}),
+    "duplicate-shuffle": (False, {"logdet", "inverse", "directions", "structure"}),
+    "raw-scale": (True, {"structure"}),
+}
+CHECKS = {"logdet": generic.logdet_check, "inverse": generic.inverse_check, "directions": generic.directions_check,
+          "structure": generic.structure_check}
+CLAIM_OF = {"logdet": "flows.layer-logdet", "inverse": "flows.layer-inverse",
+            "directions": "flows.layer-directions-agree", "structure": "flows.layer-structure"}
+
+
+def _ctx(bug: str, seed: int = 7, dtype: str = "float64") -> CheckContext:
+    ctx = CheckContext(case_id=bug, seed=seed, dtype=dtype)
+    model = getattr(buggy, buggy.CORPUS[bug].split(":")[1])(ctx).to(dtype=ctx.torch_dtype)
+    return ctx.with_model(model, bug)
+
+
+def _fails(evidence) -> bool:
+    return any(e.outcome is Outcome.FAIL for e in evidence)
+
+
+def test_the_corpus_table_covers_every_bug():
+    assert set(CORPUS) == set(buggy.CORPUS)
+
+
+@pytest.mark.parametrize(("bug", "check"), [(bug, check) for bug, (_, checks) in sorted(CORPUS.items())
+                                             for check in sorted(checks)])
+def test_each_bug_is_caught_by_the_checks_that_should_catch_it(bug, check):
+    assert _fails(CHECKS[check](_ctx(bug), None))
+
+
+@pytest.mark.parametrize("bug", ["wrong-inverse", "raw-scale"])
+def test_bugs_outside_the_logdet_are_not_blamed_on_the_logdet(bug):
+    assert not _fails(generic.logdet_check(_ctx(bug), None))
+
+
+@pytest.mark.parametrize("bug", sorted(CORPUS))
+def test_each_bug_is_a_false_variant_of_every_claim_whose_check_catches_it(bug):
+    claims = {c.id: {v.name for v in c.false_variants} for c in builtin_plugins().claims if c.id in CLAIM_OF.values()}
+    listed_in = {check for check, claim in CLAIM_OF.items() if bug in claims[claim]}
+    assert listed_in, f"{bug} is a false variant of no generic claim"
+    assert listed_in <= CORPUS[bug][1]
+
+
+@pytest.mark.parametrize("bug", sorted(CORPUS))
+def test_consistency_only_check_passes_exactly_the_expected_bugs(bug):
+    ctx = _ctx(bug)
+    flow = generic.prepare(ctx)
+    x, _ = generic.probe(flow, ctx)
+    assert generic.consistency_only(flow, x)["passed"] is CORPUS[bug][0]
+
+
+def test_consistency_claim_is_refuted_with_the_bugs_it_misses():
+    result = run_claim("flows.consistency-checks-suffice")
+    assert_verdict(result, "refuted")
+    evidence = result.parts["numeric"].evidence[0]
+    missed = {m.split(" ")[0] for m in evidence.counterexample["bugs_missed_by_consistency_only"]}
+    assert missed == {bug for bug, (passes, _) in CORPUS.items() if passes}
+
+
+@pytest.mark.parametrize("bug", ["linearised-logdet", "orthogonal-assumed", "stale-cache"])
+def test_without_perturbation_the_logdet_check_misses_identity_init_and_cache_bugs(bug):
+    assert not _fails(generic.logdet_check(_ctx(bug), {"perturbation": 0.0}))
+    assert _fails(generic.logdet_check(_ctx(bug), None))
+
+
+def test_without_tail_inputs_the_logdet_check_misses_the_tail_clamp():
+    """Same seed, same bulk samples: only the two tail samples expose the clamp."""
+    assert not _fails(generic.logdet_check(_ctx("tail-clamp", seed=0), {"bulk": 2, "tail": 0}))
+    assert _fails(generic.logdet_check(_ctx("tail-clamp", seed=0), None))
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("bug", ["tail-clamp", "raw-scale", "stale-cache", "linearised-logdet"])
+def test_seed_sensitive_bugs_are_caught_for_other_seeds_and_float32(bug, seed):
+    check = CHECKS["structure" if bug == "raw-scale" else "logdet"]
+    assert _fails(check(_ctx(bug, seed=seed, dtype="float32"), None))
+
+
+def test_a_failing_evidence_names_the_sample_and_its_kind():
+    evidence = generic.logdet_check(_ctx("tail-clamp"), None)
+    bad = next(e for e in evidence if e.outcome is Outcome.FAIL)
+    assert bad.counterexample["kind"].startswith("tail")
+
+
+def test_an_unknown_invariant_is_an_error_not_a_pass():
+    from kexue_verify import ModelSpec
+
+    spec = ModelSpec(name="typo", kind="flow-layer", factory="kexue_verify_plugins.flows.layers:make_reverse",
+                     declared={"event_shape": (4, 4, 4), "invariants": ("triangle",)})
+    assert run_claim("flows.layer-structure", model=spec).verdict is Verdict.ERROR
