@@ -38,6 +38,7 @@ from kexue_verify_plugins.flows.jacobian import (
     slogdet64,
 )
 
+from kexue_verify.threads import set_threads
 from kexue_verify.tolerances import tolerance
 
 
@@ -103,7 +104,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch.set_num_threads (0: leave as is)")
     args = parser.parse_args(argv)
     if args.threads:
-        torch.set_num_threads(args.threads)
+        set_threads(args.threads)  # ≥ 2 must come from OMP_NUM_THREADS
     if args.device.startswith("cuda") and not torch.cuda.is_available():
         parser.error("--device cuda: torch sees no CUDA device")
     device_name = torch.cuda.get_device_name() if args.device.startswith("cuda") else platform.processor() or "cpu"

@@ -36,6 +36,8 @@ from kexue_verify_plugins.lipschitz.norms import (
     operator_power_iteration,
 )
 
+from kexue_verify.threads import set_threads
+
 
 def timed(fn: Callable[[], Any], device: str, repeat: int = 1) -> tuple[Any, float]:
     """The result of ``fn`` and its best wall time over ``repeat`` runs."""
@@ -99,7 +101,7 @@ def main() -> None:
                         help="write the timing figure (SVG or PNG; may be repeated)")
     args = parser.parse_args()
     if args.threads:
-        torch.set_num_threads(args.threads)
+        set_threads(args.threads)  # ≥ 2 must come from OMP_NUM_THREADS
     print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, {args.dtype}, {args.device}")
     header = (f"{'c':>3} {'n':>3} {'N=c·n²':>7} {'FFT norm':>10} {'FFT s':>9} {'power s':>9} "

@@ -38,6 +38,7 @@ from kexue_verify_plugins.lipschitz.bounds import (
 )
 
 from kexue_verify import CheckContext
+from kexue_verify.threads import set_threads
 
 MODELS = {
     "sn-mlp": models.make_sn_mlp,
@@ -119,7 +120,7 @@ def main() -> None:
     parser.add_argument("--figure", type=Path, action="append", default=[],
                         help="write the sandwich figure (SVG or PNG; may be repeated)")
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    set_threads(args.threads)  # ≥ 2 must come from OMP_NUM_THREADS
     print(f"# {platform.processor() or platform.machine()}, torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, float64; {args.seeds} seeds")
     print(f"{'model':<26} {'budget':>7} {'search mean':>11} {'search min':>10} {'random mean':>11} "

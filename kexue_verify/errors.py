@@ -9,7 +9,8 @@ mistakes in how the tool is used or extended, and for checks that crash::
     │   └── DuplicateIdError        two plugins registered the same claim or model id
     ├── ClaimDefinitionError        a Claim, Source, ModelSpec or FalseVariant was built with bad arguments
     ├── DerivationError             a derivation document or step cannot be parsed
-    └── CheckError                  a check could not produce evidence (it crashed; not "the claim is false")
+    ├── CheckError                  a check could not produce evidence (it crashed; not "the claim is false")
+    └── UnsoundEnvironmentError     the installed numerical libraries give wrong answers (kexue_verify.threads)
 
 Every message says what was wrong and, where it can, how to fix it.
 """
@@ -23,6 +24,7 @@ __all__ = [
     "DuplicateIdError",
     "KexueError",
     "PluginError",
+    "UnsoundEnvironmentError",
     "UsageError",
 ]
 
@@ -53,3 +55,7 @@ class DerivationError(KexueError):
 
 class CheckError(KexueError):
     """A check could not produce evidence; distinct from a claim being false."""
+
+
+class UnsoundEnvironmentError(KexueError):
+    """The numerical libraries of this installation give wrong answers, so no check can be trusted here."""

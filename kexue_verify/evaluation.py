@@ -15,6 +15,7 @@ The rules, in order (see ``docs/explanation.md``):
 from __future__ import annotations
 
 import random
+import sys
 import time
 import traceback
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from typing import Any
 from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Verdict, as_evidence_list, resolve
 from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import KexueError
+from kexue_verify.threads import ensure_sound_lapack
 
 __all__ = ["Case", "CaseResult", "PartResult", "RunConfig", "SkipCheck", "VariantResult", "evaluate", "expand"]
 
@@ -160,8 +162,6 @@ def _seed_globals(seed: int) -> None:
         np.random.seed(seed % 2**32)
     except ImportError:  # pragma: no cover - numpy is a dependency
         pass
-    import sys
-
     if "torch" in sys.modules:
         sys.modules["torch"].manual_seed(seed)
 
@@ -184,6 +184,8 @@ def run_part(part: str, check: Any, ctx: CheckContext, assertion: Any, extra: Se
     if check is not None:
         _seed_globals(ctx.seed)
         try:
+            if "torch" in sys.modules:
+                ensure_sound_lapack()
             evidence += as_evidence_list(resolve(check)(ctx, assertion), part)
         except SkipCheck as exc:
             return PartResult(part, Outcome.SKIPPED, evidence, f"skipped: {exc}", time.perf_counter() - start)

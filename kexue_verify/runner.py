@@ -25,6 +25,7 @@ from kexue_verify.claims import Evidence, Outcome, Verdict
 from kexue_verify.context import derive_seed
 from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, evaluate
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
+from kexue_verify.threads import thread_environment
 
 __all__ = ["proof_evidence", "run_cases"]
 
@@ -59,14 +60,10 @@ def _find_case(loaded: LoadedPlugins, claim_id: str, model: str | None) -> Case:
 
 def _worker(conn: Connection, options: LoadOptions, config: RunConfig, threads: int) -> None:
     """Worker loop: receive (claim_id, model), send back a CaseResult; stop on None."""
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    thread_environment(threads)  # before torch is imported: torch.set_num_threads(n ≥ 2) is unsafe (threads.py)
     loaded = load(options)
-    try:
-        import torch
-
-        torch.set_num_threads(threads)
-    except ImportError:  # pragma: no cover
-        pass
+    with contextlib.suppress(ImportError):
+        import torch  # noqa: F401 - imported now, so that the first case's clock does not include it
     conn.send(READY)
     while True:
         job = conn.recv()

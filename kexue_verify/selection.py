@@ -2,7 +2,8 @@
 
 A ``-k`` expression works like pytest's: words joined by ``and``, ``or``, ``not`` and
 parentheses; a word matches a claim when it is a case-insensitive substring of its id,
-title, catalogue label or one of its tags.  It is parsed by a small recursive-descent
+title, catalogue label or one of its tags, and a case also by its model's name
+(``-k glow-step`` runs every claim on that model).  It is parsed by a small recursive-descent
 parser, never evaluated as Python.
 
 >>> matcher = parse_keyword("stirling and not series")
@@ -20,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from kexue_verify.claims import Claim
 from kexue_verify.errors import UsageError
 
-__all__ = ["parse_keyword", "select"]
+__all__ = ["claim_words", "parse_keyword", "select"]
 
 Matcher = Callable[[set[str]], bool]
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
@@ -96,10 +97,13 @@ def parse_keyword(expr: str) -> Matcher:
     return matcher
 
 
-def _words(claim: Claim) -> set[str]:
+def claim_words(claim: Claim, model: str | None = None) -> set[str]:
+    """What a ``-k`` word is matched against: id, title, label and tags, and the model's name for a case."""
     words = {claim.id.lower(), claim.title.lower(), *(t.lower() for t in claim.tags)}
     if claim.label:
         words.add(claim.label.lower())
+    if model:
+        words.add(model.lower())
     return words
 
 
@@ -135,7 +139,7 @@ def select(
     result = sorted(chosen.values(), key=lambda c: c.id)
     if keyword:
         match = parse_keyword(keyword)
-        result = [c for c in result if match(_words(c))]
+        result = [c for c in result if match(claim_words(c))]
     for tag in tags:
         result = [c for c in result if tag in c.tags]
     return result

@@ -18,7 +18,7 @@ from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.reports import build_report, exit_code
 from kexue_verify.runner import run_cases
-from kexue_verify.selection import select
+from kexue_verify.selection import claim_words, parse_keyword, select
 
 __all__ = ["RunOutcome", "plan", "run"]
 
@@ -38,11 +38,15 @@ def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: 
 
     A pattern ``claim[model]`` picks one case of a claim about a model kind; every other
     pattern (``all``, an id, a family, a label, a glob) picks all the cases of its claims.
+    ``keyword`` (``-k``) is matched per case, so a model's name selects the cases on that model.
     """
     patterns = list(patterns) or ["all"]
     bracketed = [p for p in patterns if "[" in p]
     plain = [p for p in patterns if "[" not in p]
-    cases = expand(select(loaded.claims, patterns, keyword=keyword, tags=tags), loaded.models)
+    cases = expand(select(loaded.claims, patterns, tags=tags), loaded.models)
+    if keyword:
+        match = parse_keyword(keyword)
+        cases = [c for c in cases if match(claim_words(c.claim, c.model.name if c.model else None))]
     if not bracketed:
         return cases
     known = [c.id for c in expand(select(loaded.claims, bracketed), loaded.models)]

@@ -111,3 +111,15 @@ def fake_run(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
                for a in ("-o", folder / name)]
     result = invoker("run", "all", "-j", "2", "--timeout", "3", *outputs, plugins=(CORE_FAKES, SLOW_FAKES))
     return SharedRun(result, folder)
+
+
+@pytest.fixture(scope="session")
+def one_thread():
+    """The topic tests work on tiny tensors: one intra-op thread avoids OpenMP overhead on a shared machine.
+
+    Session-wide, since the count is never raised again (``kexue_verify.threads`` says why).
+    """
+    from kexue_verify.threads import single_threaded
+
+    with single_threaded():
+        yield

@@ -341,6 +341,15 @@ def test_write_atomic_replaces_the_file_and_leaves_no_temp_files(tmp_path: Path)
     assert [p.name for p in path.parent.iterdir()] == ["report.json"]
 
 
+def test_a_report_is_readable_by_others_as_any_new_file_is(tmp_path: Path) -> None:
+    old = os.umask(0o022)
+    try:
+        write_atomic(tmp_path / "report.json", "{}")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "report.json").stat().st_mode & 0o777 == 0o644
+
+
 def test_an_exception_mid_write_keeps_the_old_file(tmp_path: Path) -> None:
     path = tmp_path / "report.md"
     path.write_text("old report", encoding="utf-8")

@@ -170,3 +170,9 @@ def test_an_unknown_model_in_brackets_is_a_usage_error(fakes) -> None:
     with pytest.raises(UsageError, match=r"no case matches 'fake.doubles\[doubler-c\]'; did you mean "
                                          r"fake.doubles\[doubler-"):
         plan(fakes, ["fake.doubles[doubler-c]"])
+
+
+def test_keyword_matches_a_case_by_its_model_name(fakes) -> None:
+    assert case_ids(plan(fakes, ["all"], keyword="doubler-b")) == ["fake.doubles[doubler-b]"]
+    assert "fake.doubles[doubler-a]" in case_ids(plan(fakes, ["all"], keyword="not doubler-b"))
+    assert "fake.doubles[doubler-b]" not in case_ids(plan(fakes, ["all"], keyword="not doubler-b"))

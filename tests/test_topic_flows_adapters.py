@@ -15,16 +15,10 @@ from kexue_verify_plugins.flows.protocol import as_flow_layer
 from kexue_verify import CheckContext, LoadOptions, ModelSpec, load
 from kexue_verify.testing import assert_verdict, run_claim
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
+
 ROOT = Path(__file__).resolve().parent.parent
 GENERIC = ["flows.layer-logdet", "flows.layer-inverse", "flows.layer-directions-agree", "flows.layer-structure"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def _spec(name: str, factory, shape: tuple[int, ...]) -> ModelSpec:

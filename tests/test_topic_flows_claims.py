@@ -5,31 +5,19 @@ from __future__ import annotations
 import json
 
 import pytest
-import torch
 from kexue_verify_plugins.flows import CATALOGUE_CLAIMS
 from kexue_verify_plugins.flows.glow_code import released_initialisation
 
 from kexue_verify import Outcome, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
 
 @pytest.fixture(scope="module")
 def results():
     """Each catalogue claim run once (float64, seed 0), shared by the tests below."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        return {c.id: run_claim(c.id) for c in CATALOGUE_CLAIMS}
-    finally:
-        torch.set_num_threads(before)
+    return {c.id: run_claim(c.id) for c in CATALOGUE_CLAIMS}
 
 
 def _failed(parts) -> list:

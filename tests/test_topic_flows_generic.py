@@ -4,23 +4,16 @@ what perturbation, tail inputs and warm-up calls each add (a check without them 
 from __future__ import annotations
 
 import pytest
-import torch
 from kexue_verify_plugins.flows import buggy, generic
 
 from kexue_verify import CheckContext, Outcome, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
+
 GENERIC = ["flows.layer-logdet", "flows.layer-inverse", "flows.layer-directions-agree", "flows.layer-structure"]
 MODELS = [m.name for m in builtin_plugins().models.of_kind("flow-layer")]
 REPRESENTATIVE = ["glow-step", "conv1x1-lu", "squeeze", "torch-transform"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("model", MODELS)

@@ -19,14 +19,7 @@ from kexue_verify_plugins.flows.protocol import as_flow_layer
 
 from kexue_verify import CheckContext
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny tensors: one thread avoids OpenMP overhead (and contention on shared machines)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
 
 CTX = CheckContext(case_id="test", seed=2024)

@@ -15,22 +15,15 @@ from kexue_verify_plugins.lipschitz.bounds import pair_ratio
 from kexue_verify import LoadOptions, Outcome, Verdict, load
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
+
 CATALOGUE = [c for c in CLAIMS if c.model_kind is None]
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")
 def results():
     """Each catalogue claim run once (float64, seed 0), shared by the tests below."""
-    torch.set_num_threads(1)
     return {c.id: run_claim(c.id) for c in CATALOGUE}
 
 

@@ -25,13 +25,7 @@ from torch import nn
 
 from kexue_verify import CheckContext
 
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
 
 def _gen(seed: int = 0) -> torch.Generator:

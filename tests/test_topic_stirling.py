@@ -6,11 +6,12 @@ import json
 from functools import cache
 
 import pytest
-import torch
 from kexue_verify_plugins.stirling import CLAIMS
 
 from kexue_verify import Outcome, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
 IDS = [c.id for c in CLAIMS]
 BY_ID = {c.id: c for c in CLAIMS}
@@ -92,14 +93,6 @@ WHY_REFUTED = {
     ("stirling.euler-maclaurin", "constant-log-2pi"): [("symbolic", "lim (ln n!"), ("symbolic", "Wallis"),
                                                        ("numeric", "ln n! − (n+½) ln n")],
 }
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @cache

@@ -6,24 +6,17 @@ import math
 from fractions import Fraction
 
 import pytest
-import torch
 from kexue_verify_plugins.svd import CLAIMS, DEFAULT_SHAPE
 from kexue_verify_plugins.svd.models import deep_linear_autoencoder, seeded
 
 from kexue_verify import ModelSpec, Outcome, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
 
+pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
+
 MODEL_CLAIM = "svd.autoencoder-equals-svd"
 PLAIN = [c.id for c in CLAIMS if c.model_kind is None]
 BUILTIN_MODELS = ["linear-ae", "linear-ae-tied"]
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,6 @@ from kexue_verify_plugins.svd.linalg import (
 )
 from kexue_verify_plugins.svd.models import TiedAutoencoder, linear, relu_bottleneck, seeded, shape
 from kexue_verify_plugins.svd.storage import _first_disagreement, _threshold
-from kexue_verify_plugins.svd.threads import one_thread
 from kexue_verify_plugins.svd.toy import exact_reconstruction
 from kexue_verify_plugins.svd.training import fit_lbfgs
 
@@ -236,13 +235,6 @@ def test_lbfgs_stops_at_its_evaluation_budget():
     fit = fit_lbfgs(relu_bottleneck(_ctx()), data, max_evals=40)
     assert not fit.converged
     assert 40 <= fit.evaluations < 40 + 80  # one more call of at most 50 iterations may finish
-
-
-def test_one_thread_restores_the_thread_count():
-    before = torch.get_num_threads()
-    with one_thread():
-        assert torch.get_num_threads() == 1
-    assert torch.get_num_threads() == before
 
 
 def test_memo_reuses_and_evicts(monkeypatch):

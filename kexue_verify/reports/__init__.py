@@ -178,17 +178,28 @@ def build_report(
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace``: readers never see half a file."""
+    """Write ``text`` to ``path`` via a temporary file and ``os.replace``: readers never see half a file.
+
+    The file gets the permissions of any new file (``0o666`` less the umask), not ``mkstemp``'s private ``0o600``:
+    a report is written to be shared.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def load_report(path: str | Path) -> dict[str, Any]:

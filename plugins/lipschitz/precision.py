@@ -1,11 +1,11 @@
-"""The numerical settings a check of this topic runs under, restored afterwards.
+"""The numerical settings a check of this topic runs under.
 
 * **No TF32 on CUDA.** cuDNN convolutions (and, if a user enabled it, cuBLAS matmuls) may use TF32 on Ampere and
   later GPUs, which rounds float32 operands to 10 mantissa bits; the float32 tolerances of the checks (Higham's γ with
   ε = 2⁻²³) do not allow that.
 * **One intra-op thread on the CPU.** The checks work on tensors of at most a few thousand entries, where torch's
   intra-op parallelism only adds synchronisation; on a loaded machine two spinning threads made a check ten times
-  slower than one.  The previous thread count is restored when the check returns.
+  slower than one.  The count is not raised again afterwards (:mod:`kexue_verify.threads` says why).
 
 :func:`check_settings` applies both to a check function.
 """
@@ -19,7 +19,9 @@ from typing import Any, TypeVar
 
 import torch
 
-__all__ = ["check_settings", "single_threaded", "without_tf32"]
+from kexue_verify.threads import single_threaded
+
+__all__ = ["check_settings", "without_tf32"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -34,17 +36,6 @@ def without_tf32() -> Iterator[None]:
         yield
     finally:
         torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
-
-
-@contextmanager
-def single_threaded() -> Iterator[None]:
-    """One intra-op CPU thread inside the block; the previous count is restored."""
-    saved = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(saved)
 
 
 def check_settings(check: F) -> F:

@@ -27,9 +27,9 @@ import torch
 from kexue_verify_plugins.svd.exact import rank_projector
 from kexue_verify_plugins.svd.linalg import cpu_generator, truncated_svd
 from kexue_verify_plugins.svd.memo import remember
-from kexue_verify_plugins.svd.threads import single_threaded
 
 from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify.threads import single_threaded
 from kexue_verify.tolerances import tolerance
 
 __all__ = [
@@ -133,7 +133,7 @@ def _clipping_runs(ctx: CheckContext, data: str) -> dict[str, Any]:
     return out
 
 
-@single_threaded
+@single_threaded()
 def clipping_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """The Poisson example at k = 3 and 40 random matrices at k = 2, 3, 4, in the run's dtype.
 
@@ -198,7 +198,7 @@ def _first_negative_ranks(ctx: CheckContext) -> tuple[list[int], float]:
     return found, worst_rank_one
 
 
-@single_threaded
+@single_threaded()
 def negatives_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     """40 random nonnegative matrices: the smallest k at which M_k has an entry below −tol, in the run's dtype."""
     found, worst_rank_one = remember(("negatives", ctx.seed, ctx.dtype, ctx.device),

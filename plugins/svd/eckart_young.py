@@ -25,11 +25,11 @@ from kexue_verify_plugins.svd.bounds import autoencoder_bounds
 from kexue_verify_plugins.svd.exact import EXACT_MATRIX, exact_eigenbasis, frobenius_sq, rank_projector
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, spectrum, truncated_svd
 from kexue_verify_plugins.svd.memo import remember
-from kexue_verify_plugins.svd.threads import single_threaded
 from kexue_verify_plugins.svd.training import fit_lbfgs
 from torch import nn
 
 from kexue_verify import CheckContext, Evidence, close, holds
+from kexue_verify.threads import single_threaded
 
 #: One training run: the loss reached, the product (AB or CD), the first factor, the trainer's description.
 Run = tuple[float, torch.Tensor, torch.Tensor, str]
@@ -121,7 +121,7 @@ def _factorisations(ctx: CheckContext, data: torch.Tensor, k: int) -> list[Run]:
     return out
 
 
-@single_threaded
+@single_threaded()
 def eckart_young_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """L-BFGS on ``‖M − AB‖²`` from three random starts (24×10 matrix, k = 3) against the stated optimum."""
     m, n, k = 24, 10, 3

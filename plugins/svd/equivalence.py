@@ -40,10 +40,10 @@ from kexue_verify_plugins.svd.linalg import (
 )
 from kexue_verify_plugins.svd.memo import remember
 from kexue_verify_plugins.svd.models import biased_autoencoder, linear_autoencoder, seeded, shape
-from kexue_verify_plugins.svd.threads import single_threaded
 from kexue_verify_plugins.svd.training import Fit, fit_adam, fit_lbfgs, reconstruction_loss
 
 from kexue_verify import CheckContext, CheckError, Evidence, at_most, close, holds
+from kexue_verify.threads import single_threaded
 
 __all__ = ["Measurement", "autoencoder_is_pca", "autoencoder_is_svd", "compare_with_target", "make_target", "measure",
            "train"]
@@ -166,7 +166,7 @@ def _trained(ctx: CheckContext, name: str, build: Callable[[], torch.nn.Module],
     return remember(key, lambda: measure(ctx, build(), _data(ctx, n, k), loss))
 
 
-@single_threaded
+@single_threaded()
 def autoencoder_is_svd(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """Model claim: the module under test, trained on the rows of ``M``, is the asserted map (default: ``M_k``).
 
@@ -180,7 +180,7 @@ def autoencoder_is_svd(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return compare_with_target(ctx, result, k, a)
 
 
-@single_threaded
+@single_threaded()
 def autoencoder_is_pca(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """The autoencoder with biases, trained on uncentred ``M``, is PCA of the centred data."""
     n, k = shape(ctx)

@@ -24,10 +24,10 @@ import sympy as sp
 import torch
 from kexue_verify_plugins.svd.linalg import cpu_generator
 from kexue_verify_plugins.svd.memo import remember
-from kexue_verify_plugins.svd.threads import single_threaded
 from kexue_verify_plugins.svd.training import reconstruction_loss
 
 from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify.threads import single_threaded
 from kexue_verify.tolerances import tolerance
 
 __all__ = ["Candidate", "find_counterexample", "l1_numeric", "l1_symbolic"]
@@ -71,7 +71,7 @@ def find_counterexample(seed: int, loss: str, *, dtype: torch.dtype = torch.floa
     return best
 
 
-@single_threaded
+@single_threaded()
 def l1_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     """Search in the run's dtype; pass when the best autoencoder beats the truncated SVD by more than rounding."""
     found = remember(("l1-search", ctx.seed, a["loss"], ctx.dtype, ctx.device),
@@ -87,7 +87,7 @@ def _rational(values: list[list[float]]) -> sp.Matrix:
     return sp.Matrix([[sp.Rational(Fraction(v).limit_denominator(1000)) for v in row] for row in values])
 
 
-@single_threaded
+@single_threaded()
 def l1_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     """Exact losses of the found (M, C, D), with C, D rounded to rationals, against the exact truncated SVD."""
     found = remember(("l1-search", ctx.seed, a["loss"], "float64", "cpu"),

@@ -23,10 +23,10 @@ from kexue_verify_plugins.svd.figures import with_figure
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, principal_angles, top_right_singular
 from kexue_verify_plugins.svd.memo import remember
 from kexue_verify_plugins.svd.models import linear_autoencoder, seeded
-from kexue_verify_plugins.svd.threads import single_threaded
 from kexue_verify_plugins.svd.training import Fit, fit_minibatch_sgd
 
 from kexue_verify import CheckContext, Evidence, at_most
+from kexue_verify.threads import single_threaded
 
 __all__ = ["minibatch_numeric", "subspace"]
 
@@ -58,7 +58,7 @@ def _train(ctx: CheckContext, data: torch.Tensor) -> tuple[list[torch.Tensor], F
     return bases, fit
 
 
-@single_threaded
+@single_threaded()
 def minibatch_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     """Train with mini-batch SGD; the largest principal angle to the asserted subspace must be ≤ max_angle."""
     data = planted_matrix(ROWS, COLS, RANK, cpu_generator(ctx.seed), mean="top", tail=(0.05, 0.02))

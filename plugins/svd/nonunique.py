@@ -25,10 +25,10 @@ from kexue_verify_plugins.svd.exact import EXACT_MATRIX, exact_eigenbasis, rank_
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, spectrum, top_right_singular
 from kexue_verify_plugins.svd.memo import remember
 from kexue_verify_plugins.svd.models import linear_autoencoder, seeded
-from kexue_verify_plugins.svd.threads import single_threaded
 from kexue_verify_plugins.svd.training import fit_lbfgs
 
 from kexue_verify import CheckContext, Evidence, close, holds
+from kexue_verify.threads import single_threaded
 
 #: One training run: the loss reached, the product (AB or CD), the first factor, the trainer's description.
 Run = tuple[float, torch.Tensor, torch.Tensor, str]
@@ -87,7 +87,7 @@ def _seeds(ctx: CheckContext, data: torch.Tensor, n: int, k: int) -> list[Run]:
     return out
 
 
-@single_threaded
+@single_threaded()
 def nonunique_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """Five seeds of the bias-free autoencoder (L-BFGS): compare their C with V_k and their CD with V_kV_kᵀ."""
     n, k = DEFAULT_SHAPE["n"], DEFAULT_SHAPE["k"]

@@ -18,9 +18,9 @@ from typing import Any
 
 import sympy as sp
 import torch
-from kexue_verify_plugins.svd.threads import single_threaded
 
 from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify.threads import single_threaded
 
 __all__ = ["storage_numeric", "storage_symbolic"]
 
@@ -52,7 +52,7 @@ def storage_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
                  factor_positive=positive, counterexample=None if same else _first_disagreement(threshold, 24))
 
 
-@single_threaded
+@single_threaded()
 def storage_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     """Count the entries of torch factors A = U_kΣ_k, B = V_kᵀ for every m, n ≤ SIDE and k ≤ min(m, n)."""
     threshold = sp.lambdify((_M, _N), _threshold(a["threshold"]), modules="math")

@@ -21,9 +21,9 @@ from typing import Any
 import sympy as sp
 import torch
 from kexue_verify_plugins.svd.linalg import cpu_generator
-from kexue_verify_plugins.svd.threads import single_threaded
 
 from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify.threads import single_threaded
 from kexue_verify.tolerances import tolerance
 
 __all__ = ["three_factor_numeric", "three_factor_symbolic"]
@@ -60,7 +60,7 @@ def three_factor_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence
     return evidence
 
 
-@single_threaded
+@single_threaded()
 def three_factor_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """Ranks of Gaussian products A P Q (8×8, k, l ≤ 4), and APQ rebuilt from the SVD of a rank-min(k, l) matrix."""
     gen = cpu_generator(ctx.seed)

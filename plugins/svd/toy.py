@@ -17,9 +17,9 @@ from typing import Any
 
 import sympy as sp
 import torch
-from kexue_verify_plugins.svd.threads import single_threaded
 
 from kexue_verify import CheckContext, Evidence, close, holds
+from kexue_verify.threads import single_threaded
 from kexue_verify.tolerances import tolerance
 
 __all__ = ["COLUMNS", "ROWS", "TOY", "exact_reconstruction", "toy_numeric", "toy_symbolic"]
@@ -76,7 +76,7 @@ def toy_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return evidence
 
 
-@single_threaded
+@single_threaded()
 def toy_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """torch.linalg.svd in the run's dtype; tolerance 8 γ₁₀ σ₁ (1 + σ₁/(σ₁ − σ₂)) for singular vectors (Wedin)."""
     m = ctx.tensor(TOY)

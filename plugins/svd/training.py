@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import torch
-from kexue_verify_plugins.svd.threads import single_threaded
 from torch import nn
 
+from kexue_verify.threads import single_threaded
 from kexue_verify.tolerances import eps
 
 __all__ = ["Fit", "fit_adam", "fit_lbfgs", "fit_minibatch_sgd", "reconstruction_loss"]
@@ -58,7 +58,7 @@ class Fit:
         return self.losses[-1] if self.losses else math.nan
 
 
-@single_threaded
+@single_threaded()
 def fit_lbfgs(model: nn.Module, data: torch.Tensor, *, loss: str = "squared", max_evals: int | None = None) -> Fit:
     """Full-batch L-BFGS with strong-Wolfe line search on ``loss(X − f(X)) / loss(X)``, to convergence.
 
@@ -100,7 +100,7 @@ def fit_lbfgs(model: nn.Module, data: torch.Tensor, *, loss: str = "squared", ma
     return fit
 
 
-@single_threaded
+@single_threaded()
 def fit_adam(model: nn.Module, data: torch.Tensor, *, loss: str = "l1", steps: int = 300, lr: float = 1e-2) -> Fit:
     """Full-batch Adam with cosine decay from ``lr`` to 0 over ``steps`` steps (used for the L1 loss)."""
     scale = float(reconstruction_loss(data, loss))
@@ -120,7 +120,7 @@ def fit_adam(model: nn.Module, data: torch.Tensor, *, loss: str = "l1", steps: i
     return fit
 
 
-@single_threaded
+@single_threaded()
 def fit_minibatch_sgd(
     model: nn.Module,
     data: torch.Tensor,
