@@ -47,6 +47,8 @@ def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: 
     if keyword:
         match = parse_keyword(keyword)
         cases = [c for c in cases if match(claim_words(c.claim, c.model.name if c.model else None))]
+    if not cases:
+        raise UsageError(_nothing_selected(keyword, tags))
     if not bracketed:
         return cases
     known = [c.id for c in expand(select(loaded.claims, bracketed), loaded.models)]
@@ -57,6 +59,13 @@ def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: 
             raise UsageError(f"no case matches {pattern!r}{hint} (see `kexue-verify show CLAIM` for its models)")
     whole = {c.id for c in select(loaded.claims, plain)} if plain else set()
     return [c for c in cases if c.claim.id in whole or c.id in bracketed]
+
+
+def _nothing_selected(keyword: str | None, tags: Sequence[str]) -> str:
+    given = [f"-k {keyword!r}"] if keyword else []
+    given += [f"--tag {t!r}" for t in tags]
+    return (f"{' and '.join(given) or 'the selection'} leaves no claim to run; -k words match ids, titles, labels, "
+            "tags and model names (see `kexue-verify list`)")
 
 
 def run(
