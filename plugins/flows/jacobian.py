@@ -18,11 +18,12 @@ partial pivoting), so the reference does not inherit the float32 rounding of the
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
+
+from kexue_verify.precision import no_tf32
 
 __all__ = ["batch_jacobian", "componentwise_condition", "local_jacobian", "naive_jacobian", "no_tf32", "slogdet64"]
 
@@ -145,34 +146,3 @@ def componentwise_condition(jac: Tensor) -> Tensor:
     except RuntimeError:  # singular: no finite sensitivity
         return torch.full(jac.shape[:-2], float("inf"), dtype=torch.float64, device=jac.device)
     return (inv.transpose(-1, -2).abs() * j64.abs()).sum(dim=(-1, -2))
-
-
-@contextmanager
-def no_tf32(device: str | torch.device = "cuda") -> Iterator[None]:
-    """On CUDA, use IEEE float32 for matmuls and convolutions (TF32 rounds float32 inputs to 10 mantissa bits).
-
-    A no-op on other devices, where the settings do not apply.
-    """
-    if not str(device).startswith("cuda"):
-        yield
-        return
-    settings = [torch.backends.cuda.matmul, torch.backends.cudnn.conv]
-    if all(hasattr(s, "fp32_precision") for s in settings):
-        saved = [s.fp32_precision for s in settings]
-        for s in settings:
-            s.fp32_precision = "ieee"
-        try:
-            yield
-        finally:
-            for s, value in zip(settings, saved, strict=True):
-                s.fp32_precision = value
-        return
-    legacy = [torch.backends.cuda.matmul, torch.backends.cudnn]  # pragma: no cover - torch < 2.9
-    saved = [s.allow_tf32 for s in legacy]
-    for s in legacy:
-        s.allow_tf32 = False
-    try:
-        yield
-    finally:
-        for s, value in zip(legacy, saved, strict=True):
-            s.allow_tf32 = value

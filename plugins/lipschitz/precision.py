@@ -13,37 +13,24 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any, TypeVar
 
-import torch
-
+from kexue_verify.precision import no_tf32
 from kexue_verify.threads import single_threaded
 
-__all__ = ["check_settings", "without_tf32"]
+__all__ = ["check_settings"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@contextmanager
-def without_tf32() -> Iterator[None]:
-    """Disable TF32 for cuDNN convolutions and cuBLAS matmuls inside the block (a no-op on the CPU)."""
-    saved = (torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32)
-    torch.backends.cudnn.allow_tf32 = False
-    torch.backends.cuda.matmul.allow_tf32 = False
-    try:
-        yield
-    finally:
-        torch.backends.cudnn.allow_tf32, torch.backends.cuda.matmul.allow_tf32 = saved
-
-
 def check_settings(check: F) -> F:
-    """Decorate a check so that it runs :func:`without_tf32` and :func:`single_threaded`."""
+    """Decorate a check so that it runs under :func:`~kexue_verify.precision.no_tf32` and single-threaded."""
 
     @functools.wraps(check)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
-        with without_tf32(), single_threaded():
+        device = getattr(args[0], "device", "cuda") if args else "cuda"  # a check is called as check(ctx, a)
+        with no_tf32(device), single_threaded():
             return check(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
