@@ -208,6 +208,8 @@ Examples:
   kexue-verify run all
   kexue-verify run stirling -o stirling.md
   kexue-verify run 'flows.*' -k logdet --device cuda --dtype float32
+  kexue-verify run 'flows.layer-*[glow-step]'       # every generic flow claim on one model
+  kexue-verify run -p my_plugin -k my-layer          # every claim on the model you plugged in
   kexue-verify run all -j 2 --timeout 120 -o report.json -o report.html -o junit.xml
 """)
 @click.argument("patterns", nargs=-1)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Sequence
 from kexue_verify.claims import Claim
 from kexue_verify.errors import UsageError
 
-__all__ = ["claim_words", "parse_keyword", "select"]
+__all__ = ["claim_matches", "claim_words", "parse_keyword", "select"]
 
 Matcher = Callable[[set[str]], bool]
 _TOKEN = re.compile(r"\s*(\(|\)|[^\s()]+)")
@@ -107,7 +107,8 @@ def claim_words(claim: Claim, model: str | None = None) -> set[str]:
     return words
 
 
-def _matches(claim: Claim, pattern: str) -> bool:
+def claim_matches(claim: Claim, pattern: str) -> bool:
+    """``pattern`` names ``claim``: its id, family or catalogue label, or a glob over its id."""
     p = pattern.lower()
     if p in (claim.id, claim.family) or (claim.label and p == claim.label.lower()):
         return True
@@ -129,7 +130,7 @@ def select(
     chosen: dict[str, Claim] = {}
     for pattern in patterns or ("all",):
         base = pattern.split("[", 1)[0]
-        hits = pool if pattern == "all" else [c for c in pool if _matches(c, base)]
+        hits = pool if pattern == "all" else [c for c in pool if claim_matches(c, base)]
         if not hits:
             names = [c.id for c in pool] + [c.label for c in pool if c.label]
             close = difflib.get_close_matches(base, names, n=3, cutoff=0.5)

@@ -9,6 +9,7 @@
 from __future__ import annotations
 
 import difflib
+import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,7 +19,7 @@ from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.reports import build_report, exit_code
 from kexue_verify.runner import run_cases
-from kexue_verify.selection import claim_words, parse_keyword, select
+from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
 
 __all__ = ["RunOutcome", "plan", "run"]
 
@@ -36,7 +37,8 @@ def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: 
          tags: Sequence[str] = ()) -> list[Case]:
     """The cases a run would evaluate, without running them.
 
-    A pattern ``claim[model]`` picks one case of a claim about a model kind; every other
+    A pattern ``claim[model]`` picks the cases of a claim about a model kind on that model (either side may be a
+    glob: ``flows.layer-*[glow-*]``); every other
     pattern (``all``, an id, a family, a label, a glob) picks all the cases of its claims.
     ``keyword`` (``-k``) is matched per case, so a model's name selects the cases on that model.
     """
@@ -51,14 +53,24 @@ def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: 
         raise UsageError(_nothing_selected(keyword, tags))
     if not bracketed:
         return cases
-    known = [c.id for c in expand(select(loaded.claims, bracketed), loaded.models)]
+    known = expand(select(loaded.claims, bracketed), loaded.models)
+    picked: set[str] = set()
     for pattern in bracketed:
-        if pattern not in known:
-            close = difflib.get_close_matches(pattern, known, n=3, cutoff=0.5)
+        hits = {c.id for c in known if _case_matches(c, pattern)}
+        if not hits:
+            close = difflib.get_close_matches(pattern, [c.id for c in known], n=3, cutoff=0.5)
             hint = f"; did you mean {', '.join(close)}?" if close else ""
             raise UsageError(f"no case matches {pattern!r}{hint} (see `kexue-verify show CLAIM` for its models)")
+        picked |= hits
     whole = {c.id for c in select(loaded.claims, plain)} if plain else set()
-    return [c for c in cases if c.claim.id in whole or c.id in bracketed]
+    return [c for c in cases if c.claim.id in whole or c.id in picked]
+
+
+def _case_matches(case: Case, pattern: str) -> bool:
+    """``claim[model]``, each side an id or a glob: ``flows.layer-*[glow-*]``."""
+    claim_part, _, model_part = pattern.rstrip("]").partition("[")
+    return (case.model is not None and fnmatch.fnmatchcase(case.model.name, model_part)
+            and claim_matches(case.claim, claim_part))
 
 
 def _nothing_selected(keyword: str | None, tags: Sequence[str]) -> str:

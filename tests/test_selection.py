@@ -155,6 +155,8 @@ def test_a_model_claim_expands_over_every_model_of_its_kind(fakes) -> None:
     (["fake.doubles[doubler-a]", "FK-1"], ["fake.doubles[doubler-a]", "fake.good-sum"]),
     (["fake.doubles[doubler-a]", "fake.g*"], ["fake.doubles[doubler-a]", "fake.good-sum"]),
     (["fake.doubles[doubler-a]", "fake.doubles"], ["fake.doubles[doubler-a]", "fake.doubles[doubler-b]"]),
+    (["fake.doub*[doubler-b]"], ["fake.doubles[doubler-b]"]),
+    (["fake.doubles[doubler-*]"], ["fake.doubles[doubler-a]", "fake.doubles[doubler-b]"]),
 ])
 def test_one_case_of_a_model_claim_can_be_chosen(fakes, patterns: list[str], expected: list[str]) -> None:
     assert case_ids(plan(fakes, patterns)) == expected
