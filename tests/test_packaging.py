@@ -92,9 +92,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Pat
     python = venv / "bin" / "python"
     purelib = run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                   cwd=base).stdout.strip()
-    Path(purelib, "borrowed_dependencies.pth").write_text("\n".join(dependency_folders()) + "\n", encoding="utf-8")
     run([sys.executable, "-m", "pip", "--python", str(python), "install", "--no-deps", "--no-index", "-q",
          str(wheel)], cwd=base)
+    # After the install: where this interpreter has the project installed too (tox), pip would see it through the
+    # borrowed folders and install nothing. The venv's own site-packages come before a .pth's folders on sys.path.
+    Path(purelib, "borrowed_dependencies.pth").write_text("\n".join(dependency_folders()) + "\n", encoding="utf-8")
     work = base / "elsewhere"
     work.mkdir()
     return wheel, python, work

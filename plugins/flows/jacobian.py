@@ -78,7 +78,8 @@ def batch_jacobian(fn: Fn, x: Tensor, *, method: str = "rev", chunk_size: int | 
     try:
         with torch.enable_grad(), warnings.catch_warnings():
             # the first forward-mode call registers torch's jvp decompositions with torch.jit.script, which warns
-            warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated", category=DeprecationWarning)
+            # (a DeprecationWarning in torch 2.13, a FutureWarning in later releases)
+            warnings.filterwarnings("ignore", message=r"`torch.jit.script` is deprecated")
             if method == "rev":
                 jac = torch.func.vmap(torch.func.jacrev(_per_sample(fn), chunk_size=chunk_size))(x)
             elif chunk_size is None:
