@@ -222,22 +222,24 @@ Examples:
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
               help="Seconds per claim before it is stopped with verdict 'timeout'.")
-@click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-              help="Worker processes running claims in parallel.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes running claims in parallel.  [default: one per CPU core, at most 8]")
 @click.option("--in-process", is_flag=True, help="Run in this process (no isolation, no timeout; for debugging).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
 @plugin_options
 def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], outputs: tuple[str, ...], seed: int,
-        device: str, dtype: str, timeout: float, jobs: int, in_process: bool, quiet: bool, loaded: Any) -> None:
+        device: str, dtype: str, timeout: float, jobs: int | None, in_process: bool, quiet: bool,
+        loaded: Any) -> None:
     """Run claims (`all`, ids, families, labels, globs) and report their verdicts."""
     from kexue_verify.evaluation import RunConfig
+    from kexue_verify.runner import default_jobs
     from kexue_verify.verify import run as run_claims
 
     if not patterns and not keyword and not tags:
         raise UserError("say what to run: `kexue-verify run all`, a claim id, a family, or -k EXPR")
     writers = _output_writers(outputs, loaded)
-    config = RunConfig(seed=seed, device=_resolve_device(device), dtype=dtype, timeout=timeout, jobs=jobs,
-                       in_process=in_process)
+    config = RunConfig(seed=seed, device=_resolve_device(device), dtype=dtype, timeout=timeout,
+                       jobs=jobs or default_jobs(), in_process=in_process)
     progress = _Progress(quiet)
     try:
         outcome = run_claims(patterns or ("all",), keyword=keyword, tags=tags, config=config, loaded=loaded,

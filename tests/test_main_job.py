@@ -25,3 +25,15 @@ def test_run_all_gives_every_expected_verdict(tmp_path: Path) -> None:
     assert "oneMKL ERROR" not in done.stderr
     families = {c["id"].split(".")[0] for c in report["claims"]}
     assert families >= {"stirling", "flows", "svd", "lipschitz"}
+
+
+@pytest.mark.slow
+def test_the_report_id_does_not_depend_on_the_number_of_workers(tmp_path: Path) -> None:
+    """Timings (also those a check records as evidence) stay out of the id; nothing else may differ."""
+    ids = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"j{jobs}.json"
+        subprocess.run([sys.executable, "-m", "kexue_verify", "run", "lipschitz", "-q", "-j", jobs, "-o", str(out)],
+                       cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+        ids.append(json.loads(out.read_text(encoding="utf-8"))["report_id"])
+    assert ids[0] == ids[1]

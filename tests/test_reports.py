@@ -229,6 +229,7 @@ def entry(report: dict[str, Any], case_id: str) -> dict[str, Any]:
     lambda r: entry(r, "demo.stirling").update(duration_s=99.0),
     lambda r: entry(r, "demo.stirling")["numeric"].update(duration_s=42.0),
     lambda r: entry(r, "demo.stirling")["false_variants"][0]["numeric"].update(duration_s=7.0),
+    lambda r: entry(r, "demo.stirling")["numeric"]["evidence"][0]["quantities"].update(timings={"step_s": 0.3}),
     lambda r: r.update(report_id="kv-00000000000000000000"),
 ])
 def test_report_id_ignores_timings_host_and_creation_time(change) -> None:

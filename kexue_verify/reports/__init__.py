@@ -34,6 +34,9 @@ __all__ = ["SCHEMA_VERSION", "build_report", "canonical_json", "exit_code", "loa
 SCHEMA_VERSION = "1.0"
 PACKAGES = ("kexue-verify", "torch", "sympy", "mpmath", "numpy", "pluggy", "python-flint")
 _VOLATILE_ENV = ("host", "platform")
+#: Keys whose values are wall-clock measurements, anywhere in the report: left out of the report id. A check that
+#: records timings as evidence puts them under ``timings`` (a quantity like any other, but volatile).
+VOLATILE_KEYS = frozenset({"duration_s", "timings"})
 
 
 def canonical_json(data: Any) -> str:
@@ -43,7 +46,7 @@ def canonical_json(data: Any) -> str:
 
 def _strip_volatile(data: Any) -> Any:
     if isinstance(data, dict):
-        return {k: _strip_volatile(v) for k, v in data.items() if k != "duration_s"}
+        return {k: _strip_volatile(v) for k, v in data.items() if k not in VOLATILE_KEYS}
     if isinstance(data, list):
         return [_strip_volatile(v) for v in data]
     return data

@@ -406,6 +406,6 @@ def double_backprop_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Eviden
         holds("the penalised loss's graph differentiates a backward pass", bool(second_order) and not any(
             "BackwardBackward" in n for n in plain_nodes), method="autograd node names reachable from grad_fn",
               second_order_nodes=second_order, graph_nodes_plain=len(plain_nodes), graph_nodes_penalty=len(gp_nodes),
-              seconds_plain=t_plain, seconds_penalty=t_gp, time_ratio=t_gp / t_plain,
+              timings={"plain_s": t_plain, "penalty_s": t_gp, "ratio": t_gp / t_plain},
               note="timings are empirical (median of 15 steps) and not a criterion"),
     ]
