@@ -25,7 +25,7 @@ from kexue_verify.claims import Evidence, Outcome, Verdict
 from kexue_verify.context import derive_seed
 from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, evaluate
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
-from kexue_verify.threads import thread_environment
+from kexue_verify.threads import single_threaded, thread_environment
 
 __all__ = ["default_jobs", "proof_evidence", "run_cases"]
 
@@ -61,8 +61,7 @@ def _cores() -> int:
 def default_jobs() -> int:
     """Workers for ``-j`` left unset: one per core, at most 8 (each worker holds its own torch, ~0.3 GB).
 
-    The checks work on small tensors and run single-threaded, so a second worker, not a second thread, uses a
-    second core: ``kexue-verify run all`` took 77 s with one worker and 42 s with two on a 2-core machine.
+    Each worker runs torch on one thread (the checks work on small tensors), so cores are used by workers.
     """
     return max(1, min(8, _cores()))
 
@@ -75,9 +74,13 @@ def _find_case(loaded: LoadedPlugins, claim_id: str, model: str | None) -> Case:
     return Case(loaded.claims[claim_id], loaded.models[model] if model else None)
 
 
-def _worker(conn: Connection, options: LoadOptions, config: RunConfig, threads: int) -> None:
-    """Worker loop: receive (claim_id, model), send back a CaseResult; stop on None."""
-    thread_environment(threads)  # before torch is imported: torch.set_num_threads(n ≥ 2) is unsafe (threads.py)
+def _worker(conn: Connection, options: LoadOptions, config: RunConfig) -> None:
+    """Worker loop: receive (claim_id, model), send back a CaseResult; stop on None.
+
+    One torch thread, set before torch is imported: parallelism comes from the workers, and a fixed thread count
+    keeps every reduction in the same order, so the numbers (and the report id) do not depend on ``-j``.
+    """
+    thread_environment(1)
     loaded = load(options)
     with contextlib.suppress(ImportError):
         import torch  # noqa: F401 - imported now, so that the first case's clock does not include it
@@ -108,12 +111,11 @@ class _Pool:
     def __init__(self, options: LoadOptions, config: RunConfig, jobs_needed: int) -> None:
         self.options, self.config = options, config
         self.ctx = mp.get_context("spawn")
-        self.threads = max(1, _cores() // max(1, config.jobs))
         self.workers = [self._spawn() for _ in range(max(1, min(config.jobs, jobs_needed)))]
 
     def _spawn(self) -> _Worker:
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_worker, args=(child, self.options, self.config, self.threads), daemon=True)
+        proc = self.ctx.Process(target=_worker, args=(child, self.options, self.config), daemon=True)
         proc.start()
         child.close()
         return _Worker(proc, parent)
@@ -192,7 +194,8 @@ def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig) -
     if not cases:
         return
     if config.in_process:
-        for case in cases:
-            yield _evaluate(case, loaded, config)
+        with single_threaded():  # as in a worker, so that the numbers are the same
+            for case in cases:
+                yield _evaluate(case, loaded, config)
         return
     yield from _Pool(loaded.options, config, len(cases)).run(cases)
