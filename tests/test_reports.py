@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import html
 import json
 import os
 import re
@@ -205,10 +206,25 @@ def test_html_is_standalone_and_escaped(tmp_path: Path) -> None:
     assert page.startswith("<!doctype html>")
     assert "<script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
-    for entry in report["claims"]:
-        assert f"id='{entry['id']}'" in page
-    assert "<img src='r_figures/demo-stirling-1.svg'" in page
+    for entry in report["claims"]:  # every summary link has its anchor
+        slug = re.sub(r"[^a-z0-9]+", "-", entry["id"].lower()).strip("-")
+        assert f'href="#{slug}"' in page
+        assert f'<a id="{slug}"></a>' in page
+    assert '<img src="r_figures/demo-stirling-1.svg"' in page
     assert (tmp_path / "r_figures" / "demo-stirling-1.svg").is_file()
+
+
+def test_html_carries_what_the_markdown_carries(tmp_path: Path) -> None:
+    """The page is the Markdown report rendered: environment, the why, derivation steps, variants, citation."""
+    report = golden_report()
+    write_html(report, tmp_path / "r.html")
+    page = (tmp_path / "r.html").read_text(encoding="utf-8")
+    markdown, _ = render_markdown(report, "r_figures")
+    headings = [line.lstrip("#").strip() for line in markdown.splitlines() if line.startswith("#")]
+    for heading in headings:
+        assert html.escape(heading, quote=False).replace("`", "") in re.sub(r"</?code>", "", page), heading
+    assert "<table>" in page
+    assert "torch" in page
 
 
 # --- the report id --------------------------------------------------------------------------------------------------

@@ -27,6 +27,14 @@ def _cell(value: Any) -> str:
     return str(value).replace("|", r"\|").replace("\n", " ")
 
 
+_MARKUP = re.compile(r"([*<>])")  # emphasis and tags; ``_`` inside words and ``[…]`` without ``(…)`` stay literal
+
+
+def _text(value: Any) -> str:
+    """Data as literal Markdown text: ``2*pi*x`` must not turn into an emphasised ``pi``, nor ``<…>`` into a tag."""
+    return _MARKUP.sub(r"\\\1", _cell(value))
+
+
 def _num(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -63,20 +71,20 @@ def _evidence(part: str, data: Mapping[str, Any] | None, figures: list[tuple[str
         lines += ["", "```", data["error"].strip(), "```"]
     for ev in data.get("evidence", []):
         qty = ", ".join(f"{k} = {_num(v)}" for k, v in ev.get("quantities", {}).items())
-        line = f"- `{ev['outcome']}` **{_cell(ev['name'])}**"
+        line = f"- `{ev['outcome']}` **{_text(ev['name'])}**"
         if ev.get("method"):
-            line += f" ({_cell(ev['method'])})"
+            line += f" ({_text(ev['method'])})"
         if qty:
-            line += f": {qty}"
+            line += f": {_text(qty)}"
         if ev.get("expected") is not None:
-            line += f"; expected {_num(ev['expected'])}"
+            line += f"; expected {_text(_num(ev['expected']))}"
         if ev.get("tolerance") is not None:
-            line += f" (tolerance {_num(ev['tolerance'])})"
+            line += f" (tolerance {_text(_num(ev['tolerance']))})"
         lines.append(line)
         if ev.get("counterexample") is not None:
             lines.append(f"  - counterexample: `{_num(ev['counterexample'])}`")
         if ev.get("note"):
-            lines.append(f"  - {ev['note']}")
+            lines.append(f"  - {_text(ev['note'])}")
         if ev.get("steps"):
             lines += _steps(ev["steps"])
         if ev.get("figure"):
@@ -101,7 +109,7 @@ def _claim(entry: Mapping[str, Any], figures: list[tuple[str, Mapping[str, Any]]
     if entry.get("proof"):
         lines.append(f"- **Derivation:** `proofs/{entry['proof']}`")
     if entry.get("message"):
-        lines.append(f"- **Why:** {_cell(entry['message'])}")
+        lines.append(f"- **Why:** {_text(entry['message'])}")
     lines += ["", "$$", entry["statement"].strip(), "$$", ""]
     lines += _evidence("symbolic", entry.get("symbolic"), figures, entry["id"])
     lines += _evidence("numeric", entry.get("numeric"), figures, entry["id"])

@@ -1,14 +1,15 @@
 """The built-in report writers, registered as an ordinary plugin through ``kexue_register_reporters``.
 
 ``.json`` — the canonical report (indented); ``.md`` — Markdown with SVG figures;
-``.html`` — a standalone page; ``.xml`` — JUnit XML for CI dashboards (one test case per claim,
-a failure when the verdict is not the expected one, an error on error/timeout).
+``.html`` — the Markdown report rendered to a standalone page (markdown-it-py); ``.xml`` — JUnit XML for CI
+dashboards (one test case per claim, a failure when the verdict is not the expected one, an error on error/timeout).
 """
 
 from __future__ import annotations
 
 import html
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 from kexue_verify.hookspecs import hookimpl
 from kexue_verify.reports import write_atomic
-from kexue_verify.reports.markdown import MARK, flagged, render_markdown
+from kexue_verify.reports.markdown import render_markdown
 
 __all__ = ["write_html", "write_json", "write_junit", "write_markdown"]
 
@@ -46,77 +47,31 @@ def write_markdown(report: Mapping[str, Any], path: Path) -> None:
     write_atomic(path, text)
 
 
+_ESCAPED_ANCHOR = re.compile(r"<p>&lt;a id=&quot;([a-z0-9-]+)&quot;&gt;&lt;/a&gt;</p>")
+_STYLE = """body{font-family:sans-serif;max-width:72em;margin:auto;padding:1em;line-height:1.4}
+table{border-collapse:collapse;margin:.5em 0;display:block;overflow-x:auto}
+td,th{border:1px solid #ccc;padding:.2em .5em;vertical-align:top}
+td:nth-child(2),td:nth-child(3){white-space:nowrap}code{font-size:90%}pre,p>code{overflow-wrap:anywhere}
+img{max-width:100%}h3{border-top:1px solid #ddd;padding-top:.8em}"""
+
+
 def write_html(report: Mapping[str, Any], path: Path) -> None:
-    """A standalone HTML page: the summary table and each claim's evidence (figures as SVG files)."""
+    """A standalone HTML page: the Markdown report rendered by markdown-it-py (CommonMark and tables), so both
+    formats carry the same content; figures as SVG files beside it.
+
+    Raw HTML in the Markdown is escaped (a claim's title cannot inject markup); only the report's own anchor lines,
+    ``<a id="slug"></a>``, are turned back into anchors, so the summary's links work.
+    """
+    from markdown_it import MarkdownIt
+
     folder = f"{path.stem}_figures"
-    _, figures = render_markdown(report, folder)
+    text, figures = render_markdown(report, folder)
     _figures(figures, path.parent / folder)
-    rows = "\n".join(
-        f"<tr class='{e['verdict']}'><td><a href='#{html.escape(e['id'])}'><code>{html.escape(e['id'])}</code></a></td>"
-        f"<td>{html.escape(e.get('label') or '')}</td><td>{MARK.get(e['verdict'], '')} {e['verdict']}</td>"
-        f"<td>{e['expected']}</td><td>{'⚠ not as expected' if flagged(e) else ''}</td>"
-        f"<td>{html.escape(e['title'])}</td></tr>"
-        for e in report["claims"]
-    )
-    figure_names = iter(name for name, _ in figures)
-    sections = []
-    for e in report["claims"]:
-        parts = []
-        for part in ("symbolic", "numeric"):
-            data = e.get(part)
-            if not data:
-                continue
-            items = []
-            for ev in data.get("evidence", []):
-                text = f"<b>{html.escape(ev['name'])}</b> — {ev['outcome']} {html.escape(ev.get('method') or '')}"
-                # cut before escaping, so that no character entity is cut in half
-                quantities = json.dumps(ev.get("quantities", {}), ensure_ascii=False)[:600]
-                text += f"<br><code>{html.escape(quantities)}</code>"
-                if ev.get("counterexample") is not None:
-                    counterexample = json.dumps(ev["counterexample"], ensure_ascii=False)[:400]
-                    text += f"<br>counterexample: <code>{html.escape(counterexample)}</code>"
-                if ev.get("steps"):
-                    steps = "".join(f"<li>{html.escape(str(s.get('relation', '')))} "
-                                    f"<code>{html.escape(str(s.get('rhs', '')))}</code>"
-                                    f" — {html.escape(str(s.get('justification', '')))} "
-                                    f"[{html.escape(str(s.get('status', '')))}, "
-                                    f"{html.escape(str(s.get('method', '')))}]</li>" for s in ev["steps"])
-                    text += f"<ol>{steps}</ol>"
-                if ev.get("figure"):
-                    text += f"<br><img src='{folder}/{next(figure_names)}' alt='{html.escape(ev['name'])}'>"
-                items.append(f"<li>{text}</li>")
-            error = f"<pre>{html.escape(data['error'])}</pre>" if data.get("error") else ""
-            parts.append(f"<h4>{part} — {data['outcome']}</h4>{error}<ul>{''.join(items)}</ul>")
-        variants = "".join(f"<tr><td><code>{html.escape(v['name'])}</code></td><td>{html.escape(v['description'])}</td>"
-                           f"<td>{v['verdict']}</td></tr>" for v in e.get("false_variants", []))
-        if variants:
-            parts.append(f"<h4>False variants</h4><table><tr><th>variant</th><th>description</th><th>verdict</th></tr>"
-                         f"{variants}</table>")
-        src = e["source"]
-        sections.append(
-            f"<section id='{html.escape(e['id'])}'><h3>{MARK.get(e['verdict'], '')} "
-            f"<code>{html.escape(e['id'])}</code> — "
-            f"{html.escape(e['title'])}</h3><p>Verdict <b>{e['verdict']}</b> (expected {e['expected']}). "
-            f"{html.escape(e.get('message') or '')}</p><p>Source: <a href='{html.escape(src['url'])}'>"
-            f"{html.escape(src['title'])}</a>, {html.escape(src['author'])}, {src['date']}</p>"
-            f"<pre class='tex'>{html.escape(e['statement'])}</pre>{''.join(parts)}</section>"
-        )
-    page = f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>kexue-verify report {report['report_id']}</title>
-<style>body{{font-family:sans-serif;max-width:60em;margin:auto;padding:1em}}table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:.2em .5em}}tr.refuted td{{background:#fee}}tr.verified td{{background:#efe}}
-tr.error td,tr.timeout td{{background:#fdd}}pre.tex{{background:#f6f6f6;padding:.5em;white-space:pre-wrap}}</style>
-</head><body>
-<h1>kexue-verify report <code>{report['report_id']}</code></h1>
-<p>Created {report['created']}; seed {report['environment']['seed']}; device {report['environment']['device']};
-dtype {report['environment']['dtype']}. {report['summary']['as_expected']} of {report['summary']['total']}
-verdicts as expected.</p>
-<table><tr><th>claim</th><th>label</th><th>verdict</th><th>expected</th><th></th><th>title</th></tr>
-{rows}
-</table>
-{''.join(sections)}
-</body></html>
-"""
+    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
+    body = _ESCAPED_ANCHOR.sub(r'<a id="\1"></a>', body)
+    title = html.escape(f"kexue-verify report {report['report_id']}")
+    page = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>\n'
+            f"<style>{_STYLE}</style></head><body>\n{body}</body></html>\n")
     write_atomic(path, page)
 
 
