@@ -25,8 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import time
-from collections.abc import Callable
 
 import torch
 from kexue_verify_plugins.flows import layers
@@ -37,6 +35,7 @@ from kexue_verify_plugins.flows.jacobian import (
     naive_jacobian,
     slogdet64,
 )
+from timing import timed
 
 from kexue_verify.threads import set_threads
 from kexue_verify.tolerances import tolerance
@@ -48,14 +47,6 @@ def glow_step(side: int, width: int, device: str, dtype: torch.dtype, seed: int 
     return step.to(device=device, dtype=dtype).eval()
 
 
-def timed(fn: Callable[[], torch.Tensor], device: str) -> tuple[torch.Tensor, float]:
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    out = fn()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return out, time.perf_counter() - start
 
 
 def row(side: int, args: argparse.Namespace) -> dict[str, float | int | str]:

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import platform
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,22 +33,9 @@ from kexue_verify_plugins.lipschitz.norms import (
     conv_operator_norm,
     operator_power_iteration,
 )
+from timing import timed
 
 from kexue_verify.threads import set_threads
-
-
-def timed(fn: Callable[[], Any], device: str, repeat: int = 1) -> tuple[Any, float]:
-    """The result of ``fn`` and its best wall time over ``repeat`` runs."""
-    best, out = float("inf"), None
-    for _ in range(repeat):
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        start = time.perf_counter()
-        out = fn()
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - start)
-    return out, best
 
 
 def explicit_norm(weight: torch.Tensor, n: int) -> float:
