@@ -10,7 +10,7 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from kexue_verify.checks import at_most, close, holds, undecided
-from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Source, Verdict
+from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Source, Status, Verdict
 from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import (
     CheckError,
@@ -56,6 +56,7 @@ __all__ = [
     "RunOutcome",
     "SkipCheck",
     "Source",
+    "Status",
     "UsageError",
     "Verdict",
     "__version__",

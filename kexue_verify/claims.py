@@ -32,6 +32,7 @@ __all__ = [
     "ModelSpec",
     "Outcome",
     "Source",
+    "Status",
     "Verdict",
     "resolve",
 ]
@@ -54,6 +55,25 @@ class Verdict(str, enum.Enum):
     ERROR = "error"
     TIMEOUT = "timeout"
     SKIPPED = "skipped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Status(str, enum.Enum):
+    """What kind of statement a claim is, in the catalogue's labels (``CATALOGUE.md`` §0.2).
+
+    The status is shown in every report format, so a reader can tell a theorem the post states
+    (``exact``) from a proxy test of a qualitative remark (``empirical``) or a formalisation that
+    the tool built from an informal sentence (``constructed``, not the post's own words).
+    """
+
+    EXACT = "exact"  #: true as stated, possibly under a stated convention
+    APPROX = "approx"  #: approximate, asymptotic or heuristic, and correct in that sense
+    TYPO = "typo"  #: a local misprint; the result around it is right
+    MISTAKE = "mistake"  #: wrong as stated; a counterexample is given
+    EMPIRICAL = "empirical"  #: an experimental or qualitative statement; only a proxy test is possible
+    CONSTRUCTED = "constructed"  #: a checkable formalisation built from an informal statement
 
     def __str__(self) -> str:
         return self.value
@@ -221,6 +241,8 @@ class Claim:
         If set, the claim runs once on every registered model of this kind.
     proof:
         A derivation the symbolic side rests on, ``"document.md#name"`` in ``proofs/``.
+    status:
+        The catalogue's label for the statement (:class:`Status`); ``None`` when not stated.
     """
 
     id: str
@@ -236,6 +258,7 @@ class Claim:
     expected: Verdict = Verdict.VERIFIED
     model_kind: str | None = None
     proof: str | None = None
+    status: Status | None = None
     notes: str = ""
 
     def __post_init__(self) -> None:
@@ -257,6 +280,12 @@ class Claim:
             raise ClaimDefinitionError(f"Claim {self.id}: expected must be 'verified' or 'refuted', "
                                        f"got {self.expected!r}")
         object.__setattr__(self, "expected", Verdict(self.expected))
+        if self.status is not None:
+            try:
+                object.__setattr__(self, "status", Status(self.status))
+            except ValueError:
+                raise ClaimDefinitionError(f"Claim {self.id}: status must be one of "
+                                           f"{[s.value for s in Status]}, got {self.status!r}") from None
         names = [v.name for v in self.false_variants]
         if len(set(names)) != len(names):
             raise ClaimDefinitionError(f"Claim {self.id}: false variant names must be unique, got {names}")
@@ -280,6 +309,7 @@ class Claim:
             "expected": self.expected.value,
             "model_kind": self.model_kind,
             "proof": self.proof,
+            "status": self.status.value if self.status else None,
             "false_variants": [{"name": v.name, "description": v.description} for v in self.false_variants],
             "parts": [p for p in ("symbolic", "numeric") if getattr(self, p) is not None],
         }

@@ -162,7 +162,7 @@ def test_claim_summary_is_json_ready_metadata() -> None:
     assert json.loads(json.dumps(summary)) == summary
     assert summary == {
         "id": "stirling.formula", "label": "ST-1", "family": "stirling", "title": "A title", "statement": "x = x",
-        "source": SOURCE.to_dict(), "tags": ["gamma"], "expected": "verified", "model_kind": "flow-layer",
+        "source": SOURCE.to_dict(), "tags": ["gamma"], "expected": "verified", "model_kind": "flow-layer", "status": None,
         "proof": "stirling.md#formula", "false_variants": [{"name": "sign", "description": "sign slip"}],
         "parts": ["symbolic", "numeric"],
     }
@@ -306,3 +306,15 @@ def test_as_evidence_list_accepts_one_or_many() -> None:
     assert as_evidence_list(one, "numeric") == [one]
     assert as_evidence_list((one, one), "numeric") == [one, one]
     assert as_evidence_list((e for e in [one]), "symbolic") == [one]
+
+
+def test_status_is_validated_and_reported() -> None:
+    from kexue_verify import Status
+
+    source = Source(title="t", author="a", date="2020-01-01", url="https://example.org/x")
+    claim = Claim(id="t.constructed", title="t", statement="x", source=source, numeric=lambda ctx, a: None,
+                  status="constructed")
+    assert claim.status is Status.CONSTRUCTED
+    assert claim.summary()["status"] == "constructed"
+    with pytest.raises(ClaimDefinitionError, match="status must be one of"):
+        Claim(id="t.bad", title="t", statement="x", source=source, numeric=lambda ctx, a: None, status="proven")

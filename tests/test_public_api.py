@@ -33,6 +33,7 @@ PUBLIC_API = [
     "RunOutcome",
     "SkipCheck",
     "Source",
+    "Status",
     "UsageError",
     "Verdict",
     "__version__",

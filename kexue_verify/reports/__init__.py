@@ -118,6 +118,7 @@ def _claim_entry(result: CaseResult, claim: Claim) -> dict[str, Any]:
         "source": claim.source.to_dict(),
         "tags": list(claim.tags),
         "proof": claim.proof,
+        "status": claim.status.value if claim.status else None,
         **{k: v for k, v in data.items() if k not in ("case_id", "claim_id")},
     }
 

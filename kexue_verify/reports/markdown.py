@@ -14,6 +14,16 @@ from typing import Any
 
 __all__ = ["flagged", "render_markdown"]
 
+#: How a claim's catalogue status reads in a report; constructed claims say plainly that the words are ours.
+STATUS_TEXT = {
+    "exact": "exact (true as stated)",
+    "approx": "approximate / asymptotic",
+    "typo": "typo in the post (the result around it is right)",
+    "mistake": "mistake in the post",
+    "empirical": "empirical (only a proxy test is possible)",
+    "constructed": "constructed formalisation — not the post's own words, but a checkable statement built from it",
+}
+
 MARK = {"verified": "✅", "refuted": "❌", "inconclusive": "❔", "error": "💥", "timeout": "⏱", "skipped": "⏭"}
 
 
@@ -106,6 +116,8 @@ def _claim(entry: Mapping[str, Any], figures: list[tuple[str, Mapping[str, Any]]
         + (f", {src['section']}" if src.get("section") else ""),
         f"- **Seed:** {entry['seed']}" + (f"; **model:** `{entry['model']}`" if entry.get("model") else ""),
     ]
+    if entry.get("status"):
+        lines.append(f"- **Status:** {STATUS_TEXT.get(entry['status'], entry['status'])}")
     if entry.get("proof"):
         lines.append(f"- **Derivation:** `proofs/{entry['proof']}`")
     if entry.get("message"):
