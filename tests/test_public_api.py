@@ -79,8 +79,8 @@ def test_submodule_all_names_exist(module: str) -> None:
 
 
 def test_exceptions_share_one_base() -> None:
-    for name in ("CheckError", "ClaimDefinitionError", "DerivationError", "DuplicateIdError", "FormulaError", "PluginError",
-                 "UsageError"):
+    for name in ("CheckError", "ClaimDefinitionError", "DerivationError", "DuplicateIdError", "FormulaError",
+                 "PluginError", "UsageError"):
         assert issubclass(getattr(kexue_verify, name), kexue_verify.KexueError)
     assert issubclass(kexue_verify.DuplicateIdError, kexue_verify.PluginError)
     assert not issubclass(kexue_verify.SkipCheck, kexue_verify.KexueError)  # a signal, not a mistake
