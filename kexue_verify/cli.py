@@ -373,9 +373,19 @@ def new_plugin(name: str, directory: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the console script; library errors become one line and exit code 2."""
+    """Entry point of the console script; library errors become one line and exit code 2.
+
+    SIGINT, SIGTERM and SIGHUP outside a run (which handles them itself, keeping its results) end the
+    command with one line and ``128 + N``: 130 for Ctrl-C, 143 for SIGTERM.
+    """
+    from kexue_verify.interrupts import Interrupted, signals_interrupt
+
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="kexue-verify")
+        with signals_interrupt():
+            cli.main(args=list(argv) if argv is not None else None, prog_name="kexue-verify")
     except PluginError as exc:  # pragma: no cover - raised only outside click's own handling
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
+    except Interrupted as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)

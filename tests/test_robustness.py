@@ -382,3 +382,21 @@ def test_a_check_changing_directory_in_process_does_not_move_the_report(tmp_path
     assert (home / "report.md").is_file()
     assert (home / "report.json").is_file()
     assert list(elsewhere.iterdir()) == []
+
+
+@pytest.mark.parametrize(("signum", "code"), [(2, 130), (15, 143)])
+def test_a_signal_outside_a_run_exits_128_plus_n_in_one_line(signum: int, code: int, monkeypatch, capsys) -> None:
+    import signal
+
+    from kexue_verify import cli as cli_module
+
+    def interrupted(*args, **kwargs):
+        os.kill(os.getpid(), signum)
+        raise AssertionError("the signal should have interrupted the command")
+
+    monkeypatch.setattr(cli_module.cli, "main", interrupted)
+    with pytest.raises(SystemExit) as exit_info:
+        cli_module.main(["list"])
+    assert exit_info.value.code == code
+    assert capsys.readouterr().err.strip() == f"interrupted by {signal.Signals(signum).name}"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
