@@ -261,11 +261,27 @@ def test_what_a_check_prints_goes_into_the_report_truncated_with_its_size(tmp_pa
     assert result.exit_code == 0, result.output[-500:]
     assert len(result.output) < 2_000
     captured = capfd.readouterr()
-    assert len(captured.out) + len(captured.err) < 2_000
+    assert len(captured.out) + len(captured.err) < 2_000  # in-process, native output stays on the terminal
     numeric = json.loads(report.read_text(encoding="utf-8"))["claims"][0]["numeric"]
-    assert numeric["output"]["bytes"] == 3_000_001 + len("native stdout\n") + len("to stderr\n")
+    assert numeric["output"]["bytes"] == 3_000_001 + len("to stderr\n")
     assert numeric["output"]["truncated"] is True
     assert len(numeric["output"]["text"]) == 4096
+
+
+@pytest.mark.slow
+def test_a_worker_captures_native_output_as_well(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    folder = plugin_dir(tmp_path, loud=PRINTER)
+    env = {**os.environ, ENV_PLUGINS: "", "OMP_NUM_THREADS": "1"}
+    done = subprocess.run([sys.executable, "-m", "kexue_verify", "run", "all", "-q", "-j", "1", "--plugins-dir",
+                           str(folder), "-o", "r.json"], cwd=tmp_path, env=env, capture_output=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert len(done.stdout) + len(done.stderr) < 2_000
+    numeric = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["claims"][0]["numeric"]
+    assert numeric["output"]["bytes"] == 3_000_001 + len("native stdout\n") + len("to stderr\n")
 
 
 @pytest.mark.parametrize("value", [
