@@ -52,58 +52,16 @@ __all__ = ["FUNCTIONS", "LIMITS", "METHODS", "namespace", "parse_formula"]
 
 #: Plain SymPy functions (not classes) a formula may call.
 FUNCTIONS = (
-    "sqrt",
-    "root",
-    "cbrt",
-    "real_root",
-    "diff",
-    "integrate",
-    "limit",
-    "series",
-    "summation",
-    "product",
-    "expand",
-    "factor",
-    "cancel",
-    "together",
-    "apart",
-    "simplify",
-    "trigsimp",
-    "powsimp",
-    "expand_log",
-    "eye",
-    "zeros",
-    "ones",
-    "diag",
-    "det",
-    "trace",
-    "transpose",
-    "kronecker_product",
-    "hessian",
+    "sqrt", "root", "cbrt", "real_root", "diff", "integrate", "limit", "series", "summation", "product", "expand",
+    "factor", "cancel", "together", "apart", "simplify", "trigsimp", "powsimp", "expand_log", "eye", "zeros", "ones",
+    "diag", "det", "trace", "transpose", "kronecker_product", "hessian",
 )
 
 #: Methods a formula may call on a SymPy value (``h.jacobian(X)``, ``G.inv()``), and attributes it may read.
-METHODS = frozenset(
-    {
-        "jacobian",
-        "dot",
-        "cross",
-        "norm",
-        "inv",
-        "det",
-        "transpose",
-        "trace",
-        "conjugate",
-        "adjoint",
-        "doit",
-        "diff",
-        "expand",
-        "simplify",
-        "factor",
-        "removeO",
-        "subs",
-    }
-)
+METHODS = frozenset({
+    "jacobian", "dot", "cross", "norm", "inv", "det", "transpose", "trace", "conjugate", "adjoint", "doit", "diff",
+    "expand", "simplify", "factor", "removeO", "subs",
+})
 _ATTRIBUTES = frozenset({"T", "H"})
 _KEYWORDS = frozenset({"evaluate", "n", "x0"})
 
