@@ -71,7 +71,8 @@ def test_version_is_the_installed_distributions() -> None:
                                     "kexue_verify.registry", "kexue_verify.reports", "kexue_verify.selection",
                                     "kexue_verify.testing", "kexue_verify.tolerances", "kexue_verify.verify",
                                     "kexue_verify.runner", "kexue_verify.numeric", "kexue_verify.hookspecs",
-                                    "kexue_verify.formula"])
+                                    "kexue_verify.formula", "kexue_verify.outputs", "kexue_verify.capture",
+                                    "kexue_verify.interrupts"])
 def test_submodule_all_names_exist(module: str) -> None:
     mod = importlib.import_module(module)
     missing = [name for name in getattr(mod, "__all__", []) if not hasattr(mod, name)]
