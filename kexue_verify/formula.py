@@ -40,6 +40,7 @@ import difflib
 import math
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import lru_cache
 from typing import Any
@@ -172,10 +173,10 @@ def parse_formula(
     for name in known:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
             raise FormulaError(f"{name!r} cannot be declared as a name in a formula")
-    with _deadline(time_limit, text):
+    with _deadline(time_limit, text) as clock:
         tree = _syntax_tree(text)
         _check_size(tree, text)
-        value = _Builder(text, known).build(tree.body)
+        value = _Builder(text, known, clock).build(tree.body)
     return _result(value, text)
 
 
@@ -220,8 +221,28 @@ class _OutOfTime(BaseException):
     """Raised by the alarm; not an Exception, so that SymPy's ``except Exception`` cannot swallow it."""
 
 
+class _Clock:
+    """The parse's deadline: checked between syntax nodes (any thread) and enforced by ``SIGALRM`` inside SymPy
+    (main thread); ``expired`` stays set even where SymPy swallowed the alarm's exception (in a ``__del__``)."""
+
+    def __init__(self, seconds: float | None, text: str) -> None:
+        self.seconds, self.text = seconds, text
+        self.end = None if seconds is None else time.monotonic() + seconds
+        self.expired = False
+
+    def check(self) -> None:
+        if self.expired or (self.end is not None and time.monotonic() > self.end):
+            self.expired = True
+            raise _OutOfTime
+
+    def error(self) -> FormulaError:
+        short = self.text if len(self.text) <= 80 else self.text[:77] + "..."
+        return FormulaError(f"parsing {short!r} took longer than {self.seconds:g} s; simplify the formula")
+
+
 @contextlib.contextmanager
-def _deadline(seconds: float | None, text: str) -> Iterator[None]:
+def _deadline(seconds: float | None, text: str) -> Iterator[_Clock]:
+    clock = _Clock(seconds, text)
     usable = (
         seconds is not None
         and hasattr(signal, "setitimer")
@@ -229,33 +250,50 @@ def _deadline(seconds: float | None, text: str) -> Iterator[None]:
         and signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, signal.SIG_IGN, None)
         and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
     )
-    if not usable:
-        yield
-        return
+    previous = None
 
     def expire(signum: int, frame: Any) -> None:
+        if _swallows_exceptions(frame):  # a gc callback or __del__: raising there is lost; try again in 5 ms
+            signal.setitimer(signal.ITIMER_REAL, 0.005)
+            return
+        clock.expired = True
         raise _OutOfTime
 
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, max(float(seconds), 1e-3))  # type: ignore[arg-type]
+    if usable:
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, max(float(seconds), 1e-3))  # type: ignore[arg-type]
     try:
-        yield
+        yield clock
+        if clock.expired:  # the alarm went off where its exception was swallowed: the result is still too late
+            raise _OutOfTime
     except _OutOfTime:
-        short = text if len(text) <= 80 else text[:77] + "..."
-        raise FormulaError(f"parsing {short!r} took longer than {seconds:g} s; simplify the formula") from None
+        raise clock.error() from None
     finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        if usable:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+
+
+def _swallows_exceptions(frame: Any) -> bool:
+    """Whether ``frame`` runs where Python discards exceptions: a finalizer or a garbage-collector callback."""
+    import gc
+
+    if frame is None:
+        return True
+    code = frame.f_code
+    return code.co_name == "__del__" or any(getattr(cb, "__code__", None) is code for cb in gc.callbacks)
 
 
 class _Builder:
     """Walks a syntax tree, node type by node type, and builds the SymPy objects it describes."""
 
-    def __init__(self, text: str, known: Mapping[str, Any]) -> None:
+    def __init__(self, text: str, known: Mapping[str, Any], clock: _Clock) -> None:
         self.text = text
         self.known = known
+        self.clock = clock
 
     def build(self, node: ast.AST) -> Any:
+        self.clock.check()
         method = getattr(self, f"_{type(node).__name__}", None)
         if method is None:
             raise FormulaError(f"{_describe(node)} is not allowed in a formula: {self._source(node)!r}")
