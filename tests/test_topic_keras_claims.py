@@ -197,6 +197,18 @@ def _noise_reused(ctx):
     return LayerSubject(SharedNoise(), "torch")
 
 
+def _noise_from_input(ctx):
+    """``x + x/3`` in training: for inputs of scale 3 the "noise" has mean 0 and variance 1, but it is the input."""
+    import torch
+    from kexue_verify_plugins.keras.subjects import LayerSubject
+
+    class InputAsNoise(torch.nn.Module):
+        def forward(self, x):
+            return x + x / 3 if self.training else x
+
+    return LayerSubject(InputAsNoise(), "torch")
+
+
 def _split_swapped(ctx):
     """The right widths, but the features reversed: concatenation does not give the input back."""
     import torch
@@ -221,6 +233,7 @@ def _center_quarter(ctx):
 
 @pytest.mark.parametrize(("claim", "kind", "factory"), [
     ("keras.train-only-noise", "train-only-noise", _noise_reused),
+    ("keras.train-only-noise", "train-only-noise", _noise_from_input),
     ("keras.split-vector-shapes", "split-vector", _split_swapped),
     ("keras.center-loss", "center-loss-layer", _center_quarter),
 ])

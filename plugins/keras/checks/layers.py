@@ -1,8 +1,8 @@
 """Checks of the post's simple layers (KER-1 … KER-3), on every registered layer of each kind, torch or Keras.
 
 * ``parameter-free-layer`` (KER-1): ``y = x + c`` exactly, in training and in inference, with no weights at all;
-* ``train-only-noise`` (KER-2): in training ``y − x`` has mean 0 and variance σ² (a two-sided 5-standard-error
-  test on 2·10⁵ draws), in inference ``y = x`` exactly;
+* ``train-only-noise`` (KER-2): in training ``y − x`` has mean 0, variance σ² and no correlation with ``x``
+  (two-sided 5-standard-error tests on 2·10⁵ draws), in inference ``y = x`` exactly;
 * ``split-vector`` (KER-3): for d = 4, 7, 9 the two outputs have the stated widths, the promised shapes
   (``compute_output_shape``) agree with them, and concatenating the outputs gives back the input.
 """
@@ -65,18 +65,23 @@ def _moments(d: torch.Tensor) -> tuple[float, float]:
 def train_only_noise(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
     """KER-2: noise of mean 0 and variance ``a["variance"]`` in training; ``a["test_noise"]`` in inference."""
     layer = ctx.model
-    x = 3.0 * torch.randn(*NOISE_SHAPE, generator=ctx.generator(), device=ctx.device, dtype=ctx.torch_dtype)
+    # the inputs from their own stream: the layer draws its noise from the global generator, seeded with ctx.seed
+    x = 3.0 * torch.randn(*NOISE_SHAPE, generator=ctx.generator(101), device=ctx.device, dtype=ctx.torch_dtype)
     n = x.numel()
     var = float(a["variance"])
     # the float32 rounding of x + ε adds a variance of about (ulp of |x|)²/12, far inside the bound
     mean_tol, var_tol = Z * math.sqrt(var / n), Z * var * math.sqrt(2 / (n - 1))
     method = f"{layer.framework} layer, {n} draws, x ~ 3·N(0, 1); z = {Z} standard errors"
     with torch.no_grad():
-        mean, variance = _moments(layer(x, training=True) - x)
+        noise = layer(x, training=True) - x
         y_test = layer(x, training=False)
+    mean, variance = _moments(noise)
+    corr = float(torch.corrcoef(torch.stack([noise.flatten(), x.flatten()]).to(torch.float64))[0, 1])
     out = [close("training: mean of y − x", mean, 0.0, tol=mean_tol, method=method),
            close("training: variance of y − x", variance, var, tol=var_tol, method=method,
-                 counterexample={"variance": variance})]
+                 counterexample={"variance": variance}),
+           close("training: correlation of y − x with x (the noise is independent of the input)", corr, 0.0,
+                 tol=Z / math.sqrt(n), method=method, counterexample={"correlation": corr})]
     if a["test_noise"]:
         mean, variance = _moments(y_test - x)
         out.append(close("inference: variance of y − x", variance, var, tol=var_tol, method=method))
