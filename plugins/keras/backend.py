@@ -8,15 +8,18 @@ a reason that says how to install it.  The plain-torch versions of the same idea
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import importlib.util
 import os
 import sys
+import warnings
+from collections.abc import Iterator
 from typing import Any
 
 from kexue_verify.evaluation import SkipCheck
 
-__all__ = ["INSTALL_HINT", "keras_available", "keras_compute_dtype", "keras_or_skip"]
+__all__ = ["INSTALL_HINT", "keras_available", "keras_compute_dtype", "keras_or_skip", "quiet_keras_internals"]
 
 INSTALL_HINT = "install the optional extra: pip install 'kexue-verify[keras]'"
 
@@ -54,3 +57,13 @@ def keras_compute_dtype(keras: Any, dtype: str) -> str:
     tensors is float32.  Tolerances for a Keras layer are derived from this dtype, not from the one asked for.
     """
     return str(keras.backend.result_type(dtype, dtype))
+
+
+@contextlib.contextmanager
+def quiet_keras_internals() -> Iterator[None]:
+    """Silence the NumPy 2 deprecation that Keras's torch backend raises inside ``model.fit`` (``np.array`` on a
+    tensor whose ``__array__`` takes no ``copy``): a warning about Keras's own code, not about the code checked."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=r"__array__ implementation doesn't accept a copy keyword",
+                                category=DeprecationWarning)
+        yield

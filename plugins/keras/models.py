@@ -20,7 +20,7 @@ def _keras_layer(layer: Any, ctx: Any) -> LayerSubject:
     from .backend import keras_compute_dtype
     from .layers_keras import post_keras
 
-    return LayerSubject(layer, "keras", keras_compute_dtype(post_keras().keras, ctx.dtype))
+    return LayerSubject(layer, "keras", keras_compute_dtype(post_keras().keras, ctx.dtype), ctx.device)
 
 # -- KER-1: a parameter-free Lambda layer ------------------------------------------------------------------------
 
@@ -149,8 +149,10 @@ def torch_center_loss(ctx: Any) -> LayerSubject:
 def keras_center_loss(ctx: Any) -> LayerSubject:
     from .layers_keras import post_keras
 
-    layer = post_keras().DenseWithCenterLoss(CENTER_SHAPE["classes"], CENTER_SHAPE["lamb"], dtype=ctx.dtype)
-    layer.build((None, CENTER_SHAPE["in_dim"]))
+    post = post_keras()
+    layer = post.DenseWithCenterLoss(CENTER_SHAPE["classes"], CENTER_SHAPE["lamb"], dtype=ctx.dtype)
+    with post.keras.device(ctx.device):  # the weights on the run's device, not Keras's default
+        layer.build((None, CENTER_SHAPE["in_dim"]))
     return _keras_layer(layer, ctx)
 
 
@@ -180,7 +182,8 @@ def keras_mixed_crossentropy(ctx: Any) -> LossSubject:
     post = post_keras()
 
     def on_logits(y: Any, logits: Any, e: float) -> Any:
-        return post.mycrossentropy(y, post.keras.ops.softmax(logits, axis=-1), e)
+        with post.keras.device(ctx.device):
+            return post.mycrossentropy(y, post.keras.ops.softmax(logits, axis=-1), e)
 
     from .backend import keras_compute_dtype
 
@@ -296,12 +299,15 @@ def buggy_best_model_strict(ctx: Any) -> Any:
 def keras_best_model(ctx: Any) -> Any:
     """The post's ``Evaluate`` callback in ``model.fit``, one step an epoch."""
     import numpy as np
-    import torch
 
+    from .backend import quiet_keras_internals
     from .layers_keras import post_keras
 
     post = post_keras()
     keras = post.keras
+
+    def weights(model: Any) -> dict[str, Any]:
+        return {w.path: w.value.detach().cpu().clone() for w in model.weights}
 
     def run(accuracies: list[float], folder: Path) -> dict[str, Any]:
         model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
@@ -311,14 +317,15 @@ def keras_best_model(ctx: Any) -> Any:
 
         class Snapshot(keras.callbacks.Callback):
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
-                snapshots.append({w.path: torch.as_tensor(np.array(w.numpy())) for w in self.model.weights})
+                snapshots.append(weights(self.model))
 
         evaluate = post.Evaluate(lambda epoch: accuracies[epoch], path)
         x = np.ones((4, 1), dtype="float32")
-        model.fit(x, 3 * x, batch_size=4, epochs=len(accuracies), shuffle=False, verbose=0,
-                  callbacks=[Snapshot(), evaluate])
-        model.load_weights(path)
-        saved = {w.path: torch.as_tensor(np.array(w.numpy())) for w in model.weights}
+        with quiet_keras_internals():
+            model.fit(x, 3 * x, batch_size=4, epochs=len(accuracies), shuffle=False, verbose=0,
+                      callbacks=[Snapshot(), evaluate])
+            model.load_weights(path)
+        saved = weights(model)
         return {"saved_at": evaluate.saved_at, "snapshots": snapshots, "saved": saved}
 
     return run

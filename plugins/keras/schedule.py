@@ -207,7 +207,7 @@ def _drive_function(fn: Callable[[int], float], declared: Mapping[str, Any], E: 
 def _drive_keras(callback: Any, declared: Mapping[str, Any], E: int, S: int) -> Trace:
     import numpy as np
 
-    from .backend import keras_or_skip
+    from .backend import keras_or_skip, quiet_keras_internals
 
     keras = keras_or_skip()
     B = int(declared.get("batch_size", 1))
@@ -228,7 +228,8 @@ def _drive_keras(callback: Any, declared: Mapping[str, Any], E: int, S: int) -> 
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(optimizer=keras.optimizers.SGD(learning_rate=float(declared.get("base_lr", 1.0))), loss="mse")
     x = np.zeros((N, 1), dtype="float32")
-    model.fit(x, x, batch_size=B, epochs=E, shuffle=False, verbose=0, callbacks=[callback, UsedLearningRate()])
+    with quiet_keras_internals():
+        model.fit(x, x, batch_size=B, epochs=E, shuffle=False, verbose=0, callbacks=[callback, UsedLearningRate()])
     storage = lr_dtype[0] if lr_dtype else "float32"
     return Trace(tuple(used), S, f"Keras {type(callback).__name__} in model.fit", storage)
 

@@ -11,7 +11,9 @@ The subject has no ``.to``: it is built on the run's device and dtype by its fac
 
 from __future__ import annotations
 
+import contextlib
 import math
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,14 +28,23 @@ class LayerSubject:
     framework: str
     #: The dtype the layer really computes in (Keras 3 computes 64-bit ops in 32 bits); ``None``: the run's dtype.
     precision: str | None = None
+    #: The device a Keras layer creates its tensors on (Keras's own default is the GPU whenever there is one).
+    device: str | None = None
 
     def __post_init__(self) -> None:
         if self.framework not in ("torch", "keras"):
             raise ValueError(f"framework must be 'torch' or 'keras', got {self.framework!r}")
 
+    def scope(self) -> Any:
+        """``keras.device(self.device)`` for a Keras layer with a device, else a no-op context."""
+        if self.framework == "keras" and self.device:
+            return sys.modules["keras"].device(self.device)
+        return contextlib.nullcontext()
+
     def __call__(self, x: Any, *, training: bool = False) -> Any:
         if self.framework == "keras":
-            return self.layer(x, training=training)
+            with self.scope():
+                return self.layer(x, training=training)
         self.layer.train(training)
         return self.layer(x)
 
@@ -63,7 +74,8 @@ class LayerSubject:
 
     def loss(self, x: Any, y: Any) -> Any:
         """The layer's per-sample loss, for layers that define one (the center-loss layer)."""
-        return self.layer.loss(x, y)
+        with self.scope():
+            return self.layer.loss(x, y)
 
 
 @dataclass

@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from kexue_verify_plugins.keras.backend import keras_or_skip
+from kexue_verify_plugins.keras.backend import keras_or_skip, quiet_keras_internals
 
 from kexue_verify import Evidence, holds
 
@@ -62,7 +62,8 @@ def _observed_sequence(keras: Any, epochs: int, batch: int, samples: int) -> lis
     model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     x = np.zeros((samples, 1), dtype="float32")
-    model.fit(x, x, batch_size=batch, epochs=epochs, shuffle=False, verbose=0, callbacks=[Recorder()])
+    with quiet_keras_internals():
+        model.fit(x, x, batch_size=batch, epochs=epochs, shuffle=False, verbose=0, callbacks=[Recorder()])
     return calls
 
 
