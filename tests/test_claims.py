@@ -163,7 +163,8 @@ def test_claim_summary_is_json_ready_metadata() -> None:
     assert summary == {
         "id": "stirling.formula", "label": "ST-1", "family": "stirling", "title": "A title", "statement": "x = x",
         "source": SOURCE.to_dict(), "tags": ["gamma"], "expected": "verified", "model_kind": "flow-layer",
-        "status": None, "proof": "stirling.md#formula", "false_variants": [{"name": "sign", "description": "sign slip"}],
+        "status": None, "proof": "stirling.md#formula",
+        "false_variants": [{"name": "sign", "description": "sign slip"}],
         "parts": ["symbolic", "numeric"],
     }
 
