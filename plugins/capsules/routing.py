@@ -108,7 +108,8 @@ class EMRouting(nn.Module):
 
     def log_density(self, votes: Tensor, mu: Tensor, sigma2: Tensor) -> Tensor:
         r""":math:`\ln p_{ij} = \sum_h \ln\mathcal N(V_{ij}^h;\mu_j^h,(\sigma_j^h)^2)`, shape (b, i, j)."""
-        return -0.5 * (LOG_2PI + torch.log(sigma2[:, None]) + (votes - mu[:, None]) ** 2 / sigma2[:, None]).sum(-1)
+        normaliser = -0.5 * (votes.shape[-1] * LOG_2PI + torch.log(sigma2).sum(-1))          # (b, j)
+        return normaliser[:, None] - 0.5 * ((votes - mu[:, None]) ** 2 / sigma2[:, None]).sum(-1)
 
     def e_step(self, mu: Tensor, sigma2: Tensor, a_out: Tensor, votes: Tensor) -> Tensor:
         r""":math:`R_{ij} = a_jp_{ij}/\sum_k a_kp_{ik}` (Procedure 1, E-step), computed as a softmax of logs."""

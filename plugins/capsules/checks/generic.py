@@ -179,8 +179,9 @@ def weighted_statistics(ctx: CheckContext, a: Any) -> list[Evidence]:
     _, n_in, _, d = probe["votes"].shape
     vmax = float(probe["votes"].abs().max())
     amount = float((assignments * probe["a_in"][..., None]).sum(1).max())
-    rel_var = float(((probe["votes"] - want_mu[:, None]) ** 2 / want_s2[:, None]).max())
-    cost_scale = d * amount * (float(probe["beta_u"].abs().max()) + 0.5 * float(want_s2.log().abs().max()) + rel_var)
+    # The cost Σ_h (β_u + ½ ln σ²_h) S_j: S_j and σ²_h are sums of positive terms (relative error γ_n), so its
+    # error is γ_n·d·S·(|β_u| + ½|ln σ²| + 1); the logistic's slope is at most λ/4.
+    cost_scale = d * amount * (float(probe["beta_u"].abs().max()) + 0.5 * float(want_s2.log().abs().max()) + 1)
     checks = [
         ("μ_j = Σ_i a_iR_ij V_ij / Σ_i a_iR_ij", mu, want_mu, tolerance(ctx.dtype, n=n_in + 2, scale=vmax)),
         ("σ_j² = Σ_i a_iR_ij (V_ij − μ_j)² / Σ_i a_iR_ij + ε", sigma2, want_s2,
