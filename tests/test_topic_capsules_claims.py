@@ -3,6 +3,7 @@ post's mistakes come to, the figure, and why each false variant (including every
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -49,7 +50,8 @@ def test_the_plugin_registers_every_catalogue_label_and_both_routings():
 
 def test_both_sources_render_as_bibtex():
     text = "".join(source_bibtex({**s.to_dict(), "key": s.key}) for s in (POST, PAPER))
-    assert "kexue.fm/archives/5155" in text and "Matrix Capsules with EM Routing" in text
+    assert "kexue.fm/archives/5155" in text
+    assert "Matrix Capsules with EM Routing" in text
 
 
 @pytest.mark.parametrize("claim_id", [_param(c) for c in PLAIN])
@@ -69,7 +71,8 @@ def test_generic_claim_holds_on_every_builtin_routing_and_refutes_its_bugs(claim
     assert_verdict(result, Verdict.VERIFIED)
     for variant in result.variants:
         failed = _failed(variant.parts)
-        assert failed and all(e.counterexample for e in failed), variant.name
+        assert failed, variant.name
+        assert all(e.counterexample for e in failed), variant.name
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -117,5 +120,5 @@ def test_cap3_figure_shows_the_reference_and_a_buggy_em():
     labels = [s["label"] for s in figure["series"]]
     assert labels == ["stated updates", "buggy: μ without 1/π_j"]
     good, bad = (s["y"] for s in figure["series"])
-    assert all(b >= a - 1e-9 for a, b in zip(good, good[1:], strict=False))
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(good))
     assert bad[-1] < good[-1] - 10

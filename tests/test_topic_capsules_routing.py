@@ -101,7 +101,7 @@ def test_protocol_adapter_accepts_a_mapping_and_names_what_is_wrong():
         as_routing_result({k: v for k, v in out._asdict().items() if k != "assignments"}, **shapes)
     with pytest.raises(TypeError, match="'activations' must be a tensor of shape \\(2, 3\\)"):
         as_routing_result((out.poses, out.variances, out.activations[:, :1], out.assignments), **shapes)
-    with pytest.raises(TypeError, match="docs/topics/capsules.md"):
+    with pytest.raises(TypeError, match=r"docs/topics/capsules\.md"):
         as_routing_result(out.poses, **shapes)
 
 
@@ -176,7 +176,8 @@ def test_each_bug_is_refuted_with_a_counterexample(bug, dtype):
     check = CHECKS[CATCHES[bug]]
     ev = check(_ctx(model, dtype), None)
     failed = [e for e in (ev if isinstance(ev, list) else [ev]) if e.outcome is Outcome.FAIL]
-    assert failed and all(e.counterexample for e in failed)
+    assert failed
+    assert all(e.counterexample for e in failed)
 
 
 def test_detached_assignments_have_the_right_forward_pass():
