@@ -99,9 +99,9 @@ class EMRouting(nn.Module):
         """μ, σ² and a of the parents from the assignments (Procedure 1, M-step)."""
         r = self.weights(assignments, a_in)                          # (b, i, j)
         amount = r.sum(1)                                             # S_j = Σ_i r_ij, (b, j)
-        mu = torch.einsum("bij,bijh->bjh", r, votes) / amount[..., None]
-        dev2 = (votes - mu[:, None]) ** 2
-        sigma2 = torch.einsum("bij,bijh->bjh", r, dev2) / amount[..., None] + self.variance_floor
+        w = r[..., None]                                              # (b, i, j, 1); plain products and sums are
+        mu = (w * votes).sum(1) / amount[..., None]                   # faster here than einsum's batched matmul
+        sigma2 = (w * (votes - mu[:, None]) ** 2).sum(1) / amount[..., None] + self.variance_floor
         cost = (beta_u[:, None] + 0.5 * torch.log(sigma2)) * amount[..., None]   # cost^h_j, (b, j, h)
         a_out = torch.sigmoid(lam * (beta_a - cost.sum(-1)))
         return mu, sigma2, a_out
