@@ -18,6 +18,7 @@ from kexue_verify.errors import UsageError
 from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.reports import build_report, exit_code
+from kexue_verify.reports.identity import definition_digest
 from kexue_verify.runner import run_cases
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
 
@@ -104,6 +105,7 @@ def run(
             on_result(result)
     claims = {c.id: c for c in loaded.claims}
     selection = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
-    report = build_report(results, claims, config, selection=selection,
+    definitions = {c.id: definition_digest(c.claim, c.model, loaded.claims.proof_dirs) for c in cases}
+    report = build_report(results, claims, config, selection=selection, definitions=definitions,
                           plugins=[p.to_dict() for p in loaded.plugins if not p.error])
     return RunOutcome(results, report, exit_code(results))
