@@ -315,7 +315,7 @@ Examples:
               help="Recompute every claim digest, section digest and the report id; exit 1 naming what was altered.")
 @plugin_options
 def report(report_file: str, outputs: tuple[str, ...], check: bool, loaded: Any) -> None:
-    """Render a JSON report into other formats (HTML, Markdown, JUnit XML), or check that it is unaltered."""
+    """Render a JSON report (HTML, Markdown, JUnit XML), or check that it is unaltered."""
     if not outputs and not check:
         raise UserError("say what to do with the report: -o report.html (repeatable) and/or --check")
     from kexue_verify.reports import check_report
@@ -354,8 +354,11 @@ Examples:
 @plugin_options
 def rerun(report_file: str, outputs: tuple[str, ...], jobs: int | None, timeout: float, in_process: bool,
           loaded: Any) -> None:
-    """Run a report's cases again with its seed, device and dtype; say whether each verdict and digest is
-    reproduced (exit 0) or not (exit 1)."""
+    """Run a report's cases again and say whether each verdict and digest is reproduced.
+
+    The cases run with the report's seed, device and dtype; exit 0 when every case is reproduced, 1 otherwise,
+    naming what differs (the claim's definition, a verdict, a false variant's verdict, or only the evidence).
+    """
     from kexue_verify.reports.rerun import rerun as rerun_report
     from kexue_verify.runner import default_jobs
 
@@ -392,7 +395,11 @@ Examples:
 @click.argument("report_file", type=click.Path(dir_okay=False))
 @click.option("--url", metavar="URL", help="Where you publish the report: the url field of its entry.")
 def cite(report_file: str, url: str | None) -> None:
-    """Print BibTeX for a report (keyed by its id) and for every source post it checks; refuses an altered report."""
+    """Print BibTeX for a report and its source posts (an altered report is refused).
+
+    The report's entry is keyed by its id and carries its date, the tool version and --url; each source post gets
+    an entry with a key unique in the output.
+    """
     from kexue_verify.reports.bibtex import report_bibtex
 
     data = _load_checked(report_file, refuse_altered=True)
