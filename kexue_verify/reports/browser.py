@@ -21,6 +21,8 @@ from kexue_verify.errors import UsageError
 
 __all__ = ["PageInspection", "chromium", "find_chromium", "inspect_page", "screenshot_element"]
 
+#: The tallest screenshot taken, in CSS pixels.
+MAX_SHOT = 12000
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 DRIVERS = ("chromedriver",)
 
@@ -118,8 +120,9 @@ def inspect_page(path: str | Path, screenshot: str | Path | None = None, *, driv
         title=data["title"], math_sizes=[tuple(m) for m in data["math"]],
         figures=[(f[0], f[1], bool(f[2])) for f in data["figures"]], raw_tex=list(data["raw"]),
         failed_formulas=int(data["failed"]), console_errors=_console_errors(driver), height=float(data["height"]))
-    if screenshot is not None:
-        _capture(driver, screenshot)
+    if screenshot is not None:  # Chromium refuses pictures past ~16k pixels: the top of a long page
+        width = driver.execute_script("return document.documentElement.scrollWidth;")
+        _capture(driver, screenshot, {"x": 0, "y": 0, "width": width, "height": min(inspection.height, MAX_SHOT)})
     return inspection
 
 

@@ -42,15 +42,18 @@ def roundtrip_figure(name: str, magnitude: Any, error: Any, bound: Any) -> dict[
     """Round-trip error per sample (y, log scale) against the input magnitude ‖x‖∞ (x), with the allowed bound."""
     order = sorted(range(len(magnitude)), key=lambda i: float(magnitude[i]))
     mags = [float(magnitude[i]) for i in order]
-    tiny = 1e-300  # an exact round trip (error 0) is drawn at the bottom of the log axis, not dropped
+    errors = [float(error[i]) for i in order]
+    exact = sum(1 for e in errors if e == 0.0)
     return {
         "title": name, "kind": "lines", "xlabel": "input magnitude ‖x‖∞", "ylabel": "‖round-trip error‖∞",
         "xscale": "log", "yscale": "log",
-        "series": [{"label": "round-trip error", "x": mags, "y": [max(float(error[i]), tiny) for i in order],
+        "series": [{"label": "round-trip error", "x": mags, "y": [e if e > 0.0 else None for e in errors],
                     "marker": "o"},
                    {"label": "allowed rounding bound", "x": mags, "y": [float(bound[i]) for i in order],
                     "marker": ""}],
         "caption": ("One point per probe sample, from the bulk to the far tail. A correct inverse stays under the "
                     "bound at every magnitude; a wrong inverse is off by far more than rounding, usually growing "
-                    "with the magnitude."),
+                    "with the magnitude."
+                    + (f" {exact} sample(s) came back exactly (error 0) and have no point on the log axis."
+                       if exact else "")),
     }
