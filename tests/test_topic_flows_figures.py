@@ -18,10 +18,11 @@ def test_the_logdet_figure_puts_a_correct_layer_on_the_diagonal_and_a_doubled_on
     assert_verdict(result, "verified")
     good = _evidence(result.parts, "forward log-det = slogdet J_f").figure
     diagonal, samples = good["series"]
+    assert diagonal["x"] == diagonal["y"]
     assert len(samples["x"]) == len(samples["y"]) == _evidence(result.parts, "forward log-det = slogdet J_f"
                                                                ).quantities["samples"]
     assert max(abs(x - y) for x, y in zip(samples["x"], samples["y"], strict=True)) < 1e-9
-    assert good["caption"] and good["xlabel"] and good["ylabel"]
+    assert all(good[k] for k in ("caption", "xlabel", "ylabel"))
     doubled = next(v for v in result.variants if v.name == "doubled-logdet")
     bad = _evidence(doubled.parts, "forward log-det = slogdet J_f").figure["series"][1]
     assert max(abs(y - 2 * x) for x, y in zip(bad["x"], bad["y"], strict=True)) < 1e-9  # 2Σ log s: off the diagonal
