@@ -51,6 +51,8 @@ VOLATILE_KEYS = frozenset({"duration_s", "timings"})
 VOLATILE_ENVIRONMENT = ("host", "platform", "claims_commit")
 #: The sections of a report that the id covers besides the claims, in this order.
 SECTIONS = ("tool", "environment", "summary", "sources", "plugins")
+#: Sections only some reports have (``interrupted``: the run was stopped by a signal); covered when present.
+OPTIONAL_SECTIONS = ("interrupted",)
 
 
 def canonical_json(data: Any) -> str:
@@ -185,8 +187,10 @@ def _section(report: Mapping[str, Any], name: str) -> Any:
 
 
 def section_digests(report: Mapping[str, Any]) -> dict[str, str]:
-    """One digest per section the id covers (``tool``, ``environment``, ``summary``, ``sources``, ``plugins``)."""
-    return {name: _sha256(_section(report, name)) for name in SECTIONS}
+    """One digest per section the id covers (``tool``, ``environment``, ``summary``, ``sources``, ``plugins``, and
+    ``interrupted`` when the report has it)."""
+    names = SECTIONS + tuple(n for n in OPTIONAL_SECTIONS if n in report)
+    return {name: _sha256(_section(report, name)) for name in names}
 
 
 def report_id(report: Mapping[str, Any]) -> str:
