@@ -348,3 +348,18 @@ def test_the_id_does_not_depend_on_where_python_put_the_objects(fakes) -> None:
     assert " at 0x" not in method
     assert method.endswith(":make_buggy")
     assert first["report_id"] == second["report_id"]
+
+
+def test_an_interrupted_report_checks_and_its_interruption_is_covered() -> None:
+    from test_reports import golden_report
+
+    from kexue_verify.reports import seal
+
+    report = golden_report()
+    report["interrupted"] = {"signal": "SIGINT", "completed": 5, "planned": 7, "not_run": ["demo.x", "demo.y"]}
+    seal(report)
+    assert "interrupted" in report["digests"]
+    assert check_report(report) == []
+    assert report["report_id"] != golden_report()["report_id"]
+    report["interrupted"]["not_run"] = []
+    assert any(p.startswith("interrupted") for p in check_report(report))
