@@ -102,7 +102,8 @@ def resolve(ref: Check) -> Callable[..., Any]:
         obj = getattr(obj, part)
     if not callable(obj):
         raise ClaimDefinitionError(f"{ref!r} does not name a callable")
-    return obj
+    fn: Callable[..., Any] = obj
+    return fn
 
 
 def _check_ref(value: Any, what: str) -> None:

@@ -23,17 +23,18 @@ time: call :func:`load`.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.util
 import os
 import sys
 import warnings
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -144,7 +145,7 @@ def _candidates(options: LoadOptions) -> list[tuple[str, str, Callable[[], Modul
     found: list[tuple[str, str, Callable[[], ModuleType], str | None]] = []
     for module_name in CORE_PLUGINS:
         short = module_name.rsplit(".", 1)[-1]
-        found.append((short, "core", lambda m=module_name: importlib.import_module(m), __version__))
+        found.append((short, "core", functools.partial(importlib.import_module, module_name), __version__))
 
     def wanted(name: str) -> bool:
         return options.only is None or name in options.only
@@ -164,7 +165,7 @@ def _candidates(options: LoadOptions) -> list[tuple[str, str, Callable[[], Modul
     for short in names:
         if wanted(short):
             module_name = f"{BUILTIN_PACKAGE}.{short}"
-            found.append((short, "builtin", lambda m=module_name: importlib.import_module(m), __version__))
+            found.append((short, "builtin", functools.partial(importlib.import_module, module_name), __version__))
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         if wanted(ep.name):
             version = ep.dist.version if ep.dist is not None else None
@@ -175,9 +176,9 @@ def _candidates(options: LoadOptions) -> list[tuple[str, str, Callable[[], Modul
             raise PluginError(f"--plugins-dir {folder}: no such folder")
         for file in sorted(path.glob("*.py")):
             if not file.name.startswith("_"):
-                found.append((file.stem, "plugins-dir", lambda f=file: _import_file(f), None))
+                found.append((file.stem, "plugins-dir", functools.partial(_import_file, file), None))
     for module_name in options.modules:
-        found.append((module_name, "command-line", lambda m=module_name: importlib.import_module(m), None))
+        found.append((module_name, "command-line", functools.partial(importlib.import_module, module_name), None))
     return found
 
 
@@ -269,7 +270,7 @@ def _guard(impl: pluggy.HookImpl, info: PluginInfo, hook_name: str, registry: Re
         # block rolls back what was added when an exception leaves it.)
         try:
             with registry.recording(info.name):
-                inner = function(*args)
+                inner = cast("Generator[Any, Any, Any]", function(*args))
                 try:
                     next(inner)
                     started = True
