@@ -66,23 +66,29 @@ class CheckContext:
             raise TypeError(f"a stream is a label (str) or an offset (int), got {stream!r}")
         return (self.seed + stream) % (2**63)
 
-    def generator(self, stream: str | int = 0, *, device: str | None = None) -> Any:
+    def generator(self, stream: str | int = 0, *, device: str | None = None, offset: int | None = None) -> Any:
         """A fresh ``torch.Generator`` seeded from this check's seed and ``stream`` (see :meth:`stream_seed`).
 
         It lives on ``device`` (default: the check's device when that is CUDA, else the CPU); pass
         ``device="cpu"`` to draw on the CPU and move the tensors, which gives the same numbers on every device.
+        ``offset=`` is the older spelling of an integer ``stream``.
         """
         import torch
+
+        if offset is not None:
+            stream = offset
 
         where = device or (self.device if self.device.startswith("cuda") else "cpu")
         gen = torch.Generator(device=where)
         gen.manual_seed(self.stream_seed(stream))
         return gen
 
-    def rng(self, stream: str | int = 0) -> Any:
+    def rng(self, stream: str | int = 0, *, offset: int | None = None) -> Any:
         """A fresh ``numpy.random.Generator`` seeded from this check's seed and ``stream`` (see :meth:`stream_seed`)."""
         import numpy as np
 
+        if offset is not None:
+            stream = offset
         if isinstance(stream, int) and not isinstance(stream, bool):
             return np.random.default_rng(self.seed + stream)  # the old meaning, unchanged
         return np.random.default_rng(self.stream_seed(stream))
