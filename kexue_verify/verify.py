@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from kexue_verify.claims import Verdict
 from kexue_verify.errors import UsageError
 from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
@@ -31,6 +32,8 @@ class RunOutcome:
     results: list[CaseResult]
     report: dict[str, Any]
     exit_code: int
+    #: Cases selected but not run because the run stopped at the first unexpected verdict (``exitfirst``).
+    not_run: int = 0
 
 
 def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: str | None = None,
@@ -76,8 +79,8 @@ def _case_matches(case: Case, pattern: str) -> bool:
 def _nothing_selected(keyword: str | None, tags: Sequence[str]) -> str:
     given = [f"-k {keyword!r}"] if keyword else []
     given += [f"--tag {t!r}" for t in tags]
-    return (f"{' and '.join(given) or 'the selection'} leaves no claim to run; -k words match ids, titles, labels, "
-            "tags and model names (see `kexue-verify list`)")
+    return (f"{' and '.join(given) or 'the selection'} leaves no claim to run; -k words match ids, labels, tags "
+            "and model names, not titles (see `kexue-verify list`)")
 
 
 def run(
@@ -90,11 +93,22 @@ def run(
     loaded: LoadedPlugins | None = None,
     on_start: Callable[[list[Case]], None] | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
+    case_ids: Sequence[str] | None = None,
+    exitfirst: bool = False,
 ) -> RunOutcome:
-    """Load plugins (unless ``loaded`` is given), run the selected claims and build the report."""
+    """Load plugins (unless ``loaded`` is given), run the selected claims and build the report.
+
+    ``case_ids`` keeps only those cases of the selection (``--lf``: the cases unexpected last time);
+    ``exitfirst`` stops at the first verdict that is not the expected one (``-x``), other than ``skipped``.
+    """
     config = config or RunConfig()
     loaded = loaded or load(options)
     cases = plan(loaded, patterns, keyword=keyword, tags=tags)
+    if case_ids is not None:
+        wanted = set(case_ids)
+        cases = [c for c in cases if c.id in wanted]
+        if not cases:
+            raise UsageError("none of the cases to re-run is in the selection any more; run without --lf")
     if on_start:
         on_start(cases)
     results = []
@@ -102,8 +116,14 @@ def run(
         results.append(result)
         if on_result:
             on_result(result)
+        if exitfirst and not result.as_expected and result.verdict is not Verdict.SKIPPED:
+            break
     claims = {c.id: c for c in loaded.claims}
-    selection = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
+    selection: dict[str, Any] = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
+    if case_ids is not None:
+        selection["cases"] = sorted(c.id for c in cases)
+    if exitfirst:
+        selection["exitfirst"] = True
     report = build_report(results, claims, config, selection=selection,
                           plugins=[p.to_dict() for p in loaded.plugins if not p.error])
-    return RunOutcome(results, report, exit_code(results))
+    return RunOutcome(results, report, exit_code(results), not_run=len(cases) - len(results))
