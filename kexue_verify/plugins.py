@@ -121,6 +121,8 @@ def _version(module: ModuleType, fallback: str | None = None) -> str | None:
 
 #: Folders made import roots by ``--plugins-dir`` in this process, most recent last.
 _IMPORT_ROOTS: list[str] = []
+#: The import root each plugin module of a ``--plugins-dir`` was imported from.
+_OWNED: dict[str, str] = {}
 
 
 def _inside(module: ModuleType, folder: str) -> bool:
@@ -170,6 +172,10 @@ def _skip_reason(entry: Path) -> str | None:
 def _import_from_root(name: str, folder: str) -> ModuleType:
     """Import ``name`` from the import root ``folder``, refusing to shadow a module installed elsewhere."""
     present = sys.modules.get(name)
+    if present is not None and not _inside(present, folder) and _OWNED.get(name) not in (None, folder):
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]  # imported from another --plugins-dir earlier in this process: not this one
+        present = None
     if present is not None and not _inside(present, folder):
         where = getattr(present, "__file__", None) or "built in"
         raise ImportError(f"{name!r} is already the name of the module {where}; rename the plugin file")
@@ -180,7 +186,9 @@ def _import_from_root(name: str, folder: str) -> ModuleType:
             where = spec.origin if spec is not None else "built in"
             raise ImportError(f"{name!r} is already the name of the installed module {where}; "
                               "rename the plugin file so that it does not shadow it")
-    return importlib.import_module(name)
+    module = importlib.import_module(name)
+    _OWNED[name] = folder
+    return module
 
 
 def _raiser(exc: BaseException) -> Callable[[], ModuleType]:

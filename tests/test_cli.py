@@ -37,7 +37,7 @@ def test_list_prints_one_line_per_claim(invoke) -> None:
     good = next(row for row in rows if row.startswith("fake.good-sum"))
     assert good.split()[1:3] == ["FK-1", "verified"]
     assert "[each fake-doubler]" in rows[0]
-    assert result.stderr.strip() == "9 claims"
+    assert result.stderr.strip() == "9 claims, 10 cases (see `list --cases`)"
 
 
 def test_list_json_is_a_machine_readable_array(invoke) -> None:

@@ -317,12 +317,12 @@ def test_plugins_dir_refuses_to_shadow_an_installed_module(invoke, tmp_path: Pat
 # --- new-plugin -------------------------------------------------------------------------------------------------------
 
 @pytest.fixture
-def scaffold(invoke, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path, str]]:
+def scaffold(invoke, tmp_path: Path) -> Iterator[tuple[Path, str]]:
     result = invoke("new-plugin", "My-Claims", "--dir", tmp_path)
     assert result.exit_code == 0, result.output
     yield tmp_path / "My-Claims", result.stdout
     for name in [m for m in sys.modules if m.startswith("my_claims")]:
-        monkeypatch.delitem(sys.modules, name)
+        del sys.modules[name]  # not monkeypatch.delitem, which would put the module back afterwards
 
 
 @pytest.mark.parametrize(("seed", "dtype"), [(0, "float64"), (1, "float64"), (2, "float32"), (3, "float32")])
