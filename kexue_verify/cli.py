@@ -245,6 +245,9 @@ Examples:
   kexue-verify run --lf -v                           # re-run what was not as expected, with all evidence
   kexue-verify run svd -o - | python -m json.tool    # the JSON report on stdout
   kexue-verify run all -j 2 --timeout 120 -o report.json -o report.html -o junit.xml
+
+Exit codes: 0 every verdict as expected; 1 some verdict not as expected; 2 usage error;
+3 a check crashed or timed out; 4 every selected case was skipped (nothing was checked).
 """)
 @click.argument("patterns", nargs=-1, shell_complete=complete_claims)
 @click.option("-k", "keyword", metavar="EXPR",

@@ -341,8 +341,8 @@ print("HEAVY=" + ",".join(heavy))
 """
 
 
-@pytest.mark.parametrize("argv", [["list"], ["list", "--json"], ["show", "stirling.formula"], ["--help"],
-                                  ["run", "--help"], ["plugins"]])
+@pytest.mark.parametrize("argv", [["list"], ["list", "--json"], ["list", "--cases"], ["show", "stirling.formula"],
+                                  ["--help"], ["run", "--help"], ["plugins"], ["prove", "--list"]])
 def test_light_commands_import_neither_torch_nor_sympy(argv: list[str], tmp_path: Path) -> None:
     probe = subprocess.run([sys.executable, "-c", HEAVY_PROBE.format(argv=argv)], capture_output=True, text=True,
                            cwd=tmp_path, timeout=60, check=False)

@@ -379,9 +379,10 @@ def test_the_new_plugin_printed_next_step_works(scaffold) -> None:
     root, printed = scaffold
     step = next(line for line in printed.splitlines() if line.startswith("next: "))[len("next: "):]
     assert step.startswith(f"cd {root} && ")
-    kexue = f"{sys.executable} -m kexue_verify"
+    program = {"kexue-verify": [sys.executable, "-m", "kexue_verify"], "python": [sys.executable]}
     for command in step.split(" && ")[1:]:
-        argv = command.replace("kexue-verify", kexue).replace("python ", f"{sys.executable} ").split()
+        first, *rest = command.split()
+        argv = [*program[first], *rest]
         done = subprocess.run(argv, cwd=root, capture_output=True, text=True, timeout=600, check=False,
                               env={**__import__("os").environ, "KEXUE_VERIFY_PLUGINS": ""})
         assert done.returncode == 0, f"{command}\n{done.stdout}\n{done.stderr}"

@@ -102,3 +102,13 @@ def test_the_example_plugin_package_tests_itself_with_the_plugin(pytester: pytes
     result = pytester.runpytest(*LOAD, "-v", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
     result.stdout.fnmatch_lines(["*test_claims::example.declared-slope[[]tanh[]] PASSED*"])
+
+
+def test_the_plugin_is_declared_and_the_project_urls_name_no_wrong_home() -> None:
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    assert project["entry-points"]["pytest11"] == {"kexue_verify": "kexue_verify.pytest_plugin"}
+    urls = project.get("urls", {})
+    assert "Source" not in urls            # no public home of the code is known; a blog post is not one
+    assert all(u.startswith("https://") and "example" not in u for u in urls.values())
