@@ -101,7 +101,12 @@ def describe(result: CaseResult, claim: Claim | None = None, *, everything: bool
             continue
         if not show_all:
             continue
-        status = "refuted, as it must be" if refuted else f"{variant.verdict.value}: the checks do not refute it"
+        if refuted:
+            status = "refuted, as it must be"
+        elif variant.verdict in (Verdict.ERROR, Verdict.TIMEOUT):
+            status = f"{variant.verdict.value}: the check crashed on it"
+        else:
+            status = f"{variant.verdict.value}: the checks do not refute it"
         out.append(f"  false variant {variant.name} ({variant.description}): {status}")
         for part in variant.parts.values():
             out += _part_lines(part, "    ", only_bad=refuted)

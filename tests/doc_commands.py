@@ -131,7 +131,8 @@ def why_not_run(command: str) -> str | None:
     parts = [p.strip() for p in command.split("&&")]
     words = [p for p in parts if not p.startswith("cd ")]
     for part in words:
-        if part.startswith("kexue-verify ") or re.match(r"^[A-Z_]+=\S* kexue-verify ", part):
+        part = re.sub(r"^(?:[A-Z_][A-Z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)+", "", part)  # VAR=value prefixes
+        if part.startswith("kexue-verify "):
             continue
         for prefix, why in NOT_RUN.items():
             if part.startswith(prefix) and why:

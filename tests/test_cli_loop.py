@@ -79,6 +79,26 @@ def test_verbose_shows_the_evidence_of_every_case_and_quiet_one_line_per_surpris
     assert invoke("run", "fake.good-sum", "-v", "-q").exit_code == 2
 
 
+def test_describe_says_why_a_claim_expected_refuted_was_verified_and_shows_a_crashed_variant() -> None:
+    from kexue_verify import Evidence, Verdict
+    from kexue_verify.evaluation import CaseResult, PartResult, VariantResult
+    from kexue_verify.terminal import describe
+
+    passing = PartResult("numeric", Outcome.PASS, [Evidence(name="2**10", outcome=Outcome.PASS,
+                                                            quantities={"measured": 1000.0}, expected=1000.0)])
+    result = CaseResult("t.as-posted", "t.as-posted", None, Verdict.VERIFIED, Verdict.REFUTED, 0, {"numeric": passing})
+    text = "\n".join(describe(result))
+    assert "verdict verified, expected refuted" in text
+    assert "measured: 1000.0" in text and "the checks miss the counterexample" in text
+    crashed = VariantResult("v", "a variant", Verdict.ERROR,
+                            {"numeric": PartResult("numeric", Outcome.ERROR, error="ValueError: boom")})
+    result = CaseResult("t.c", "t.c", None, Verdict.ERROR, Verdict.VERIFIED, 0, {"numeric": passing}, [crashed],
+                        "the check crashed on false variant(s) v")
+    text = "\n".join(describe(result))
+    assert "false variant v (a variant): error: the check crashed on it" in text
+    assert "ValueError: boom" in text
+
+
 def test_holds_with_none_is_undecided_not_a_refutation() -> None:
     """SymPy's is_* predicates return None when they cannot decide: that is no evidence against the claim."""
     ev = holds("x >= 0", None, gap="x")
