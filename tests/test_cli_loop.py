@@ -89,7 +89,8 @@ def test_describe_says_why_a_claim_expected_refuted_was_verified_and_shows_a_cra
     result = CaseResult("t.as-posted", "t.as-posted", None, Verdict.VERIFIED, Verdict.REFUTED, 0, {"numeric": passing})
     text = "\n".join(describe(result))
     assert "verdict verified, expected refuted" in text
-    assert "measured: 1000.0" in text and "the checks miss the counterexample" in text
+    assert "measured: 1000.0" in text
+    assert "the checks miss the counterexample" in text
     crashed = VariantResult("v", "a variant", Verdict.ERROR,
                             {"numeric": PartResult("numeric", Outcome.ERROR, error="ValueError: boom")})
     result = CaseResult("t.c", "t.c", None, Verdict.ERROR, Verdict.VERIFIED, 0, {"numeric": passing}, [crashed],
