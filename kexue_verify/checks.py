@@ -13,11 +13,10 @@ pass a non-finite value.  They accept Python numbers, numpy/torch scalars and mp
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from kexue_verify.claims import Evidence, Outcome
+from kexue_verify.claims import Evidence, Outcome, _finite
 
 __all__ = ["at_most", "close", "holds", "undecided"]
 
@@ -108,10 +107,7 @@ def holds(
             note=(note + " " if note else "") + "the condition is None, so undecided: SymPy's is_* predicates "
             "return None when SymPy cannot decide",
         )
-    ok = bool(condition)
-    for value in quantities.values():
-        if isinstance(value, float) and not math.isfinite(value):
-            ok = False
+    ok = bool(condition) and _finite(quantities)
     return Evidence(
         name=name,
         outcome=Outcome.PASS if ok else Outcome.FAIL,

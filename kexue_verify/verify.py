@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -17,8 +18,10 @@ from typing import Any
 from kexue_verify.claims import Verdict
 from kexue_verify.errors import UsageError
 from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
+from kexue_verify.interrupts import Interrupted, signals_interrupt
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
-from kexue_verify.reports import build_report, exit_code
+from kexue_verify.reports import build_report, exit_code, seal
+from kexue_verify.reports.identity import definition_digest
 from kexue_verify.runner import run_cases
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
 
@@ -27,11 +30,17 @@ __all__ = ["RunOutcome", "plan", "run"]
 
 @dataclass
 class RunOutcome:
-    """What a run produced: the per-case results, the canonical report and the exit code."""
+    """What a run produced: the per-case results, the canonical report and the exit code.
+
+    ``interrupted`` is the signal that ended the run early (the report then holds the cases finished
+    before it, and says so under ``interrupted``; the exit code is ``128 + signal number``).
+    """
 
     results: list[CaseResult]
     report: dict[str, Any]
     exit_code: int
+    interrupted: Interrupted | None = None
+    planned: int = 0
     #: Cases selected but not run because the run stopped at the first unexpected verdict (``exitfirst``).
     not_run: int = 0
 
@@ -98,6 +107,8 @@ def run(
 ) -> RunOutcome:
     """Load plugins (unless ``loaded`` is given), run the selected claims and build the report.
 
+    SIGINT, SIGTERM and SIGHUP during the run stop it: the workers are ended and the outcome holds the
+    results so far, its report marked ``interrupted`` (see :class:`RunOutcome`).
     ``case_ids`` keeps only those cases of the selection (``--lf``: the cases unexpected last time);
     ``exitfirst`` stops at the first verdict that is not the expected one (``-x``), other than ``skipped``.
     """
@@ -111,19 +122,36 @@ def run(
             raise UsageError("none of the cases to re-run is in the selection any more; run without --lf")
     if on_start:
         on_start(cases)
-    results = []
-    for result in run_cases(cases, loaded, config):
-        results.append(result)
-        if on_result:
-            on_result(result)
-        if exitfirst and not result.as_expected and result.verdict is not Verdict.SKIPPED:
-            break
+    results: list[CaseResult] = []
+    interrupted: Interrupted | None = None
+    stream = run_cases(cases, loaded, config)
+    try:
+        with signals_interrupt():
+            for result in stream:
+                results.append(result)
+                if on_result:
+                    on_result(result)
+                if exitfirst and not result.as_expected and result.verdict is not Verdict.SKIPPED:
+                    break
+    except KeyboardInterrupt:
+        interrupted = Interrupted(signal.SIGINT)
+    except Interrupted as exc:
+        interrupted = exc
+    finally:
+        stream.close()  # ends the workers whatever happened (a no-op when the runner finished or raised)
     claims = {c.id: c for c in loaded.claims}
     selection: dict[str, Any] = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
     if case_ids is not None:
         selection["cases"] = sorted(c.id for c in cases)
     if exitfirst:
         selection["exitfirst"] = True
-    report = build_report(results, claims, config, selection=selection,
+    definitions = {c.id: definition_digest(c.claim, c.model, loaded.claims.proof_dirs) for c in cases}
+    report = build_report(results, claims, config, selection=selection, definitions=definitions,
                           plugins=[p.to_dict() for p in loaded.plugins if not p.error])
-    return RunOutcome(results, report, exit_code(results), not_run=len(cases) - len(results))
+    if interrupted is not None:
+        done = {r.case_id for r in results}
+        report["interrupted"] = {"signal": interrupted.name, "completed": len(results), "planned": len(cases),
+                                 "not_run": sorted(c.id for c in cases if c.id not in done)}
+        seal(report)  # the interruption is part of what the report asserts: its own digest, and the id
+        return RunOutcome(results, report, interrupted.exit_code, interrupted, len(cases))
+    return RunOutcome(results, report, exit_code(results), None, len(cases), not_run=len(cases) - len(results))

@@ -31,6 +31,8 @@ NOT_RUN = {
     "tox": "runs the suite on several Pythons",
     "export": "sets the shell's environment for tox",
     "python benchmarks/": "a benchmark, run by hand; its figures are in the docs",
+    "python3.": "sets up another Python for a test of the standard-library-only modules",
+    "PYTHONPATH=": "runs tests under another Python",
     "cd ": "",  # handled: changes the session's folder
 }
 _MARKER = re.compile(r"^<!-- (file|example): (\S+) -->$")
@@ -131,6 +133,8 @@ def why_not_run(command: str) -> str | None:
     parts = [p.strip() for p in command.split("&&")]
     words = [p for p in parts if not p.startswith("cd ")]
     for part in words:
+        if part.startswith("PYTHONPATH="):
+            return NOT_RUN["PYTHONPATH="]
         part = re.sub(r"^(?:[A-Z_][A-Z0-9_]*=(?:\"[^\"]*\"|'[^']*'|\S*)\s+)+", "", part)  # VAR=value prefixes
         if part.startswith("kexue-verify "):
             continue

@@ -342,6 +342,9 @@ def scaffold(invoke, tmp_path: Path) -> Iterator[tuple[Path, str]]:
     result = invoke("new-plugin", "My-Claims", "--dir", tmp_path)
     assert result.exit_code == 0, result.output
     yield tmp_path / "My-Claims", result.stdout
+    from kexue_verify import plugins
+
+    plugins._use_import_roots([])  # take the package's folder off sys.path again, and forget its modules
     for name in [m for m in sys.modules if m.startswith("my_claims")]:
         del sys.modules[name]  # not monkeypatch.delitem, which would put the module back afterwards
 

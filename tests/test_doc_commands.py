@@ -43,6 +43,7 @@ class Shell:
     folder: Path
     real: bool
     monkeypatch: pytest.MonkeyPatch
+    last_run_real: bool = False
 
     def run(self, command: Command) -> str:
         for name, text in command.files.items():
@@ -100,17 +101,23 @@ class Shell:
     def _real(self, argv: list[str], command: Command) -> bool:
         if command.output is not None:
             return True
+        if argv[0] == "rerun":  # re-runs the report's cases: as the run that wrote it did
+            return self.last_run_real
         if argv[0] != "run" or not self.real:
+            if argv[0] == "run":
+                self.last_run_real = False
             return argv[0] != "run"
         from kexue_verify.plugins import LoadOptions, load
         from kexue_verify.verify import plan
 
         words = [a for a in argv[1:] if not a.startswith("-")]
         if "all" in words or "cuda" in argv:
+            self.last_run_real = False
             return False
         options = LoadOptions.from_env(dirs=[str(self.folder / d) for d in _values(argv, "--plugins-dir")])
         keyword = next(iter(_values(argv, "-k")), None)
-        return len(plan(load(options), _patterns(argv) or ("all",), keyword=keyword)) <= REAL_RUN_CASES
+        self.last_run_real = len(plan(load(options), _patterns(argv) or ("all",), keyword=keyword)) <= REAL_RUN_CASES
+        return self.last_run_real
 
 
 def _values(argv: list[str], option: str) -> list[str]:
@@ -134,6 +141,7 @@ def _patterns(argv: list[str]) -> tuple[str, ...]:
 def _run_page(page: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, real: bool) -> None:
     monkeypatch.setenv("KEXUE_VERIFY_CACHE_DIR", str(tmp_path / ".cache"))
     monkeypatch.delenv("KEXUE_VERIFY_PLUGINS", raising=False)
+    (tmp_path / "docs").symlink_to(ROOT / "docs")  # commands may name the docs' own files, as in a checkout
     shell = Shell(tmp_path, real, monkeypatch)
     for command in session(page):
         if why_not_run(command.text) is not None:
