@@ -43,8 +43,14 @@ def _at(section: str, source: Source = POST) -> Source:
                   language=source.language)
 
 
+HIDDEN_BUGS = "kexue_verify_plugins.flows.hidden_bugs"
+#: Bugs that hide from bounded probing or from autograd as ground truth (:mod:`.hidden_bugs`).
+HIDDEN = ("far-clamp", "saturating", "wrong-backward")
+
+
 def _bug(name: str, description: str) -> FalseVariant:
-    return FalseVariant(name=name, description=description, model=f"{BUGGY}:make_{name.replace('-', '_')}")
+    module = HIDDEN_BUGS if name in HIDDEN else BUGGY
+    return FalseVariant(name=name, description=description, model=f"{module}:make_{name.replace('-', '_')}")
 
 
 # --------------------------------------------------------------------------------------------- the bug corpus
@@ -68,6 +74,10 @@ BUGS = {
     "mask-leak": "the conditioner also sees the half it transforms (mask applied to the wrong tensor)",
     "duplicate-shuffle": "a 'random shuffle' drawn with randint: not a permutation",
     "raw-scale": "s = 1 + h instead of exp(h): the reported Σ log|s| is right but scales change sign in the tails",
+    "far-clamp": "an affine coupling whose output is clamped to [−10³, 10³], reporting the unclamped log-det",
+    "saturating": "identity up to |x| = 50, then 50 + tanh(|x| − 50), reporting log-det 0",
+    "wrong-backward": "x + c·tanh x through a custom autograd.Function whose backward doubles the tanh term; "
+                      "log-det and inverse consistent with that wrong derivative",
 }
 
 
@@ -93,7 +103,7 @@ GENERIC_CLAIMS = (
         false_variants=_bugs("inverse-sign-flip", "sign-flip", "missing-abs", "per-element-logdet",
                              "batch-summed-logdet", "stale-cache", "linearised-logdet", "orthogonal-assumed",
                              "missing-hw", "doubled-logdet", "lu-without-pivoting", "tail-clamp",
-                             "wrong-inverse-scaled", "mask-leak", "duplicate-shuffle"),
+                             "wrong-inverse-scaled", "mask-leak", "duplicate-shuffle", *HIDDEN),
         notes="Parameters are perturbed after a warm-up call in both directions (exposes identity-init luck and "
               "stale caches); two probe samples are from the tails.",
     ),
@@ -107,7 +117,7 @@ GENERIC_CLAIMS = (
         numeric=f"{GENERIC}:inverse_check",
         model_kind="flow-layer",
         false_variants=_bugs("wrong-inverse", "wrong-inverse-scaled", "mask-leak", "duplicate-shuffle",
-                             "lu-without-pivoting"),
+                             "lu-without-pivoting", *HIDDEN),
     ),
     Claim(
         id="flows.layer-directions-agree",
@@ -116,10 +126,10 @@ GENERIC_CLAIMS = (
         source=_at("affine coupling (仿射耦合层)"),
         tags=("flows", "generic", "inverse", "log-det"),
         assertion=PROBE,
-        numeric=f"{GENERIC}:directions_check",
+        numeric="kexue_verify_plugins.flows.directions:directions_check",
         model_kind="flow-layer",
         false_variants=_bugs("inverse-sign-flip", "missing-abs", "wrong-inverse", "wrong-inverse-scaled",
-                             "mask-leak", "duplicate-shuffle", "lu-without-pivoting"),
+                             "mask-leak", "duplicate-shuffle", "lu-without-pivoting", *HIDDEN),
     ),
     Claim(
         id="flows.layer-structure",
@@ -132,7 +142,7 @@ GENERIC_CLAIMS = (
         numeric=f"{GENERIC}:structure_check",
         model_kind="flow-layer",
         false_variants=_bugs("orthogonal-assumed", "mask-leak", "duplicate-shuffle", "raw-scale",
-                             "lu-without-pivoting"),
+                             "lu-without-pivoting", *HIDDEN),
     ),
     Claim(
         id="flows.density-normalised",
@@ -612,6 +622,33 @@ MODELS = (
 )
 
 
+
+
+def _controls(claims: tuple[Claim, ...]) -> tuple[ModelSpec, ...]:
+    """The bug corpus as negative controls: one ModelSpec per buggy model, expecting ``refuted`` on every generic
+    claim that lists it as a false variant (and running only there).  The claims' false variants and these controls
+    are the same declarations, so they cannot drift apart."""
+    expect: dict[tuple[str, str], dict[str, str]] = {}
+    described: dict[tuple[str, str], str] = {}
+    for claim in claims:
+        for variant in claim.false_variants:
+            if variant.model is None or claim.model_kind is None:
+                continue
+            key = (claim.model_kind, str(variant.model))
+            expect.setdefault(key, {})[claim.id] = "refuted"
+            described[key] = variant.description
+    specs = []
+    for (kind, factory), claims_expected in expect.items():
+        slug = factory.rsplit(":make_", 1)[1].replace("_", "-")
+        specs.append(ModelSpec(name=f"bug-{slug}", kind=kind, factory=factory, expect=claims_expected,
+                               description=f"negative control: {described[(kind, factory)]}"))
+    return tuple(specs)
+
+
+#: The bug corpus, registered as negative controls of kind flow-layer / flow-2d.
+CONTROLS = _controls(GENERIC_CLAIMS)
+
+
 @hookimpl
 def kexue_register_claims(registry: ClaimRegistry) -> None:
     registry.add_proof_dir(PROOFS_DIR)
@@ -621,5 +658,5 @@ def kexue_register_claims(registry: ClaimRegistry) -> None:
 
 @hookimpl
 def kexue_register_models(registry: ModelRegistry) -> None:
-    for spec in MODELS:
+    for spec in MODELS + CONTROLS:
         registry.add(spec)
