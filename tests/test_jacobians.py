@@ -56,7 +56,7 @@ def test_a_kinked_map_is_not_a_false_alarm(d):
     x[0] = torch.linalg.solve(w, torch.full((d,), 1e-7, dtype=torch.float64))  # every unit 1e-7 from its kink
     jac = torch.func.vmap(torch.func.jacrev(lambda v: f(v[None])[0]))(x)
     assert cross_check("kinks", jac, f, x, dtype="float64").outcome is Outcome.PASS
-    jac[:, 0, :] *= 1.01
+    jac[:, 0, :] *= 1.05
     assert cross_check("kinks", jac, f, x, dtype="float64").outcome is Outcome.FAIL
 
 

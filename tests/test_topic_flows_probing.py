@@ -25,9 +25,11 @@ def _failed(evidence) -> list[str]:
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("check", sorted(CHECKS))
-@pytest.mark.parametrize("bug", ["far-clamp", "saturating"])
+@pytest.mark.parametrize(("bug", "check"), [("far-clamp", "logdet"), ("far-clamp", "inverse"),
+                                            ("far-clamp", "structure"), *(("saturating", c) for c in sorted(CHECKS))])
 def test_clamps_and_saturations_far_out_are_refuted_only_with_the_sweep(bug, check, dtype):
+    """(far-clamp and directions: compared at the round trip's point the clamp is invisible by design; the round trip
+    itself, which the inverse claim checks, is what moves.)"""
     factory = getattr(hidden_bugs, f"make_{bug.replace('-', '_')}")
     assert _failed(CHECKS[check](_ctx(factory, dtype=dtype), None))
     if dtype == "float64":  # what the checks did before: a few standard deviations out, all pass
@@ -48,7 +50,8 @@ def test_a_wrong_custom_backward_is_refuted_by_finite_differences_alone(check, d
 def test_the_evidence_records_the_largest_magnitude_probed(claim):
     result = run_claim(claim, model="affine-coupling-exp")
     region = next(e for e in result.parts["numeric"].evidence if e.name == "probe region")
-    assert region.quantities["largest_magnitude_probed"] == pytest.approx(probing.dtype_radius("float64"))
+    assert region.quantities["largest_magnitude_probed"] >= 100  # far beyond the tails (|x| ≲ 21)
+    assert region.quantities["radii"][0] == 10 and region.quantities["sweep_stopped"]
     assert region.quantities["declared_domain_radius"] is None
 
 
@@ -68,7 +71,7 @@ def test_a_declared_bounded_domain_keeps_every_probe_inside_it_and_is_reported()
 
 
 def test_the_sweep_stops_where_the_layer_overflows_its_dtype():
-    """softplus underflows far out: the sweep stops there, says why, and the layer is not refuted for it."""
+    """exp overflows far out: the sweep stops there, says why, and the layer is not refuted for it."""
     result = run_claim("flows.layer-logdet", model="torch-transform")
     assert_verdict(result, "verified")
     region = next(e for e in result.parts["numeric"].evidence if e.name == "probe region")

@@ -74,8 +74,9 @@ BUGS = {
     "mask-leak": "the conditioner also sees the half it transforms (mask applied to the wrong tensor)",
     "duplicate-shuffle": "a 'random shuffle' drawn with randint: not a permutation",
     "raw-scale": "s = 1 + h instead of exp(h): the reported Σ log|s| is right but scales change sign in the tails",
-    "far-clamp": "an affine coupling whose output is clamped to [−10³, 10³], reporting the unclamped log-det",
-    "saturating": "identity up to |x| = 50, then 50 + tanh(|x| − 50), reporting log-det 0",
+    "far-clamp": "an affine coupling whose output is clamped to ±R/8 (1024 in float64; R the probe's reach), "
+                 "reporting the unclamped log-det",
+    "saturating": "identity up to |x| = T = R/160 (51 in float64), then T + tanh(|x| − T), reporting log-det 0",
     "wrong-backward": "x + c·tanh x through a custom autograd.Function whose backward doubles the tanh term; "
                       "log-det and inverse consistent with that wrong derivative",
 }
@@ -129,7 +130,7 @@ GENERIC_CLAIMS = (
         numeric="kexue_verify_plugins.flows.directions:directions_check",
         model_kind="flow-layer",
         false_variants=_bugs("inverse-sign-flip", "missing-abs", "wrong-inverse", "wrong-inverse-scaled",
-                             "mask-leak", "duplicate-shuffle", "lu-without-pivoting", *HIDDEN),
+                             "mask-leak", "duplicate-shuffle", "lu-without-pivoting", "saturating", "wrong-backward"),
     ),
     Claim(
         id="flows.layer-structure",
@@ -614,7 +615,7 @@ MODELS = (
     _layer("glow-multiscale", "make_multiscale_glow", "multi-scale Glow, L = 3, K = 1, on 3×8×8 (D = 192)",
            (3, 8, 8)),
     _layer("torch-transform", "make_torch_transform",
-           "torch.distributions ComposeTransform (affine, softplus, affine), built-in adapter, D = 6", (6,)),
+           "torch.distributions ComposeTransform (affine, exp, affine), built-in adapter, D = 6", (6,)),
     ModelSpec(name="realnvp-2d", kind="flow-2d", factory=f"{LAYERS}:make_realnvp_2d",
               description="2-D RealNVP: exp couplings, reversals, additive coupling", declared={"event_shape": (2,)}),
     ModelSpec(name="glow-2d", kind="flow-2d", factory=f"{LAYERS}:make_glow_2d",

@@ -1,16 +1,18 @@
 r"""Buggy flow layers that hide from bounded probing and from self-referential ground truth.
 
-Each passes every generic check that probes only a few standard deviations out, or that takes the autograd Jacobian
+:math:`R` is the probe's reach in the run's dtype (:func:`.probing.dtype_radius`).  Each passes every generic check
+that probes only a few standard deviations out, or that takes the autograd Jacobian
 as ground truth; the magnitude sweep (:mod:`.probing`) or the finite-difference cross-check (:mod:`.reference`)
 refutes it.
 
 =========================  =========================================================================  ==============
 factory                    the bug                                                                    caught by
 =========================  =========================================================================  ==============
-``make_far_clamp``         an affine coupling whose output is clamped to :math:`[-10^3, 10^3]` (a     magnitude sweep
-                           "safety" clamp), log-det of the unclamped map
-``make_saturating``        identity for :math:`|x|\le50`, then :math:`50+\tanh(x-50)` (a soft        magnitude sweep
-                           range limit), log-det 0 "because it is the identity"
+``make_far_clamp``         an affine coupling whose output is clamped to :math:`\pm R/8` (a "safety"  magnitude sweep
+                           clamp; 1024 in float64), log-det of the unclamped map
+``make_saturating``        identity for :math:`|x|\le T=R/160` (51 in float64), then               magnitude sweep
+                           :math:`T+\tanh(x-T)` (a soft range limit), log-det 0 "because it is the
+                           identity"
 ``make_wrong_backward``    :math:`y=x+c\tanh x` through a custom ``torch.autograd.Function`` whose    finite
                            ``backward`` returns :math:`2c\,\mathrm{sech}^2x`; the log-det and the        differences
                            inverse's backward are consistent with that wrong derivative
@@ -24,6 +26,7 @@ from typing import Any
 
 import torch
 from kexue_verify_plugins.flows.layers import AffineCoupling, FlowModule, finish_layer, per_sample, seeded
+from kexue_verify_plugins.flows.probing import dtype_radius
 from torch import Tensor, nn
 
 __all__ = ["HIDDEN", "make_far_clamp", "make_saturating", "make_wrong_backward"]
@@ -145,14 +148,25 @@ class WrongBackward(FlowModule):
         return x, -per_sample(torch.log(self._slope(x)))
 
 
+def _far(ctx: Any) -> float:
+    """The probe's reach in the run's dtype (:func:`.probing.dtype_radius`: 8192 in float64, 53 in float32)."""
+    return dtype_radius(getattr(ctx, "dtype", "float64"))
+
+
 def make_far_clamp(ctx: Any) -> FlowModule:
+    """Clamp at an eighth of the probe's reach: 1024 in float64, far beyond the tails (|x| ≲ 21)."""
     with seeded(_seed(ctx)) as gen:
-        return finish_layer(FarClamp(VECTOR, scale="exp"), gen)
+        layer = finish_layer(FarClamp(VECTOR, scale="exp"), gen)
+    layer.bound = _far(ctx) / 8
+    return layer
 
 
 def make_saturating(ctx: Any) -> FlowModule:
+    """Saturate beyond 1/160 of the probe's reach: |x| = 51 in float64 (0.34 in float32, where the reach is 53)."""
     with seeded(_seed(ctx)) as gen:
-        return finish_layer(Saturating(VECTOR), gen, ddi=False)
+        layer = finish_layer(Saturating(VECTOR), gen, ddi=False)
+    layer.threshold = _far(ctx) / 160
+    return layer
 
 
 def make_wrong_backward(ctx: Any) -> FlowModule:

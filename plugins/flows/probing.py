@@ -12,7 +12,8 @@ that size (a shift computed from one coordinate, added to another scaled one) ex
 the cancellations of a correct layer there lose more than half the digits, so no tolerance is both honest and tight
 (with :math:`\varepsilon^{-1/2}` correct zuko and nflows layers were refuted in the study of
 ``docs/topics/flows.md``).  The sweep also ends at the first radius that is **beyond what the dtype allows for the
-layer**: where the layer's own output or log-det is not finite (an ``exp`` that overflows), or where its log-det exceeds half the dtype's exponent range
+layer**: where the layer's own output or log-det is not finite (an ``exp`` that overflows), where its output leaves
+:math:`R_{\rm dtype}` (the inverse direction is probed at the outputs, and the same range applies to them), or where its log-det exceeds half the dtype's exponent range
 (:math:`|\mathrm{ld}|>\tfrac12\log(\text{max float})`, a determinant that cannot be represented next to its
 inverse).  A layer that reports a representable log-det while its Jacobian is singular is *not* beyond the range: that
 is a clamp, and the checks fail it.
@@ -101,6 +102,9 @@ def _in_range(flow: Flow, x: Tensor) -> str | None:
         return "the layer's output is not finite there (overflow in its dtype)"
     if not bool(torch.isfinite(ld).all()):
         return "the layer's log-det is not finite there"
+    if float(y.detach().abs().max()) > dtype_radius(x.dtype):
+        return (f"its output exceeds ε^(-1/4) = {dtype_radius(x.dtype):.3g}, so its inverse would be probed beyond "
+                "the dtype's range")
     limit = 0.5 * math.log(torch.finfo(x.dtype).max)
     if ld.dim() >= 1 and ld.shape[0] == x.shape[0]:
         size = ld.detach().to(torch.float64).reshape(x.shape[0], -1).sum(dim=1).abs()
