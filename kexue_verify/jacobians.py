@@ -170,7 +170,8 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
     that step, and a smaller step sees the right one.  A refined step (``k ≥ 1``) counts only while its bound is below
     ``RESOLUTION`` (10⁻⁴) of :math:`\||J|\|_\infty`, so a disagreement larger than that is never excused by the
     growing rounding of ever smaller steps; an entry that only such a loose step confirms is counted unresolved when
-    its disagreement at the sharp steps stays below ``GROSS`` (10⁻²) of :math:`\||J|\|_\infty`, and fails beyond.  An entry **fails** if it was resolved at some level and
+    its disagreement at the sharp steps stays below ``GROSS`` (10⁻²) of :math:`\||J|\|_\infty`, and fails beyond.
+    An entry **fails** if it was resolved at some level and
     agreed at none: the subject's backward does not compute the derivative of its forward, and any check that trusts
     the autograd Jacobian must not pass.  Entries no level resolves are not compared (the fraction is recorded); when
     fewer than half are resolved the outcome is ``undecided``.

@@ -41,7 +41,8 @@ def test_a_wrong_jacobian_is_a_finding_named_as_such():
     evidence = cross_check("wrong", wrong, _smooth, x, dtype="float64")
     assert evidence.outcome is Outcome.FAIL
     assert "autograd disagrees with finite differences" in evidence.note
-    assert evidence.counterexample["output"] == 1 and evidence.counterexample["input"] == 0
+    assert evidence.counterexample["output"] == 1
+    assert evidence.counterexample["input"] == 0
 
 
 @pytest.mark.parametrize("d", [3, 40])

@@ -41,7 +41,8 @@ def test_clamps_and_saturations_far_out_are_refuted_only_with_the_sweep(bug, che
 def test_a_wrong_custom_backward_is_refuted_by_finite_differences_alone(check, dtype):
     evidence = CHECKS[check](_ctx(hidden_bugs.make_wrong_backward, dtype=dtype), None)
     failed = _failed(evidence)
-    assert failed and all(name.startswith("autograd J_") for name in failed)  # everything else agrees with itself
+    assert failed
+    assert all(name.startswith("autograd J_") for name in failed)  # everything else agrees with itself
     bad = next(e for e in evidence if e.outcome is Outcome.FAIL)
     assert "autograd disagrees with finite differences" in bad.note
 
@@ -51,7 +52,8 @@ def test_the_evidence_records_the_largest_magnitude_probed(claim):
     result = run_claim(claim, model="affine-coupling-exp")
     region = next(e for e in result.parts["numeric"].evidence if e.name == "probe region")
     assert region.quantities["largest_magnitude_probed"] >= 100  # far beyond the tails (|x| ≲ 21)
-    assert region.quantities["radii"][0] == 10 and region.quantities["sweep_stopped"]
+    assert region.quantities["radii"][0] == 10
+    assert region.quantities["sweep_stopped"]
     assert region.quantities["declared_domain_radius"] is None
 
 

@@ -13,7 +13,8 @@ the cancellations of a correct layer there lose more than half the digits, so no
 (with :math:`\varepsilon^{-1/2}` correct zuko and nflows layers were refuted in the study of
 ``docs/topics/flows.md``).  The sweep also ends at the first radius that is **beyond what the dtype allows for the
 layer**: where the layer's own output or log-det is not finite (an ``exp`` that overflows), where its output leaves
-:math:`R_{\rm dtype}` (the inverse direction is probed at the outputs, and the same range applies to them), or where its log-det exceeds half the dtype's exponent range
+:math:`R_{\rm dtype}` (the inverse direction is probed at the outputs, and the same range applies to them), or where
+its log-det exceeds half the dtype's exponent range
 (:math:`|\mathrm{ld}|>\tfrac12\log(\text{max float})`, a determinant that cannot be represented next to its
 inverse).  A layer that reports a representable log-det while its Jacobian is singular is *not* beyond the range: that
 is a clamp, and the checks fail it.
