@@ -60,7 +60,7 @@ def test_the_evidence_records_the_largest_magnitude_probed(claim):
 def test_a_declared_bounded_domain_keeps_every_probe_inside_it_and_is_reported():
     ctx = _ctx(layers.make_affine_exp, declared={"event_shape": (8,), "domain_radius": 4.0})
     flow = generic.prepare(ctx)
-    x, kinds = probing.probe(flow, ctx)
+    x, _ = probing.probe(flow, ctx)
     assert float(x.abs().max()) < 4.0
     assert flow.region["declared_domain_radius"] == 4.0
     assert "declared domain" in flow.region["sweep_stopped"]
