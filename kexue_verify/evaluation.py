@@ -9,7 +9,9 @@ The rules, in order (see ``docs/explanation.md``):
 * a verified claim stays verified only if the **same checks refute every false variant**:
   a variant that also passes means the check cannot tell true from false, so the claim
   is ``inconclusive``; so is a claim with no false variant at all; a variant whose check
-  crashes makes the claim ``error``.
+  crashes makes the claim ``error``;
+* a **control model** (a ``ModelSpec`` with ``expect``) runs only on the claims it names, its declared verdict is the
+  case's expectation (``expected_by`` says so), and a case it expects ``refuted`` runs no false variants.
 """
 
 from __future__ import annotations
