@@ -9,7 +9,9 @@ The rules, in order (see ``docs/explanation.md``):
 * a verified claim stays verified only if the **same checks refute every false variant**:
   a variant that also passes means the check cannot tell true from false, so the claim
   is ``inconclusive``; so is a claim with no false variant at all; a variant whose check
-  crashes makes the claim ``error``.
+  crashes makes the claim ``error``;
+* a **control model** (a ``ModelSpec`` with ``expect``) runs only on the claims it names, its declared verdict is the
+  case's expectation (``expected_by`` says so), and a case it expects ``refuted`` runs no false variants.
 """
 
 from __future__ import annotations
@@ -117,6 +119,8 @@ class CaseResult:
     variants: list[VariantResult] = field(default_factory=list)
     message: str = ""
     duration: float = 0.0
+    #: Who set ``expected``: ``"claim"``, or ``"model <name>"`` for a control model's declared expectation.
+    expected_by: str = "claim"
 
     @property
     def as_expected(self) -> bool:
@@ -129,6 +133,7 @@ class CaseResult:
             "model": self.model,
             "verdict": self.verdict.value,
             "expected": self.expected.value,
+            "expected_by": self.expected_by,
             "as_expected": self.as_expected,
             "seed": self.seed,
             "message": self.message,
@@ -148,7 +153,7 @@ def expand(claims: Sequence[Claim], models: Any) -> list[Case]:
         if claim.model_kind is None:
             cases.append(Case(claim))
             continue
-        specs = models.of_kind(claim.model_kind)
+        specs = [spec for spec in models.of_kind(claim.model_kind) if spec.runs(claim.id)]
         cases.extend(Case(claim, spec) for spec in specs) if specs else cases.append(Case(claim))
     return cases
 
@@ -259,14 +264,30 @@ def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult
     return ctx.with_model(built, name, declared), None
 
 
-def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: ModelSpec | None) -> VariantResult:
+#: Results of false variants that replace the model, per worker: (claim, variant, seed, device, dtype) -> result.
+_MODEL_VARIANTS: dict[tuple[Any, ...], VariantResult] = {}
+
+
+def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: ModelSpec | None,
+             run_seed: int) -> VariantResult:
+    """One false variant.  A variant that replaces the model does not depend on the case's model, so it is seeded
+    from ``(run seed, claim, variant)`` and decided once per worker for all the claim's cases (same result, since
+    every check is deterministic given its seed); an assertion variant runs on the case's model, with its seed."""
     assertion = claim.assertion if variant.assertion is None else variant.assertion
-    vctx = CheckContext(case_id=ctx.case_id, seed=ctx.seed, device=ctx.device, dtype=ctx.dtype, variant=variant.name)
+    seed = ctx.seed if variant.model is None else derive_seed(run_seed, f"{claim.id}~{variant.name}")
+    key = (claim.id, variant.name, str(variant.model), seed, ctx.device, ctx.dtype)
+    if variant.model is not None and key in _MODEL_VARIANTS:
+        return _MODEL_VARIANTS[key]
+    vctx = CheckContext(case_id=ctx.case_id, seed=seed, device=ctx.device, dtype=ctx.dtype, variant=variant.name)
     vctx, failure = _with_model(vctx, variant.model if variant.model is not None else model)
     if failure:
-        return VariantResult(variant.name, variant.description, _verdict({"model": failure}), {"model": failure})
-    parts = _assess(claim, vctx, assertion, ())
-    return VariantResult(variant.name, variant.description, _verdict(parts), parts)
+        result = VariantResult(variant.name, variant.description, _verdict({"model": failure}), {"model": failure})
+    else:
+        parts = _assess(claim, vctx, assertion, ())
+        result = VariantResult(variant.name, variant.description, _verdict(parts), parts)
+    if variant.model is not None:
+        _MODEL_VARIANTS[key] = result
+    return result
 
 
 def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] = ()) -> CaseResult:
@@ -274,8 +295,10 @@ def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] =
     start = time.perf_counter()
     claim = case.claim
     seed = derive_seed(config.seed, case.id)
+    declared = case.model.expected_for(claim.id) if case.model is not None else None
     result = CaseResult(case.id, claim.id, case.model.name if case.model else None, Verdict.INCONCLUSIVE,
-                        claim.expected, seed)
+                        declared or claim.expected, seed,
+                        expected_by=f"model {case.model.name}" if declared is not None else "claim")
     if claim.model_kind and case.model is None:
         result.message = (f"no model of kind {claim.model_kind!r} is registered; "
                           "a plugin adds one with kexue_register_models")
@@ -296,8 +319,13 @@ def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] =
         return result
     result.parts = _assess(claim, ctx, claim.assertion, proof_evidence)
     verdict = _verdict(result.parts)
-    result.variants = [_variant(claim, v, base, case.model) for v in claim.false_variants]
-    if verdict is Verdict.VERIFIED:
+    control_refuted = declared is Verdict.REFUTED
+    result.variants = [] if control_refuted else [_variant(claim, v, base, case.model, config.seed)
+                                                  for v in claim.false_variants]
+    if verdict is Verdict.VERIFIED and control_refuted:
+        result.message = (f"the checks pass on {case.model.name}, which declares that {claim.id} is refuted on it: "
+                          "the negative control is not caught")
+    elif verdict is Verdict.VERIFIED:
         verdict, result.message = _judge_variants(result.variants)
     elif verdict is Verdict.REFUTED:
         result.message = _first_failure(result.parts)
