@@ -2,11 +2,14 @@
 
 Catalogue section 1 (NN-1 … NN-9).  The claims are declared in :mod:`.claims` (plain data); their checks live in
 :mod:`.checks` (one module per subject: features, runge, logic, sigmoid, counting, autoencoder, approximation) and
-are imported only when a claim runs.  :mod:`.boolean` holds the exact McCulloch–Pitts facts, :mod:`.models` the torch
+are imported only when a claim runs; the derivations are in
+``proofs/networks.md``.  :mod:`.boolean` holds the exact McCulloch–Pitts facts, :mod:`.models` the torch
 networks the checks train.
 """
 
 from __future__ import annotations
+
+from kexue_verify_plugins import PROOFS_DIR
 
 from kexue_verify import ClaimRegistry, hookimpl
 
@@ -17,5 +20,6 @@ __all__ = ["CLAIMS", "POST", "kexue_register_claims"]
 
 @hookimpl
 def kexue_register_claims(registry: ClaimRegistry) -> None:
+    registry.add_proof_dir(PROOFS_DIR)
     for claim in CLAIMS:
         registry.add(claim)

@@ -56,6 +56,7 @@ FEATURE_ENGINEERING = Claim(
     status=Status.EXACT,
     assertion=FEATURES,
     symbolic=_ref("features", "fit_symbolic"),
+    proof="networks.md#line-residual",
     numeric=_ref("features", "fit_numeric"),
     notes="Our quantification of the post's example (uniform x on [−1, 1]).",
     false_variants=(
@@ -221,6 +222,7 @@ TANH_SURROGATE = Claim(
     status=Status.EXACT,
     assertion=SURROGATE,
     symbolic=_ref("sigmoid", "limit_symbolic"),
+    proof="networks.md#tanh-half",
     numeric=_ref("sigmoid", "limit_numeric"),
     false_variants=(
         _variant("sigmoid-tends-to-theta", "S(x) itself tends to θ (the post as printed)",
@@ -241,6 +243,7 @@ SIGMOID_SLOPE = Claim(
     status=Status.EXACT,
     assertion=SLOPE,
     symbolic=_ref("sigmoid", "slope_symbolic"),
+    proof="networks.md#sigmoid-slope",
     numeric=_ref("sigmoid", "slope_numeric"),
     false_variants=(
         _variant("max-k-over-2", r"\max S' = k/2", _with(SLOPE, max="k/2")),
