@@ -77,6 +77,7 @@ def test_constructed_status_reaches_json_markdown_html_and_junit(tmp_path: Path)
         writer(report, tmp_path / name)
     assert json.loads((tmp_path / "r.json").read_text())["claims"][0]["status"] == "constructed"
     assert "constructed formalisation" in (tmp_path / "r.md").read_text()
-    assert "constructed formalisation" in (tmp_path / "r.html").read_text()
+    page = (tmp_path / "r.html").read_text()
+    assert 'class="caution"><span class="badge s-badge s-constructed">constructed</span>' in page
     case = ET.parse(tmp_path / "r.xml").getroot().find("testcase")
     assert {p.get("name"): p.get("value") for p in case.iter("property")} == {"status": "constructed"}
