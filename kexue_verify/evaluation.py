@@ -14,7 +14,6 @@ The rules, in order (see ``docs/explanation.md``):
 
 from __future__ import annotations
 
-import random
 import sys
 import time
 import traceback
@@ -25,6 +24,7 @@ from typing import Any
 from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Verdict, as_evidence_list, resolve
 from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import KexueError
+from kexue_verify.isolation import preserved_global_state, seed_globals
 from kexue_verify.threads import ensure_sound_lapack
 
 __all__ = ["Case", "CaseResult", "PartResult", "RunConfig", "SkipCheck", "VariantResult", "evaluate", "expand"]
@@ -154,18 +154,6 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _seed_globals(seed: int) -> None:
-    random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed % 2**32)
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)
-
-
 def _combine(evidence: list[Evidence]) -> Outcome:
     outcomes = {e.outcome for e in evidence}
     for outcome in (Outcome.ERROR, Outcome.FAIL, Outcome.UNDECIDED):
@@ -182,11 +170,12 @@ def run_part(part: str, check: Any, ctx: CheckContext, assertion: Any, extra: Se
     evidence = list(extra)
     error = None
     if check is not None:
-        _seed_globals(ctx.seed)
+        seed_globals(ctx.seed)
         try:
             if "torch" in sys.modules:
                 ensure_sound_lapack()
-            evidence += as_evidence_list(resolve(check)(ctx, assertion), part)
+            with preserved_global_state():
+                evidence += as_evidence_list(resolve(check)(ctx, assertion), part)
         except SkipCheck as exc:
             return PartResult(part, Outcome.SKIPPED, evidence, f"skipped: {exc}", time.perf_counter() - start)
         except Exception as exc:  # noqa: BLE001 - a crashing check is reported, not raised
@@ -211,7 +200,10 @@ def _verdict(parts: dict[str, PartResult]) -> Verdict:
 
 
 def _build_model(spec: ModelSpec | Any, ctx: CheckContext) -> Any:
-    model = spec.build(ctx) if isinstance(spec, ModelSpec) else resolve(spec)(ctx)
+    """Build the model with the global generators seeded from the case (``nn.Linear``'s default init included)."""
+    seed_globals(ctx.seed, import_torch=True)
+    with preserved_global_state():
+        model = spec.build(ctx) if isinstance(spec, ModelSpec) else resolve(spec)(ctx)
     to = getattr(model, "to", None)
     if callable(to):
         model = to(device=ctx.device, dtype=ctx.torch_dtype)
@@ -253,7 +245,16 @@ def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: Mode
 
 
 def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] = ()) -> CaseResult:
-    """Decide ``case``: check the assertion, then every false variant with the same checks."""
+    """Decide ``case``: check the assertion, then every false variant with the same checks.
+
+    The process's global settings are restored afterwards (:func:`~kexue_verify.isolation.preserved_global_state`),
+    so that a case cannot change the verdicts of the cases after it in the same worker.
+    """
+    with preserved_global_state():
+        return _evaluate_case(case, config, proof_evidence)
+
+
+def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence]) -> CaseResult:
     start = time.perf_counter()
     claim = case.claim
     seed = derive_seed(config.seed, case.id)
@@ -284,6 +285,8 @@ def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] =
         verdict, result.message = _judge_variants(result.variants)
     elif verdict is Verdict.REFUTED:
         result.message = _first_failure(result.parts)
+    elif verdict is Verdict.INCONCLUSIVE:
+        result.message = _first_undecided(result.parts)
     elif verdict is Verdict.ERROR:
         result.message = next((p.error or "non-finite value measured" for p in result.parts.values()
                                if p.outcome is Outcome.ERROR), "")
@@ -304,6 +307,15 @@ def _judge_variants(variants: list[VariantResult]) -> tuple[Verdict, str]:
         return Verdict.INCONCLUSIVE, ("the checks pass, but the claim has no false variant, so nothing shows "
                                       "that they could refute a wrong neighbour; add one")
     return Verdict.VERIFIED, f"all {len(variants)} false variant(s) refuted"
+
+
+def _first_undecided(parts: dict[str, PartResult]) -> str:
+    """Why nothing was decided: the first undecided piece of evidence and its note."""
+    for part in parts.values():
+        for ev in part.evidence:
+            if ev.outcome is Outcome.UNDECIDED:
+                return f"{part.part}: {ev.name} undecided" + (f": {ev.note}" if ev.note else "")
+    return ""
 
 
 def _first_failure(parts: dict[str, PartResult]) -> str:
