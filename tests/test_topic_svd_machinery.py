@@ -45,7 +45,8 @@ def test_a_stalled_optimiser_is_undecided_not_a_counterexample(monkeypatch: pyte
     monkeypatch.setattr(eckart_young, "fit_lbfgs", _crawling_lbfgs)
     result = run_claim("svd.eckart-young", seed=3)
     starts = [e for e in result.parts["numeric"].evidence if e.name.startswith("start")]
-    assert starts and all(e.outcome is Outcome.UNDECIDED for e in starts)
+    assert starts
+    assert all(e.outcome is Outcome.UNDECIDED for e in starts)
     assert "had not converged" in starts[0].note
     assert result.verdict is Verdict.INCONCLUSIVE  # the symbolic part passes; the numeric part cannot decide
 
