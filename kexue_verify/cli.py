@@ -157,18 +157,6 @@ def _resolve_device(device: str) -> str:
     return device
 
 
-def _output_writers(outputs: Sequence[str], loaded: Any) -> list[tuple[Path, Any]]:
-    writers = []
-    for out in outputs:
-        path = Path(out)
-        writer = loaded.reporters.for_path(path)
-        if writer is None:
-            known = ", ".join(sorted(loaded.reporters.ids()))
-            raise UserError(f"-o {out}: no report writer for '{path.suffix or '(no extension)'}'; use one of {known}")
-        writers.append((path, writer))
-    return writers
-
-
 class _Progress:
     """A rich progress bar on a terminal; one plain line per claim otherwise."""
 
@@ -231,26 +219,38 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
         device: str, dtype: str, timeout: float, jobs: int | None, in_process: bool, quiet: bool,
         loaded: Any) -> None:
     """Run claims (`all`, ids, families, labels, globs) and report their verdicts."""
+    from kexue_verify import outputs as report_outputs
     from kexue_verify.evaluation import RunConfig
     from kexue_verify.runner import default_jobs
     from kexue_verify.verify import run as run_claims
 
     if not patterns and not keyword and not tags:
         raise UserError("say what to run: `kexue-verify run all`, a claim id, a family, or -k EXPR")
-    writers = _output_writers(outputs, loaded)
     config = RunConfig(seed=seed, device=_resolve_device(device), dtype=dtype, timeout=timeout,
                        jobs=jobs or default_jobs(), in_process=in_process)
     progress = _Progress(quiet)
     try:
+        destinations = report_outputs.prepare(outputs, loaded.reporters)  # checked and opened before the run
+    except KexueError as exc:
+        raise _fail(exc) from None
+    try:
         outcome = run_claims(patterns or ("all",), keyword=keyword, tags=tags, config=config, loaded=loaded,
                              on_start=progress.start, on_result=progress.result)
     except KexueError as exc:
+        report_outputs.discard(destinations)
         raise _fail(exc) from None
     finally:
         progress.stop()
-    for path, writer in writers:
-        writer(outcome.report, path)
-        click.echo(f"wrote {path}", err=True)
+    try:
+        for path in report_outputs.write(outcome.report, destinations):
+            click.echo(f"wrote {path}", err=True)
+    except KexueError as exc:
+        raise _fail(exc) from None
+    if outcome.interrupted is not None:
+        written = f"; partial report {outcome.report['report_id']}" + (" written" if destinations else "")
+        click.echo(f"{outcome.interrupted}: {len(outcome.results)} of {outcome.planned} cases finished{written}",
+                   err=True)
+        sys.exit(outcome.exit_code)
     summary = outcome.report["summary"]
     counts = ", ".join(f"{n} {v}" for v, n in summary["verdicts"].items() if n) or "nothing run"
     click.echo(f"{summary['as_expected']} of {summary['total']} as expected ({counts}); "
@@ -295,15 +295,20 @@ Examples:
 @plugin_options
 def report(report_file: str, outputs: tuple[str, ...], loaded: Any) -> None:
     """Render a JSON report into other formats (Markdown, HTML, JUnit XML)."""
+    from kexue_verify import outputs as report_outputs
     from kexue_verify.reports import load_report
 
     try:
-        data = load_report(report_file)
+        destinations = report_outputs.prepare(outputs, loaded.reporters)
+        try:
+            data = load_report(report_file)
+        except BaseException:
+            report_outputs.discard(destinations)
+            raise
+        for path in report_outputs.write(data, destinations):
+            click.echo(f"wrote {path}", err=True)
     except KexueError as exc:
         raise _fail(exc) from None
-    for path, writer in _output_writers(outputs, loaded):
-        writer(data, path)
-        click.echo(f"wrote {path}", err=True)
 
 
 @cli.command(epilog="""
@@ -368,9 +373,19 @@ def new_plugin(name: str, directory: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the console script; library errors become one line and exit code 2."""
+    """Entry point of the console script; library errors become one line and exit code 2.
+
+    SIGINT, SIGTERM and SIGHUP outside a run (which handles them itself, keeping its results) end the
+    command with one line and ``128 + N``: 130 for Ctrl-C, 143 for SIGTERM.
+    """
+    from kexue_verify.interrupts import Interrupted, signals_interrupt
+
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="kexue-verify")
+        with signals_interrupt():
+            cli.main(args=list(argv) if argv is not None else None, prog_name="kexue-verify")
     except PluginError as exc:  # pragma: no cover - raised only outside click's own handling
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
+    except Interrupted as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from kexue_verify.errors import UsageError
 from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
+from kexue_verify.interrupts import Interrupted, signals_interrupt
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
-from kexue_verify.reports import build_report, exit_code
+from kexue_verify.reports import build_report, exit_code, report_id
 from kexue_verify.runner import run_cases
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
 
@@ -26,11 +28,17 @@ __all__ = ["RunOutcome", "plan", "run"]
 
 @dataclass
 class RunOutcome:
-    """What a run produced: the per-case results, the canonical report and the exit code."""
+    """What a run produced: the per-case results, the canonical report and the exit code.
+
+    ``interrupted`` is the signal that ended the run early (the report then holds the cases finished
+    before it, and says so under ``interrupted``; the exit code is ``128 + signal number``).
+    """
 
     results: list[CaseResult]
     report: dict[str, Any]
     exit_code: int
+    interrupted: Interrupted | None = None
+    planned: int = 0
 
 
 def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: str | None = None,
@@ -91,19 +99,39 @@ def run(
     on_start: Callable[[list[Case]], None] | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
 ) -> RunOutcome:
-    """Load plugins (unless ``loaded`` is given), run the selected claims and build the report."""
+    """Load plugins (unless ``loaded`` is given), run the selected claims and build the report.
+
+    SIGINT, SIGTERM and SIGHUP during the run stop it: the workers are ended and the outcome holds the
+    results so far, its report marked ``interrupted`` (see :class:`RunOutcome`).
+    """
     config = config or RunConfig()
     loaded = loaded or load(options)
     cases = plan(loaded, patterns, keyword=keyword, tags=tags)
     if on_start:
         on_start(cases)
-    results = []
-    for result in run_cases(cases, loaded, config):
-        results.append(result)
-        if on_result:
-            on_result(result)
+    results: list[CaseResult] = []
+    interrupted: Interrupted | None = None
+    stream = run_cases(cases, loaded, config)
+    try:
+        with signals_interrupt():
+            for result in stream:
+                results.append(result)
+                if on_result:
+                    on_result(result)
+    except KeyboardInterrupt:
+        interrupted = Interrupted(signal.SIGINT)
+    except Interrupted as exc:
+        interrupted = exc
+    finally:
+        stream.close()  # ends the workers whatever happened (a no-op when the runner finished or raised)
     claims = {c.id: c for c in loaded.claims}
     selection = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
     report = build_report(results, claims, config, selection=selection,
                           plugins=[p.to_dict() for p in loaded.plugins if not p.error])
-    return RunOutcome(results, report, exit_code(results))
+    if interrupted is not None:
+        done = {r.case_id for r in results}
+        report["interrupted"] = {"signal": interrupted.name, "completed": len(results), "planned": len(cases),
+                                 "not_run": sorted(c.id for c in cases if c.id not in done)}
+        report["report_id"] = report_id(report)
+        return RunOutcome(results, report, interrupted.exit_code, interrupted, len(cases))
+    return RunOutcome(results, report, exit_code(results), None, len(cases))

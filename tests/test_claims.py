@@ -162,8 +162,9 @@ def test_claim_summary_is_json_ready_metadata() -> None:
     assert json.loads(json.dumps(summary)) == summary
     assert summary == {
         "id": "stirling.formula", "label": "ST-1", "family": "stirling", "title": "A title", "statement": "x = x",
-        "source": SOURCE.to_dict(), "tags": ["gamma"], "expected": "verified", "model_kind": "flow-layer", "status": None,
-        "proof": "stirling.md#formula", "false_variants": [{"name": "sign", "description": "sign slip"}],
+        "source": SOURCE.to_dict(), "tags": ["gamma"], "expected": "verified", "model_kind": "flow-layer",
+        "status": None, "proof": "stirling.md#formula",
+        "false_variants": [{"name": "sign", "description": "sign slip"}],
         "parts": ["symbolic", "numeric"],
     }
 

@@ -207,17 +207,64 @@ def _umask() -> int:
 
 
 def load_report(path: str | Path) -> dict[str, Any]:
-    """Read a JSON report, checking that it is one and that its id matches its content."""
+    """Read a JSON report, checking that it is one and that it has every field the writers read.
+
+    Anything else (a binary or non-UTF-8 file, broken JSON, a JSON document that is not a report, a
+    report with fields missing) raises :class:`~kexue_verify.errors.UsageError` naming the file and
+    the problem in one line.
+    """
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_bytes().decode("utf-8"))
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file; write one with `kexue-verify run all -o {path}`") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path} is a folder, not a report file") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path} is not a JSON report: byte {exc.start} is not UTF-8 (a binary file?)") from None
     except json.JSONDecodeError as exc:
-        raise UsageError(f"{path} is not JSON ({exc.msg} at line {exc.lineno}); pass the .json report") from None
+        raise UsageError(
+            f"{path} is not JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}); pass the .json report"
+        ) from None
+    except RecursionError:
+        raise UsageError(f"{path} is not a JSON report: it is nested too deeply") from None
     if not isinstance(data, dict) or "schema_version" not in data or "claims" not in data:
         raise UsageError(f"{path} is not a kexue-verify report (no schema_version/claims)")
     version = data["schema_version"]
     if not isinstance(version, str) or version.split(".")[0] != SCHEMA_VERSION.split(".")[0]:
         raise UsageError(f"{path} has schema {version}; this version reads {SCHEMA_VERSION}")
+    problem = _structure_problem(data)
+    if problem:
+        raise UsageError(f"{path} is not a complete kexue-verify report: {problem}")
     return data
+
+
+def _structure_problem(data: Mapping[str, Any]) -> str | None:
+    """The first required field (by ``schema.json``) that is missing or of the wrong kind, or None."""
+    schema = _schema()
+    kinds: dict[str, type | tuple[type, ...]] = {"object": dict, "array": list, "string": str}
+    for key in schema["required"]:
+        if key not in data:
+            return f"the field {key!r} is missing"
+        kind = schema["properties"].get(key, {}).get("type")
+        if isinstance(kind, str) and kind in kinds and not isinstance(data[key], kinds[kind]):
+            return f"the field {key!r} is not a{'n' if kind[0] in 'aeio' else ''} {kind}"
+    for key in schema["properties"]["summary"]["required"]:
+        if key not in data["summary"]:
+            return f"the field 'summary.{key}' is missing"
+    if not isinstance(data["summary"].get("verdicts"), dict):
+        return "the field 'summary.verdicts' is not an object"
+    claim = schema["$defs"]["claim"]["required"]
+    for i, entry in enumerate(data["claims"]):
+        if not isinstance(entry, dict):
+            return f"claims[{i}] is not an object"
+        missing = [k for k in claim if k not in entry]
+        if missing:
+            return f"claims[{i}] has no {missing[0]!r}"
+    return None
+
+
+def _schema() -> dict[str, Any]:
+    return json.loads((Path(__file__).with_name("schema.json")).read_text(encoding="utf-8"))

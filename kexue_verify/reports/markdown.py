@@ -101,6 +101,11 @@ def _evidence(part: str, data: Mapping[str, Any] | None, figures: list[tuple[str
             name = f"{_slug(case_id)}-{len(figures) + 1}.svg"
             figures.append((name, ev["figure"]))
             lines.append(f"\n  ![{_cell(ev['figure'].get('title', ev['name']))}](FIGURES/{name})\n")
+    if data.get("output"):
+        out = data["output"]
+        cut = f", the first {len(out['text'].encode())} shown" if out.get("truncated") else ""
+        fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", out["text"])), default=0))
+        lines += ["", f"The check printed {out['bytes']} bytes{cut}:", "", f"{fence}text", out["text"].rstrip(), fence]
     return [*lines, ""]
 
 
@@ -157,6 +162,10 @@ def render_markdown(report: Mapping[str, Any],
         "|---|---|",
     ]
     lines += [f"| {mark} {v} | {summary['verdicts'][v]} |" for v, mark in MARK.items() if summary["verdicts"].get(v)]
+    if report.get("interrupted"):
+        stop = report["interrupted"]
+        lines += ["", f"**Interrupted** by {stop['signal']}: {stop['completed']} of {stop['planned']} cases finished; "
+                      "this report is partial."]
     if summary["unexpected"]:
         lines += ["", "**Not as expected:** " + ", ".join(f"`{c}`" for c in summary["unexpected"])]
     lines += ["", "| claim | label | verdict | expected | title |", "|---|---|---|---|---|"]

@@ -19,6 +19,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.tolerances import tolerance
 
 from .coefficients import log_series_coefficients, stirling_coefficients
@@ -151,7 +152,7 @@ FIGURE_TERMS = 100
 
 
 def _stated(a: dict[str, Any], key: str, xv: float, k_star: int | None = None) -> float:
-    expr = sp.sympify(a[key], locals={"x": sp.Symbol("x"), "K": sp.Symbol("K"), "pi": sp.pi, "E": sp.E})
+    expr = parse_formula(a[key], {"x": sp.Symbol("x"), "K": sp.Symbol("K"), "pi": sp.pi, "E": sp.E})
     return float(expr.subs({"x": xv, "K": k_star if k_star is not None else 0}))
 
 

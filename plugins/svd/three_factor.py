@@ -24,6 +24,7 @@ import torch
 from kexue_verify_plugins.svd.linalg import cpu_generator
 
 from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.threads import single_threaded
 from kexue_verify.tolerances import tolerance
 
@@ -33,7 +34,7 @@ _K, _L = sp.symbols("k l", integer=True, positive=True)
 
 
 def _max_rank(text: str, k: int, l: int) -> int:  # noqa: E741 - l is the post's name
-    return int(sp.sympify(text, locals={"k": _K, "l": _L, "Min": sp.Min, "Max": sp.Max}).subs({_K: k, _L: l}))
+    return int(parse_formula(text, {"k": _K, "l": _L, "Min": sp.Min, "Max": sp.Max}).subs({_K: k, _L: l}))
 
 
 #: Integer entries are drawn from [-WIDTH, WIDTH], at most DRAWS times: the rank of APQ falls below min(k, l)
