@@ -227,6 +227,15 @@ def _assess(claim: Claim, ctx: CheckContext, assertion: Any,
     return parts
 
 
+def _ref_name(ref: Any) -> str:
+    """A buggy model's name for the evidence: ``"module:function"``, never a ``repr`` with a memory address
+    (which would differ from run to run, and so would the report id)."""
+    if isinstance(ref, str):
+        return ref
+    module, name = getattr(ref, "__module__", None), getattr(ref, "__qualname__", None)
+    return f"{module}:{name}" if module and name else type(ref).__name__
+
+
 def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult | None]:
     if model is None:
         return ctx, None
@@ -236,7 +245,7 @@ def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult
         return ctx, PartResult("model", Outcome.SKIPPED, error=f"skipped: {exc}")
     except Exception as exc:  # noqa: BLE001
         return ctx, PartResult("model", Outcome.ERROR, error=f"building the model failed: {type(exc).__name__}: {exc}")
-    name = model.name if isinstance(model, ModelSpec) else str(model)
+    name = model.name if isinstance(model, ModelSpec) else _ref_name(model)
     declared = dict(model.declared) if isinstance(model, ModelSpec) else {}
     return ctx.with_model(built, name, declared), None
 

@@ -19,7 +19,8 @@ from kexue_verify.errors import UsageError
 from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
 from kexue_verify.interrupts import Interrupted, signals_interrupt
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
-from kexue_verify.reports import build_report, exit_code, report_id
+from kexue_verify.reports import build_report, exit_code, seal
+from kexue_verify.reports.identity import definition_digest
 from kexue_verify.runner import run_cases
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
 
@@ -126,12 +127,13 @@ def run(
         stream.close()  # ends the workers whatever happened (a no-op when the runner finished or raised)
     claims = {c.id: c for c in loaded.claims}
     selection = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
-    report = build_report(results, claims, config, selection=selection,
+    definitions = {c.id: definition_digest(c.claim, c.model, loaded.claims.proof_dirs) for c in cases}
+    report = build_report(results, claims, config, selection=selection, definitions=definitions,
                           plugins=[p.to_dict() for p in loaded.plugins if not p.error])
     if interrupted is not None:
         done = {r.case_id for r in results}
         report["interrupted"] = {"signal": interrupted.name, "completed": len(results), "planned": len(cases),
                                  "not_run": sorted(c.id for c in cases if c.id not in done)}
-        report["report_id"] = report_id(report)
+        seal(report)  # the interruption is part of what the report asserts: its own digest, and the id
         return RunOutcome(results, report, interrupted.exit_code, interrupted, len(cases))
     return RunOutcome(results, report, exit_code(results), None, len(cases))

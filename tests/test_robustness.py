@@ -191,9 +191,9 @@ def bad_files(tmp_path: Path) -> dict[str, Path]:
     files = {
         "binary": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe",
         "latin1": "caf\xe9 = 1".encode("latin-1"),
-        "truncated": b'{"schema_version": "1.0", "claims": [{"id": "a',
-        "no-summary": json.dumps({"schema_version": "1.0", "claims": []}).encode(),
-        "bad-claim": json.dumps({"schema_version": "1.0", "report_id": "kv-0", "created": "2024", "tool": {},
+        "truncated": b'{"schema_version": "2.0", "claims": [{"id": "a',
+        "no-summary": json.dumps({"schema_version": "2.0", "claims": []}).encode(),
+        "bad-claim": json.dumps({"schema_version": "2.0", "report_id": "kv-0", "created": "2024", "tool": {},
                                  "environment": {}, "selection": {}, "summary": {"total": 1, "verdicts": {},
                                  "as_expected": 0, "unexpected": [], "exit_code": 0}, "claims": [{"id": "x"}],
                                  "sources": [], "plugins": []}).encode(),

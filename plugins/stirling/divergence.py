@@ -233,6 +233,8 @@ def optimal_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         "yscale": "log",
         "series": [_curve(xv, errs) for xv, errs in table.items()],
         "vlines": [{"x": TWO_PI * xv, "label": "K = 2πx" if i == 0 else None} for i, xv in enumerate(OPTIMAL_X)],
+        "caption": ("Each curve falls while terms are added, bottoms out near K ≈ 2πx (the dotted lines) and then "
+                    "rises: the series diverges, so adding terms past the optimum makes the approximation worse."),
     }
     first = evidence[0]
     evidence[0] = Evidence(name=first.name, outcome=first.outcome, method=first.method, quantities=first.quantities,
