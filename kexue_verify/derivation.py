@@ -1255,6 +1255,9 @@ def _show(value: Any) -> str:
 
 #: How random points after the two edge points are placed (one entry drawn per variable and point).
 _SAMPLING = ("uniform", "uniform", "uniform", "near-lower", "near-upper", "small")
+#: Index offset of the interior points (:meth:`_Numeric.interior_candidate`), so that their cached values never
+#: collide with those of the edge-and-mix points.
+_INTERIOR = 10**6
 #: How close (relative to the width of the range) a point comes to an open edge; the smallest log-uniform distance.
 _NUDGE = sp.Rational(1, 10**8)
 
@@ -1299,7 +1302,9 @@ class _Numeric:
         self.work_dps = digits + 10
         self.confirm_dps = digits + 25
         self.rng = random.Random(f"kexue-verify:{seed}:{key}")
+        self._interior_rng = random.Random(f"kexue-verify:{seed}:{key}:interior")
         self.candidates: list[_Candidate] = []
+        self._interior: list[_Candidate] = []
         self.arities = self._arities()
         self._cache: dict[Any, Any] = {}
         self._plans: dict[Any, Any] = {}
@@ -1321,18 +1326,25 @@ class _Numeric:
             self.candidates.append(self._draw(len(self.candidates)))
         return self.candidates[i]
 
-    def _draw(self, index: int) -> _Candidate:
-        rng = self.rng
+    def interior_candidate(self, i: int) -> _Candidate:
+        """The ``i``-th point drawn uniformly inside the ranges (no edges): for the limit extrapolation, which
+        assumes an expansion that can converge arbitrarily slowly at an edge of a parameter's range."""
+        while len(self._interior) <= i:
+            self._interior.append(self._draw(_INTERIOR + len(self._interior), self._interior_rng, uniform=True))
+        return self._interior[i]
+
+    def _draw(self, index: int, rng: random.Random | None = None, *, uniform: bool = False) -> _Candidate:
+        rng = rng or self.rng
         values = {}
         for sym, rng_ in self.compiled.ranges.items():
-            values[sym] = self._draw_value(rng, rng_, index)
+            values[sym] = self._draw_value(rng, rng_, 2 if uniform else index, uniform=uniform)
         functions = {}
         for fn, arity in self.arities:
             functions[(fn, arity)] = self._draw_function(rng, fn, arity)
         return _Candidate(index, values, functions)
 
     @staticmethod
-    def _draw_value(rng: random.Random, r: _Range, index: int = 2) -> Any:
+    def _draw_value(rng: random.Random, r: _Range, index: int = 2, *, uniform: bool = False) -> Any:
         """A point of the declared domain: point 0 at its lower edge, point 1 at its upper edge, then a mix.
 
         The mix (:data:`_SAMPLING`): half uniform on the range, the rest log-uniform in the distance to an
@@ -1348,7 +1360,7 @@ class _Numeric:
                 return sp.Integer(choices[-index])
             return sp.Integer(rng.choice(choices))
         width = r.upper - r.lower
-        mode = "lower" if index == 0 else "upper" if index == 1 else rng.choice(_SAMPLING)
+        mode = "uniform" if uniform else "lower" if index == 0 else "upper" if index == 1 else rng.choice(_SAMPLING)
         for _ in range(100):
             if mode in ("lower", "upper"):
                 edge, inward, is_open = ((r.lower, 1, r.lower_open) if mode == "lower" else (r.upper, -1, r.upper_open))
@@ -2117,7 +2129,7 @@ class _StepChecker:
         good, reasons = 0, []
         method = "Richardson extrapolation with mpmath"
         for i in range(3 * samples):
-            cand = num.candidate(i)
+            cand = num.interior_candidate(i)
             try:
                 goal = _one(num.value(target, cand, num.work_dps))
                 estimates = self._extrapolate(expr, var, point, direction, cand)
