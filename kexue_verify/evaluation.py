@@ -27,6 +27,7 @@ from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import KexueError
 from kexue_verify.isolation import preserved_global_state, seed_globals
 from kexue_verify.threads import ensure_sound_lapack
+from kexue_verify.tracebacks import plugin_traceback
 
 __all__ = ["Case", "CaseResult", "PartResult", "RunConfig", "SkipCheck", "VariantResult", "evaluate", "expand"]
 
@@ -187,8 +188,7 @@ def run_part(part: str, check: Any, ctx: CheckContext, assertion: Any, extra: Se
                               printed)
         except Exception as exc:  # noqa: BLE001 - a crashing check is reported, not raised
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            tb = traceback.format_exc(limit=-4)
-            error = f"{error}\n{tb}" if not isinstance(exc, KexueError) else error
+            error = f"{error}\n{plugin_traceback(exc)}" if not isinstance(exc, KexueError) else error
     outcome = Outcome.ERROR if error else _combine(evidence)
     return PartResult(part, outcome, evidence, error, time.perf_counter() - start, printed)
 
@@ -326,11 +326,10 @@ def _judge_variants(variants: list[VariantResult]) -> tuple[Verdict, str]:
 
 
 def _first_undecided(parts: dict[str, PartResult]) -> str:
-    """Why nothing was decided: the first undecided piece of evidence and its note."""
     for part in parts.values():
         for ev in part.evidence:
             if ev.outcome is Outcome.UNDECIDED:
-                return f"{part.part}: {ev.name} undecided" + (f": {ev.note}" if ev.note else "")
+                return f"{part.part}: {ev.name} could not be decided" + (f" ({ev.note})" if ev.note else "")
     return ""
 
 
@@ -338,6 +337,10 @@ def _first_failure(parts: dict[str, PartResult]) -> str:
     for part in parts.values():
         for ev in part.evidence:
             if ev.outcome is Outcome.FAIL:
-                detail = f"; counterexample {ev.counterexample}" if ev.counterexample is not None else ""
-                return f"{part.part}: {ev.name} failed (measured {ev.quantities}, expected {ev.expected}){detail}"
+                measured = [f"measured {ev.quantities}"] if ev.quantities else []
+                measured += [f"expected {ev.expected}"] if ev.expected is not None else []
+                detail = f" ({', '.join(measured)})" if measured else ""
+                detail += f"; counterexample {ev.counterexample}" if ev.counterexample is not None else ""
+                detail += f"; {ev.note}" if ev.note else ""
+                return f"{part.part}: {ev.name} failed{detail}"
     return ""
