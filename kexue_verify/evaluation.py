@@ -16,7 +16,6 @@ The rules, in order (see ``docs/explanation.md``):
 
 from __future__ import annotations
 
-import random
 import sys
 import time
 import traceback
@@ -28,6 +27,7 @@ from kexue_verify.capture import Output, captured_output
 from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Verdict, as_evidence_list, resolve
 from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import KexueError
+from kexue_verify.isolation import preserved_global_state, seed_globals
 from kexue_verify.threads import ensure_sound_lapack
 from kexue_verify.tracebacks import plugin_traceback
 
@@ -164,18 +164,6 @@ def _cuda_available() -> bool:
     return bool(torch.cuda.is_available())
 
 
-def _seed_globals(seed: int) -> None:
-    random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed % 2**32)
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)
-
-
 def _combine(evidence: list[Evidence]) -> Outcome:
     outcomes = {e.outcome for e in evidence}
     for outcome in (Outcome.ERROR, Outcome.FAIL, Outcome.UNDECIDED):
@@ -193,11 +181,11 @@ def run_part(part: str, check: Any, ctx: CheckContext, assertion: Any, extra: Se
     error = None
     printed = None
     if check is not None:
-        _seed_globals(ctx.seed)
+        seed_globals(ctx.seed)
         try:
             if "torch" in sys.modules:
                 ensure_sound_lapack()
-            with captured_output() as printed:  # into the report, not onto the terminal
+            with preserved_global_state(), captured_output() as printed:  # output into the report
                 returned = resolve(check)(ctx, assertion)
             evidence += as_evidence_list(returned, part)
         except SkipCheck as exc:
@@ -224,7 +212,10 @@ def _verdict(parts: dict[str, PartResult]) -> Verdict:
 
 
 def _build_model(spec: ModelSpec | Any, ctx: CheckContext) -> Any:
-    model = spec.build(ctx) if isinstance(spec, ModelSpec) else resolve(spec)(ctx)
+    """Build the model with the global generators seeded from the case (``nn.Linear``'s default init included)."""
+    seed_globals(ctx.seed, import_torch=True)
+    with preserved_global_state():
+        model = spec.build(ctx) if isinstance(spec, ModelSpec) else resolve(spec)(ctx)
     to = getattr(model, "to", None)
     if callable(to):
         model = to(device=ctx.device, dtype=ctx.torch_dtype)
@@ -291,7 +282,16 @@ def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: Mode
 
 
 def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] = ()) -> CaseResult:
-    """Decide ``case``: check the assertion, then every false variant with the same checks."""
+    """Decide ``case``: check the assertion, then every false variant with the same checks.
+
+    The process's global settings are restored afterwards (:func:`~kexue_verify.isolation.preserved_global_state`),
+    so that a case cannot change the verdicts of the cases after it in the same worker.
+    """
+    with preserved_global_state():
+        return _evaluate_case(case, config, proof_evidence)
+
+
+def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence]) -> CaseResult:
     start = time.perf_counter()
     claim = case.claim
     seed = derive_seed(config.seed, case.id)
