@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+from kexue_verify.assertions import Assertion, Formula, variant
 from kexue_verify.checks import at_most, close, holds, undecided
 from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Source, Status, Verdict
 from kexue_verify.context import CheckContext, derive_seed
@@ -34,6 +35,7 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree wi
     __version__ = "0+unknown"
 
 __all__ = [
+    "Assertion",
     "Case",
     "CaseResult",
     "CheckContext",
@@ -45,6 +47,7 @@ __all__ = [
     "DuplicateIdError",
     "Evidence",
     "FalseVariant",
+    "Formula",
     "FormulaError",
     "KexueError",
     "LoadOptions",
@@ -71,4 +74,5 @@ __all__ = [
     "load",
     "run",
     "undecided",
+    "variant",
 ]

@@ -61,7 +61,8 @@ class _ThisThread:
         return self._capture if threading.get_ident() == self._thread else self._original
 
     def write(self, text: str) -> int:
-        return self._target().write(text)
+        written: int = self._target().write(text)
+        return written
 
     def writelines(self, lines: Any) -> None:
         self._target().writelines(lines)

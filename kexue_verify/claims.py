@@ -17,7 +17,7 @@ import importlib
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from kexue_verify.errors import ClaimDefinitionError
@@ -103,7 +103,8 @@ def resolve(ref: Check) -> Callable[..., Any]:
         obj = getattr(obj, part)
     if not callable(obj):
         raise ClaimDefinitionError(f"{ref!r} does not name a callable")
-    return obj
+    fn: Callable[..., Any] = obj
+    return fn
 
 
 def _check_ref(value: Any, what: str) -> None:
@@ -143,6 +144,16 @@ class Source:
         if not re.match(r"^\d{4}(-\d{2}){0,2}$", self.date):
             raise ClaimDefinitionError(f"Source.date must look like YYYY[-MM[-DD]], got {self.date!r}")
 
+    def at(self, section: str) -> Source:
+        """The same source, pointing at one ``section`` of it (a heading of the post, a book section).
+
+        >>> post = Source(title="Stirling", author="Su, Jianlin", date="2016-04-15", url="https://kexue.fm/archives/3731")
+        >>> post.at("斯特灵级数").section
+        '斯特灵级数'
+        """
+        _text(section, "Source.at: section")
+        return replace(self, section=section)
+
     @property
     def year(self) -> str:
         return self.date[:4]
@@ -176,14 +187,17 @@ class Source:
 class FalseVariant:
     """A plausible wrong neighbour of a claim, which the claim's own checks must refute.
 
-    ``assertion`` replaces the claim's assertion; ``model`` (for claims about a model
-    kind) replaces the model under test with a buggy one.
+    ``assertion`` replaces the claim's assertion; ``changes`` (written with
+    :func:`kexue_verify.variant`) gives only the fields of a typed claim assertion that differ,
+    and the claim fills in ``assertion`` from them when it is built; ``model`` (for claims about
+    a model kind) replaces the model under test with a buggy one.
     """
 
     name: str
     description: str
     assertion: Any = None
     model: Check | None = None
+    changes: Mapping[str, Any] | None = None
 
     def __post_init__(self) -> None:
         if not MODEL_NAME.match(self.name or ""):
@@ -192,6 +206,9 @@ class FalseVariant:
             )
         _text(self.description, "FalseVariant.description")
         _check_ref(self.model, "FalseVariant.model")
+        if self.changes is not None and self.assertion is not None:
+            raise ClaimDefinitionError(f"FalseVariant {self.name!r}: give either the changed fields or a whole "
+                                       "assertion, not both")
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -265,7 +282,10 @@ class Claim:
     statement:
         The statement in LaTeX, as it will appear in the report.
     assertion:
-        Plain data the checks interpret (a formula string, numbers). False variants replace it.
+        What the checks test: a typed :class:`~kexue_verify.Assertion` (formula fields read at load).
+        False variants replace it, or change some of its fields (:func:`kexue_verify.variant`).
+        Plain data (a dict of formula strings) still works for one release, with a ``DeprecationWarning``
+        when a plugin that is not built in registers it.
     symbolic, numeric:
         Checks ``(ctx, assertion) -> Evidence | Iterable[Evidence]``; at least one is required.
     expected:
@@ -320,11 +340,48 @@ class Claim:
             except ValueError:
                 raise ClaimDefinitionError(f"Claim {self.id}: status must be one of "
                                            f"{[s.value for s in Status]}, got {self.status!r}") from None
+        object.__setattr__(self, "false_variants", tuple(self._resolve(v) for v in self.false_variants))
         names = [v.name for v in self.false_variants]
         if len(set(names)) != len(names):
             raise ClaimDefinitionError(f"Claim {self.id}: false variant names must be unique, got {names}")
         if self.proof is not None and not re.match(r"^[\w.-]+\.md#[\w.-]+$", self.proof):
             raise ClaimDefinitionError(f"Claim {self.id}: proof must look like 'topic.md#name', got {self.proof!r}")
+
+    def _resolve(self, v: FalseVariant) -> FalseVariant:
+        """``v`` with its assertion built from its changes, checked to differ from the claim's own."""
+        from kexue_verify.assertions import Assertion
+
+        where = f"Claim {self.id}: false variant {v.name!r}"
+        if not isinstance(v, FalseVariant):
+            raise ClaimDefinitionError(f"Claim {self.id}: false_variants must hold FalseVariant values, got {v!r}")
+        typed = isinstance(self.assertion, Assertion)
+        if v.changes is not None:
+            if not typed:
+                raise ClaimDefinitionError(f"{where} gives changed fields, but the claim's assertion is not a typed "
+                                           "kexue_verify.Assertion; give the variant a whole assertion instead")
+            try:
+                built = self.assertion.changed(**v.changes)
+            except ClaimDefinitionError as exc:
+                raise ClaimDefinitionError(f"{where}: {exc}") from None
+            except (TypeError, ValueError) as exc:
+                raise ClaimDefinitionError(f"{where}: {exc}") from None
+            v = replace(v, assertion=built, changes=None)
+        if typed and v.assertion is not None:
+            if type(v.assertion) is not type(self.assertion):
+                raise ClaimDefinitionError(f"{where}: its assertion is a {type(v.assertion).__name__}, the claim's "
+                                           f"a {type(self.assertion).__name__}")
+            if v.assertion.same_as(self.assertion):
+                raise ClaimDefinitionError(f"{where} asserts exactly what the claim does; change at least one field")
+        elif typed and v.model is None:
+            raise ClaimDefinitionError(f"{where} changes nothing: give changed fields or a model")
+        return v
+
+    @property
+    def typed(self) -> bool:
+        """Whether the assertion is a typed :class:`~kexue_verify.Assertion` (not the deprecated plain data)."""
+        from kexue_verify.assertions import Assertion
+
+        return self.assertion is None or isinstance(self.assertion, Assertion)
 
     @property
     def family(self) -> str:

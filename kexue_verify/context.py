@@ -30,7 +30,8 @@ def derive_seed(base_seed: int, key: str) -> int:
 class CheckContext:
     """Everything a check may depend on besides its assertion.
 
-    Checks should draw randomness from :meth:`generator` (torch) or :meth:`rng` (numpy);
+    Checks should draw randomness from :meth:`generator` (torch) or :meth:`rng` (numpy), one labelled
+    stream per use (``ctx.generator("weights")``);
     the runner also seeds the global torch, numpy and ``random`` generators with
     :attr:`seed` before each check so that ``nn.Linear`` initialisations are reproducible.
     """
@@ -50,20 +51,47 @@ class CheckContext:
 
         return getattr(torch, self.dtype)
 
-    def generator(self, offset: int = 0) -> Any:
-        """A fresh ``torch.Generator`` on the check's device, seeded from the claim's seed."""
+    def stream_seed(self, stream: str | int = 0) -> int:
+        """The seed of one named random stream of this check: ``derive_seed(seed, stream)`` for a label.
+
+        Label the streams a check draws from (``"weights"``, ``"probe-points"``) instead of adding offsets to
+        :attr:`seed`: two labels give independent seeds, and adding a stream does not shift the others.  An integer
+        keeps the old meaning, ``seed + offset`` (mod 2⁶³).
+        """
+        if isinstance(stream, str):
+            if not stream:
+                raise ValueError("a stream label must be a non-empty string")
+            return derive_seed(self.seed, f"{self.case_id}:{stream}")
+        if isinstance(stream, bool) or not isinstance(stream, int):
+            raise TypeError(f"a stream is a label (str) or an offset (int), got {stream!r}")
+        return (self.seed + stream) % (2**63)
+
+    def generator(self, stream: str | int = 0, *, device: str | None = None, offset: int | None = None) -> Any:
+        """A fresh ``torch.Generator`` seeded from this check's seed and ``stream`` (see :meth:`stream_seed`).
+
+        It lives on ``device`` (default: the check's device when that is CUDA, else the CPU); pass
+        ``device="cpu"`` to draw on the CPU and move the tensors, which gives the same numbers on every device.
+        ``offset=`` is the older spelling of an integer ``stream``.
+        """
         import torch
 
-        device = self.device if self.device.startswith("cuda") else "cpu"
-        gen = torch.Generator(device=device)
-        gen.manual_seed((self.seed + offset) % (2**63))
+        if offset is not None:
+            stream = offset
+
+        where = device or (self.device if self.device.startswith("cuda") else "cpu")
+        gen = torch.Generator(device=where)
+        gen.manual_seed(self.stream_seed(stream))
         return gen
 
-    def rng(self, offset: int = 0) -> Any:
-        """A fresh ``numpy.random.Generator`` seeded from the claim's seed."""
+    def rng(self, stream: str | int = 0, *, offset: int | None = None) -> Any:
+        """A fresh ``numpy.random.Generator`` seeded from this check's seed and ``stream`` (see :meth:`stream_seed`)."""
         import numpy as np
 
-        return np.random.default_rng(self.seed + offset)
+        if offset is not None:
+            stream = offset
+        if isinstance(stream, int) and not isinstance(stream, bool):
+            return np.random.default_rng(self.seed + stream)  # the old meaning, unchanged
+        return np.random.default_rng(self.stream_seed(stream))
 
     def tensor(self, data: Any) -> Any:
         """``torch.as_tensor(data)`` on the check's device and dtype."""

@@ -52,4 +52,5 @@ def torch_function(expr: Any, *names: str, positive: bool = True) -> Callable[..
     mapping = {name: _lift(getattr(torch, name)) for name in _TORCH_NAMES if hasattr(torch, name)}
     mapping["loggamma"] = mapping["lgamma"]
     mapping["Abs"] = mapping["abs"]
-    return sp.lambdify([symbols[n] for n in names], expr, modules=[mapping, "math"])
+    fn: Callable[..., Any] = sp.lambdify([symbols[n] for n in names], expr, modules=[mapping, "math"])
+    return fn

@@ -31,16 +31,18 @@ time: call :func:`load`.
 from __future__ import annotations
 
 import difflib
+import functools
 import importlib
 import importlib.machinery
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+import warnings
+from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, cast
 
 import pluggy
 
@@ -212,7 +214,7 @@ def _candidates(options: LoadOptions, skipped: list[tuple[str, str]] | None = No
     found: list[tuple[str, str, Callable[[], ModuleType], str | None]] = []
     for module_name in CORE_PLUGINS:
         short = module_name.rsplit(".", 1)[-1]
-        found.append((short, "core", lambda m=module_name: importlib.import_module(m), __version__))
+        found.append((short, "core", functools.partial(importlib.import_module, module_name), __version__))
 
     def wanted(name: str) -> bool:
         return options.only is None or name in options.only
@@ -232,7 +234,7 @@ def _candidates(options: LoadOptions, skipped: list[tuple[str, str]] | None = No
     for short in names:
         if wanted(short):
             module_name = f"{BUILTIN_PACKAGE}.{short}"
-            found.append((short, "builtin", lambda m=module_name: importlib.import_module(m), __version__))
+            found.append((short, "builtin", functools.partial(importlib.import_module, module_name), __version__))
     for ep in sorted(entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name):
         if wanted(ep.name):
             version = ep.dist.version if ep.dist is not None else None
@@ -254,9 +256,9 @@ def _candidates(options: LoadOptions, skipped: list[tuple[str, str]] | None = No
                     skipped.append((str(entry), reason))
                 continue
             name = entry.stem if entry.is_file() else entry.name
-            found.append((name, "plugins-dir", lambda n=name, r=root: _import_from_root(n, r), None))
+            found.append((name, "plugins-dir", functools.partial(_import_from_root, name, root), None))
     for module_name in options.modules:
-        found.append((module_name, "command-line", lambda m=module_name: importlib.import_module(m), None))
+        found.append((module_name, "command-line", functools.partial(importlib.import_module, module_name), None))
     return found
 
 
@@ -273,7 +275,8 @@ def _missing_module(exc: BaseException, module_name: str) -> bool:
     return module_name == exc.name or module_name.startswith(exc.name + ".")
 
 
-def _register(pm: pluggy.PluginManager, info: PluginInfo, importer: Callable[[], ModuleType]) -> bool:
+def _import(info: PluginInfo, importer: Callable[[], ModuleType], seen: dict[int, str]) -> ModuleType | None:
+    """Import one plugin; on failure record why in ``info`` and return ``None``."""
     try:
         module = importer()
     except KeyboardInterrupt:
@@ -285,12 +288,17 @@ def _register(pm: pluggy.PluginManager, info: PluginInfo, importer: Callable[[],
                 "(for a folder of plugin files use --plugins-dir)"
             ) from None
         info.error = f"failed to import: {_cause(exc)}"
-        return False
+        return None
     info.module = getattr(module, "__name__", info.module)
     info.version = info.version or _version(module)
-    if pm.is_registered(module):
-        info.error = "already registered under another name"
-        return False
+    if id(module) in seen:
+        info.error = f"already registered under another name ({seen[id(module)]!r})"
+        return None
+    seen[id(module)] = info.name
+    return module
+
+
+def _register(pm: pluggy.PluginManager, info: PluginInfo, module: ModuleType) -> bool:
     try:
         pm.register(module, name=info.name)
     except ValueError as exc:
@@ -308,25 +316,121 @@ def _register(pm: pluggy.PluginManager, info: PluginInfo, importer: Callable[[],
     return True
 
 
-def _call(pm: pluggy.PluginManager, hook_name: str, registry: Registry[Any], infos: dict[str, PluginInfo],
-          attr: str) -> None:
-    hook = getattr(pm.hook, hook_name)
-    order = list(infos)
-    impls = sorted(hook.get_hookimpls(), key=lambda i: order.index(i.plugin_name))
-    for impl in impls:
-        info = infos[impl.plugin_name]
+def _failure(hook_name: str, exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"{hook_name}: {_cause(exc)}"
+    return f"{hook_name} raised {_cause(exc)}"
+
+
+def _guard(impl: pluggy.HookImpl, info: PluginInfo, hook_name: str, registry: Registry[Any]) -> Callable[..., Any]:
+    """``impl``'s function, isolated: what it adds is attributed to its plugin, and an exception it raises is
+    recorded against that plugin (which is then rolled back) instead of stopping the other plugins' hooks.
+
+    Plain implementations and wrappers (``wrapper=True`` and the old ``hookwrapper=True``) are both guarded; a
+    wrapper's code before and after its ``yield`` runs as its own plugin.
+    """
+    function = impl.function
+
+    def plain(*args: Any) -> Any:
         if info.error:
-            continue
+            return None
         try:
             with registry.recording(info.name):
-                impl.function(registry=registry)
+                return function(*args)
         except KeyboardInterrupt:
             raise
         except BaseException as exc:  # noqa: BLE001 - isolate each plugin, also one that calls sys.exit()
-            info.error = f"{hook_name} raised {_cause(exc)}" if not isinstance(exc, SystemExit) else (
-                f"{hook_name}: {_cause(exc)}")
+            info.error = _failure(hook_name, exc)
+            return None
+
+    def wrapper(*args: Any) -> Any:
+        if info.error:
+            return (yield)
+        # (StopIteration is caught inside each ``recording`` block: it ends a wrapper normally, and the
+        # block rolls back what was added when an exception leaves it.)
+        try:
+            with registry.recording(info.name):
+                inner = cast("Generator[Any, Any, Any]", function(*args))
+                try:
+                    next(inner)
+                    started = True
+                except StopIteration:
+                    started = False
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            info.error = _failure(hook_name, exc)
+            return (yield)
+        if not started:
+            info.error = f"{hook_name}: the wrapper returned without yielding"
+            return (yield)
+        try:
+            outcome = yield
+        except BaseException as exc:
+            with registry.recording(info.name):
+                try:
+                    inner.throw(exc)  # a wrapper may handle what the inner hooks raised; its own raise propagates
+                except StopIteration as stop:
+                    return stop.value
+            raise
+        finished, value = False, None
+        try:
+            with registry.recording(info.name):
+                try:
+                    inner.send(outcome)
+                except StopIteration as stop:
+                    finished, value = True, stop.value
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001
+            info.error = _failure(hook_name, exc)
+            return outcome
+        if not finished:
+            info.error = f"{hook_name}: the wrapper yielded more than once"
+            return outcome
+        return value if impl.wrapper else None
+
+    return wrapper if (impl.wrapper or impl.hookwrapper) else plain
+
+
+def _call(pm: pluggy.PluginManager, hook_name: str, registry: Registry[Any], infos: dict[str, PluginInfo],
+          attr: str) -> None:
+    """Call ``hook_name`` through pluggy (``tryfirst``/``trylast`` and wrappers honoured), each plugin isolated."""
+    hook = getattr(pm.hook, hook_name)
+    saved = []
+    for impl in hook.get_hookimpls():
+        info = infos.get(impl.plugin_name)
+        if info is None:  # registered on the manager by someone else: not ours to guard
             continue
-        getattr(info, attr).extend(registry.by_plugin(info.name))
+        saved.append((impl, impl.function))
+        impl.function = _guard(impl, info, hook_name, registry)
+    try:
+        hook(registry=registry)
+    finally:
+        for impl, function in saved:
+            impl.function = function
+    for info in infos.values():
+        if not info.error:
+            getattr(info, attr).extend(registry.by_plugin(info.name))
+
+
+#: The start of the warning for a claim whose assertion is plain data (pytest's config matches it).
+UNTYPED_WARNING = "an assertion given as plain data is deprecated"
+
+
+def _warn_untyped(claims: ClaimRegistry, infos: Mapping[str, PluginInfo]) -> None:
+    """A ``DeprecationWarning`` per plugin (not built in) that registers claims with plain-data assertions."""
+    for info in infos.values():
+        if info.error or info.origin in ("core", "builtin"):
+            continue
+        untyped = [c.id for c in claims if claims.origin(c.id) == info.name and not c.typed]
+        if untyped:
+            warnings.warn(
+                f"plugin {info.name!r}: {UNTYPED_WARNING} (claims {', '.join(untyped[:3])}"
+                f"{', …' if len(untyped) > 3 else ''}); declare a kexue_verify.Assertion dataclass and write false "
+                "variants with kexue_verify.variant(name, description, field=...) (docs/writing-a-plugin.md). "
+                "The plain form stops working in the next release.",
+                DeprecationWarning, stacklevel=3)
 
 
 def _roll_back(pm: pluggy.PluginManager, info: PluginInfo, registries: Iterable[Registry[Any]]) -> None:
@@ -368,6 +472,8 @@ def load(options: LoadOptions | None = None) -> LoadedPlugins:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     infos: dict[str, PluginInfo] = {}
+    modules: list[tuple[PluginInfo, ModuleType | None]] = []
+    seen: dict[int, str] = {}
     skipped: list[tuple[str, str]] = []
     for name, origin, importer, version in _candidates(options, skipped):
         info = PluginInfo(name=name, origin=origin, module=name, version=version)
@@ -376,11 +482,17 @@ def load(options: LoadOptions | None = None) -> LoadedPlugins:
             infos[f"{name}#{len(infos)}"] = info
             continue
         infos[name] = info
-        _register(pm, info, importer)
+        modules.append((info, _import(info, importer, seen)))
+    # pluggy calls the last registered plugin first: registering in reverse keeps load order as the default
+    # order of the hooks (tryfirst/trylast still move an implementation to the front or the back).
+    for info, module in reversed(modules):
+        if module is not None:
+            _register(pm, info, module)
     _check_only(options, infos)
     claims, models, reporters = ClaimRegistry(), ModelRegistry(), ReporterRegistry()
     _call(pm, "kexue_register_reporters", reporters, infos, "reporters")
     _call(pm, "kexue_register_claims", claims, infos, "claims")
+    _warn_untyped(claims, infos)
     _call(pm, "kexue_register_models", models, infos, "models")
     for info in infos.values():
         if info.error:

@@ -25,7 +25,7 @@ def no_tf32(device: Any = "cuda") -> Iterator[None]:
         return
     import torch
 
-    settings = [torch.backends.cuda.matmul, torch.backends.cudnn.conv]
+    settings: list[Any] = [torch.backends.cuda.matmul, torch.backends.cudnn.conv]  # type: ignore[attr-defined]
     if all(hasattr(s, "fp32_precision") for s in settings):
         saved = [s.fp32_precision for s in settings]
         for s in settings:
@@ -36,7 +36,7 @@ def no_tf32(device: Any = "cuda") -> Iterator[None]:
             for s, value in zip(settings, saved, strict=True):
                 s.fp32_precision = value
         return
-    legacy = [torch.backends.cuda.matmul, torch.backends.cudnn]  # pragma: no cover - torch < 2.9
+    legacy: list[Any] = [torch.backends.cuda.matmul, torch.backends.cudnn]  # pragma: no cover - torch < 2.9
     saved = [s.allow_tf32 for s in legacy]
     for s in legacy:
         s.allow_tf32 = False

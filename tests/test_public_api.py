@@ -10,6 +10,7 @@ import pytest
 import kexue_verify
 
 PUBLIC_API = [
+    "Assertion",
     "Case",
     "CaseResult",
     "CheckContext",
@@ -21,6 +22,7 @@ PUBLIC_API = [
     "DuplicateIdError",
     "Evidence",
     "FalseVariant",
+    "Formula",
     "FormulaError",
     "KexueError",
     "LoadOptions",
@@ -47,7 +49,12 @@ PUBLIC_API = [
     "load",
     "run",
     "undecided",
+    "variant",
 ]
+
+#: What plugin checks import from kexue_verify.helpers (docs/writing-a-plugin.md, docs/reference/helpers.md).
+HELPERS_API = ["eps", "float32", "float64", "no_tf32", "rounding_gamma", "single_threaded", "tolerance",
+               "torch_function"]
 
 
 def test_all_is_pinned() -> None:
@@ -72,7 +79,8 @@ def test_version_is_the_installed_distributions() -> None:
                                     "kexue_verify.testing", "kexue_verify.tolerances", "kexue_verify.verify",
                                     "kexue_verify.runner", "kexue_verify.numeric", "kexue_verify.hookspecs",
                                     "kexue_verify.formula", "kexue_verify.outputs", "kexue_verify.capture",
-                                    "kexue_verify.interrupts"])
+                                    "kexue_verify.interrupts", "kexue_verify.assertions",
+                                    "kexue_verify.helpers"])
 def test_submodule_all_names_exist(module: str) -> None:
     mod = importlib.import_module(module)
     missing = [name for name in getattr(mod, "__all__", []) if not hasattr(mod, name)]
@@ -105,3 +113,59 @@ def test_testing_helpers_run_a_claim_and_explain_a_wrong_verdict() -> None:
     with pytest.raises(AssertionError, match=r"false variants not refuted: \['six'\]"):
         assert_verdict(result, "inconclusive")
     assert_verdict(result, "inconclusive", variants_refuted=False)
+
+
+def test_helpers_are_pinned_and_light(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    import kexue_verify.helpers as helpers
+
+    assert sorted(helpers.__all__) == HELPERS_API
+    code = "import sys, kexue_verify.helpers\nprint(sorted(m for m in ('torch', 'sympy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path, timeout=60,
+                         check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_helpers_do_what_they_say() -> None:
+    import torch
+
+    from kexue_verify import helpers
+    from kexue_verify.tolerances import tolerance
+
+    x = torch.tensor([1.5, 2.0], dtype=torch.float32, requires_grad=True)
+    y = helpers.float64(x)
+    assert y.dtype is torch.float64
+    assert not y.requires_grad
+    assert helpers.float32([1, 2]).dtype is torch.float32
+    assert helpers.tolerance("float32", n=10) == tolerance("float32", n=10)
+    assert helpers.rounding_gamma(10, "float64") == pytest.approx(10 * 2.0**-53, rel=1e-12)
+    f = helpers.torch_function("sqrt(n)*log(n)", "n")
+    assert float(f(torch.tensor(4.0, dtype=torch.float64))) == pytest.approx(2 * 1.3862943611198906)
+    with helpers.single_threaded():
+        assert torch.get_num_threads() == 1
+    with helpers.no_tf32("cpu"):
+        pass
+
+
+def test_generator_streams_are_labelled_and_independent() -> None:
+    import torch
+
+    from kexue_verify import CheckContext
+
+    ctx = CheckContext(case_id="api.streams", seed=11)
+    draw = lambda g: torch.rand(4, generator=g, dtype=torch.float64)  # noqa: E731
+    assert torch.equal(draw(ctx.generator("weights")), draw(ctx.generator("weights")))
+    assert not torch.equal(draw(ctx.generator("weights")), draw(ctx.generator("probes")))
+    assert not torch.equal(draw(ctx.generator("weights")), draw(ctx.generator(0)))
+    other = CheckContext(case_id="api.other", seed=11)
+    assert not torch.equal(draw(ctx.generator("weights")), draw(other.generator("weights")))
+    # an integer keeps the old meaning: seed + offset
+    assert torch.equal(draw(ctx.generator(3)), draw(torch.Generator().manual_seed(14)))
+    assert ctx.rng("a").random() != ctx.rng("b").random()
+    assert ctx.rng(2).random() == CheckContext(case_id="x.y", seed=13).rng().random()
+    with pytest.raises(ValueError, match="non-empty"):
+        ctx.generator("")
+    with pytest.raises(TypeError, match="label"):
+        ctx.generator(1.5)

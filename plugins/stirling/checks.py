@@ -14,11 +14,11 @@ import mpmath
 import sympy as sp
 import torch
 
-from kexue_verify import CheckContext, Evidence, close, holds, undecided
-from kexue_verify.formula import parse_formula
+from kexue_verify import CheckContext, Evidence, Formula, close, holds, undecided
 from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
 
+from .assertions import GammaSeries, StirlingFormula, StirlingSeries
 from .coefficients import fraction_text, log_series_coefficients, stirling_coefficients
 from .numerics import fraction_value, residual_slopes, stirling_ratio
 from .symbolic import finite_power_series, log_ratio_series, t
@@ -27,20 +27,16 @@ n = sp.Symbol("n", positive=True)
 x = sp.Symbol("x", positive=True)
 
 
-def _expr(text: str, var: sp.Symbol = n) -> sp.Expr:
-    return parse_formula(text, {var.name: var, "E": sp.E, "pi": sp.pi})
-
-
 # --- ST-1 -------------------------------------------------------------------------------------------------------------
 
-def formula_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def formula_symbolic(ctx: CheckContext, a: StirlingFormula) -> list[Evidence]:
     """SymPy: ``ln(n!/f(n))`` expanded at ``n = ∞`` is ``ln L + c/n + O(n⁻²)``; mpmath (50 digits) for ``c/n``.
 
     The expansion (in ``t = 1/n``) must be a power series: a ``log t`` or ``1/t`` term means ``n!/f(n)`` tends to 0
     or ∞.  Its constant term is the limit ``ln L`` and its ``t`` coefficient the first correction.
     """
-    f, limit = _expr(a["prefactor"]), _expr(a["limit"])
-    series = sp.expand(log_ratio_series("gamma(n+1)", a["prefactor"], "n", 2))
+    f, limit = a.prefactor.expr, a.limit.expr
+    series = sp.expand(log_ratio_series("gamma(n+1)", a.prefactor, "n", 2))
     if not finite_power_series(series):
         return [holds("lim n!/f(n)", False, method="sympy.series of loggamma at ∞ (t = 1/n)",
                       expected=str(limit), found="0 or ∞: the expansion has log(n) or n terms",
@@ -51,7 +47,7 @@ def formula_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     if not (found.is_finite and found.is_positive):
         return evidence
     fn = sp.lambdify(n, f, modules="mpmath")
-    corr = sp.lambdify(n, _expr(a["correction"]), modules="mpmath")
+    corr = sp.lambdify(n, a.correction.expr, modules="mpmath")
     with mpmath.workdps(50):
         points = [mpmath.mpf(10) ** k for k in (3, 4, 5, 6)]
         worst = max(abs((mpmath.gamma(p + 1) / (fn(p) * mpmath.mpf(sp.N(found, 60))) - 1) / corr(p) - 1)
@@ -62,7 +58,7 @@ def formula_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return evidence
 
 
-def formula_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def formula_numeric(ctx: CheckContext, a: StirlingFormula) -> Evidence:
     """torch: r(n) = lgamma(n+1) − log f(n) − log L against the correction 1/(12n), for n = 10 … 10⁴.
 
     By DLMF 5.11.1, ln n! − ln(√(2πn)(n/e)^n) = 1/(12n) − 1/(360n³) + O(n⁻⁵), so the stated
@@ -73,10 +69,10 @@ def formula_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     |lgamma|) plus the omitted term 1/(360 n³); points where the correction is below ten times the
     rounding bound cannot decide anything and are left out (all of them, in float16).
     """
-    log_f = sp.expand_log(sp.log(_expr(a["prefactor"])), force=True)
+    log_f = sp.expand_log(sp.log(a.prefactor.expr), force=True)
     fn = torch_function(log_f, "n")
-    log_limit = float(sp.log(_expr(a["limit"])))
-    corr = torch_function(a["correction"], "n")
+    log_limit = float(sp.log(a.limit.expr))
+    corr = torch_function(a.correction, "n")
     grid = torch.logspace(1, 4, 31, dtype=ctx.torch_dtype, device=ctx.device)
     residual = torch.lgamma(grid + 1) - fn(grid) - log_limit
     target = corr(grid)
@@ -105,22 +101,22 @@ def formula_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
 
 # --- ST-2 -------------------------------------------------------------------------------------------------------------
 
-def _stated_series(text: str) -> list[Any]:
-    """The coefficients ``[s_0, s_1, …]`` of a stated series ``Σ s_k n^{-k}`` given as a SymPy string."""
-    expr = sp.expand(_expr(text).subs(n, 1 / t))
+def _stated_series(text: Formula) -> list[Any]:
+    """The coefficients ``[s_0, s_1, …]`` of a stated series ``Σ s_k n^{-k}``, a polynomial in ``1/n``."""
+    expr = sp.expand(text.expr.subs(n, 1 / t))
     if not expr.is_polynomial(t):
         raise ValueError(f"the stated series {text!r} is not a polynomial in 1/n")
     return sp.Poly(expr, t).all_coeffs()[::-1]
 
 
-def series_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def series_symbolic(ctx: CheckContext, a: StirlingSeries) -> list[Evidence]:
     """The stated ``s_k`` against two independent exact sources.
 
     1. The exact ``a_k`` of :func:`~.coefficients.stirling_coefficients` (Bernoulli-exp in pure Python).
     2. SymPy's own asymptotic expansion of ``ln Γ(n+1) − ln(√(2πn)(n/e)^n)`` at ``n = ∞``, exponentiated as a
        series in ``1/n`` — code that knows nothing of this project.
     """
-    stated = [fraction_value(str(c)) for c in _stated_series(a["series"])]
+    stated = [fraction_value(str(c)) for c in _stated_series(a.series)]
     size = len(stated)
     exact = stirling_coefficients(size, method="bernoulli")
     log_series = log_ratio_series("gamma(n+1)", "sqrt(2*pi*n)*(n/E)**n", "n", size)
@@ -139,12 +135,12 @@ def series_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return evidence
 
 
-def series_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def series_numeric(ctx: CheckContext, a: StirlingSeries) -> list[Evidence]:
     """torch: ``n!/(√(2πn)(n/e)^n)`` from ``lgamma`` minus the stated partial sums falls like ``n^{-K}``.
 
     Integers ``n = 4 … 120``; see :func:`~.numerics.residual_slopes` for the slope tolerance and the points used.
     """
-    stated = [float(fraction_value(str(c))) for c in _stated_series(a["series"])]
+    stated = [float(fraction_value(str(c))) for c in _stated_series(a.series)]
     grid = torch.arange(4, 121, dtype=ctx.torch_dtype, device=ctx.device)
     values, rounding = stirling_ratio(ctx, grid, "gamma(x+1)", "sqrt(2*pi*x)*(x/E)**x")
     return residual_slopes(ctx, grid, values, rounding, stated, label="n!/(√(2πn)(n/e)^n)",
@@ -156,7 +152,17 @@ def series_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
 NON_INTEGER_POINTS = (7.3, 10.5, 25.25, 60.9)
 
 
-def noninteger_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def _gamma_shift(function: Formula) -> int:
+    """``s`` for a stated function ``Γ(x + s)`` with an integer ``s`` (read from the parsed formula, not its text)."""
+    expr = function.expr
+    if isinstance(expr, sp.gamma):
+        shift = sp.simplify(expr.args[0] - x)
+        if shift.is_integer:
+            return int(shift)
+    raise ValueError(f"the stated function must be gamma(x + s) for an integer s, got {function!r}")
+
+
+def noninteger_symbolic(ctx: CheckContext, a: GammaSeries) -> list[Evidence]:
     """mpmath (40 digits): at non-integer ``x`` the log series of ``ln(function/prefactor)`` obeys DLMF's bound.
 
     For real ``x > 0``, ``ln Γ(x+1) − ln(√(2πx)(x/e)^x) = Σ_{j≤J} c_j x^{-(2j-1)} + R_J`` with ``|R_J|`` at most the
@@ -165,10 +171,10 @@ def noninteger_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     that Stirling's series describes ``Γ(x+1)`` there.  Also SymPy: the expansion of ``ln(function/prefactor)`` at
     ``∞`` must start at ``1/(12x)`` with no constant or ``log x`` term.
     """
-    function, prefactor = a["function"], a["prefactor"]
+    function, prefactor = a.function, a.prefactor
     logs = log_series_coefficients(7)
-    fn = sp.lambdify(x, _expr(prefactor, x), modules="mpmath")
-    shift = 1 if function.replace(" ", "") == "gamma(x+1)" else 0
+    fn = sp.lambdify(x, prefactor.expr, modules="mpmath")
+    shift = _gamma_shift(function)
     worst: dict[str, float] | None = None
     with mpmath.workdps(40):
         for point in NON_INTEGER_POINTS:
@@ -184,7 +190,7 @@ def noninteger_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
                              "ratio_to_bound": float(excess)}
     assert worst is not None
     holds_here = worst["ratio_to_bound"] <= 1.0
-    claims_noninteger = a.get("holds_for", "real") == "real"
+    claims_noninteger = a.holds_for == "real"
     series = sp.expand(log_ratio_series(function, prefactor, "x", 2))
     starts_right = finite_power_series(series) and series.coeff(t, 0) == 0 and series.coeff(t, 1) == sp.Rational(1, 12)
     return [
@@ -198,16 +204,16 @@ def noninteger_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     ]
 
 
-def noninteger_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def noninteger_numeric(ctx: CheckContext, a: GammaSeries) -> list[Evidence]:
     """torch: at non-integer ``x = k + 0.37`` the ratio ``function/prefactor`` minus ``Σ_{k<K} a_k x^{-k}`` falls
     like ``x^{-K}`` (exact ``a_k``), as at the integers; the claim that the series holds only at integers predicts
     it does not."""
     grid = torch.arange(4, 121, dtype=ctx.torch_dtype, device=ctx.device) + 0.37
-    values, rounding = stirling_ratio(ctx, grid, a["function"], a["prefactor"])
+    values, rounding = stirling_ratio(ctx, grid, a.function, a.prefactor)
     exact = [float(c) for c in stirling_coefficients(5)]
-    evidence = residual_slopes(ctx, grid, values, rounding, exact, label=f"{a['function']}/prefactor at x = k + 0.37",
+    evidence = residual_slopes(ctx, grid, values, rounding, exact, label=f"{a.function}/prefactor at x = k + 0.37",
                                method=f"torch.lgamma ({ctx.dtype}, {ctx.device}), x = 4.37…120.37")
-    if a.get("holds_for", "real") == "real":
+    if a.holds_for == "real":
         return evidence
     # The assertion says the series fails away from the integers: every slope that passed contradicts it.
     return [holds(f"fails at non-integers? {e.name}", not e.passed, method=e.method, quantities=dict(e.quantities),

@@ -1,14 +1,32 @@
 """The claims of “斯特灵(stirling)公式与渐近级数” (Su Jianlin, 2016; kexue.fm/archives/3731), catalogue ST-1 … ST-14.
 
-Declarations only — plain data, no torch or SymPy — so that listing claims stays fast.  Each claim names its
-checks as ``"kexue_verify_plugins.stirling.<module>:<function>"``; the false variants replace the assertion and run
-through the same checks.  Where the post has a typo the claim “as printed” expects ``refuted`` and the corrected
-claim beside it expects ``verified``.
+Declarations only — typed assertions (:mod:`.assertions`), no torch or SymPy — so that listing claims stays fast.
+Each claim names its checks as ``"kexue_verify_plugins.stirling.<module>:<function>"``; each false variant names
+the assertion fields it changes and runs through the same checks.  Where the post has a typo the claim “as printed”
+expects ``refuted`` and the corrected claim beside it expects ``verified``.
 """
 
 from __future__ import annotations
 
-from kexue_verify import Claim, FalseVariant, Source
+from kexue_verify import Claim, Source, variant
+
+from .assertions import (
+    ChainForm,
+    DivergenceRadii,
+    EulerMaclaurin,
+    FiniteInterval,
+    GammaSeries,
+    GaussianLeadingTerm,
+    GaussianMoments,
+    OptimalTruncation,
+    QBookkeeping,
+    QExpansion,
+    QuarticSeries,
+    StirlingFormula,
+    StirlingSeries,
+    SubstitutionChain,
+    TermByTerm,
+)
 
 __all__ = ["CLAIMS", "POST"]
 
@@ -26,17 +44,11 @@ SERIES_SECTION = "斯特灵级数"
 WHY_SECTION = "渐近级数为何渐近？"
 
 
-def _at(section: str) -> Source:
-    return Source(title=POST.title, author=POST.author, date=POST.date, url=POST.url, section=section,
-                  language=POST.language)
+_at = POST.at
 
 
 def _ref(module: str, function: str) -> str:
     return f"{PKG}.{module}:{function}"
-
-
-def _variant(name: str, description: str, assertion: object) -> FalseVariant:
-    return FalseVariant(name=name, description=description, assertion=assertion)
 
 
 # --- ST-1 … ST-3: the formula and the series --------------------------------------------------------------------------
@@ -49,21 +61,24 @@ FORMULA = Claim(
     r"\frac{n!}{\sqrt{2\pi n}(n/e)^n} = 1 + \frac{1}{12n} + O(n^{-2})",
     source=_at(FORMULA_SECTION),
     tags=("asymptotics", "gamma"),
-    assertion={"prefactor": "sqrt(2*pi*n)*(n/E)**n", "limit": "1", "correction": "1/(12*n)"},
+    assertion=StirlingFormula(prefactor="sqrt(2*pi*n)*(n/E)**n", limit="1", correction="1/(12*n)"),
     symbolic=_ref("checks", "formula_symbolic"),
     proof="stirling.md#stirling-formula",
     numeric=_ref("checks", "formula_numeric"),
     false_variants=(
-        _variant("sqrt-2pi-over-n", r"prefactor \sqrt{2\pi/n} instead of \sqrt{2\pi n}",
-                 {"prefactor": "sqrt(2*pi/n)*(n/E)**n", "limit": "1", "correction": "1/(12*n)"}),
-        _variant("power-n-plus-half", r"(n/e)^{n+1/2} instead of (n/e)^n",
-                 {"prefactor": "sqrt(2*pi*n)*(n/E)**(n+1/2)", "limit": "1", "correction": "1/(12*n)"}),
-        _variant("ratio-to-e-twelfth", r"the ratio tends to e^{1/12} instead of 1",
-                 {"prefactor": "sqrt(2*pi*n)*(n/E)**n", "limit": "exp(1/12)", "correction": "1/(12*n)"}),
+        variant("sqrt-2pi-over-n", r"prefactor \sqrt{2\pi/n} instead of \sqrt{2\pi n}",
+                prefactor="sqrt(2*pi/n)*(n/E)**n"),
+        variant("power-n-plus-half", r"(n/e)^{n+1/2} instead of (n/e)^n", prefactor="sqrt(2*pi*n)*(n/E)**(n+1/2)"),
+        variant("ratio-to-e-twelfth", r"the ratio tends to e^{1/12} instead of 1", limit="exp(1/12)"),
     ),
 )
 
-STIRLING_SERIES = "1 + 1/(12*n) + 1/(288*n**2) - 139/(51840*n**3) - 571/(2488320*n**4)"
+def _series(a3: str = "- 139/(51840*n**3)", a2: str = "+ 1/(288*n**2)", a1: str = "1/(12*n)") -> str:
+    """The stated series with the given terms (defaults: the true ones)."""
+    return f"1 + {a1} {a2} {a3} - 571/(2488320*n**4)"
+
+
+STIRLING_SERIES = _series()
 
 SERIES = Claim(
     id="stirling.series-coefficients",
@@ -73,21 +88,18 @@ SERIES = Claim(
     r"-\frac{571}{2488320n^4}+\dots",
     source=_at(SERIES_SECTION),
     tags=("asymptotics", "gamma", "exact-coefficients"),
-    assertion={"series": STIRLING_SERIES},
+    assertion=StirlingSeries(series=STIRLING_SERIES),
     symbolic=_ref("checks", "series_symbolic"),
     proof="stirling.md#coefficient-a4",
     numeric=_ref("checks", "series_numeric"),
     notes="The post prints the first three terms; a_3 and a_4 (DLMF 5.11.3, OEIS A001163/A001164) are added so "
           "that the catalogue's variants on a_3 have something to replace.",
     false_variants=(
-        _variant("a2-one-over-144", r"a_2 = 1/144 instead of 1/288",
-                 {"series": STIRLING_SERIES.replace("1/(288*n**2)", "1/(144*n**2)")}),
-        _variant("a3-sign-slip", r"a_3 = +139/51840 (sign slip)",
-                 {"series": STIRLING_SERIES.replace("- 139/(51840*n**3)", "+ 139/(51840*n**3)")}),
-        _variant("a3-log-series-coefficient", r"a_3 = -1/360, the log-series coefficient in place of the product one",
-                 {"series": STIRLING_SERIES.replace("- 139/(51840*n**3)", "- 1/(360*n**3)")}),
-        _variant("twelve-n-squared", r"1/(12n^2) in place of 1/(12n)",
-                 {"series": STIRLING_SERIES.replace("1/(12*n)", "1/(12*n**2)")}),
+        variant("a2-one-over-144", r"a_2 = 1/144 instead of 1/288", series=_series(a2="+ 1/(144*n**2)")),
+        variant("a3-sign-slip", r"a_3 = +139/51840 (sign slip)", series=_series(a3="+ 139/(51840*n**3)")),
+        variant("a3-log-series-coefficient", r"a_3 = -1/360, the log-series coefficient in place of the product one",
+                series=_series(a3="- 1/(360*n**3)")),
+        variant("twelve-n-squared", r"1/(12n^2) in place of 1/(12n)", series=_series(a1="1/(12*n**2)")),
     ),
 )
 
@@ -99,36 +111,35 @@ NONINTEGER = Claim(
     r"\quad\text{for real } x\to\infty\text{, not only integers}",
     source=_at(FORMULA_SECTION),
     tags=("asymptotics", "gamma"),
-    assertion={"function": "gamma(x+1)", "prefactor": "sqrt(2*pi*x)*(x/E)**x", "holds_for": "real"},
+    assertion=GammaSeries(function="gamma(x+1)", prefactor="sqrt(2*pi*x)*(x/E)**x", holds_for="real"),
     symbolic=_ref("checks", "noninteger_symbolic"),
     numeric=_ref("checks", "noninteger_numeric"),
     false_variants=(
-        _variant("integers-only", "the series holds only for integer n",
-                 {"function": "gamma(x+1)", "prefactor": "sqrt(2*pi*x)*(x/E)**x", "holds_for": "integer"}),
-        _variant("gamma-x-same-prefactor", r"\Gamma(x) (not \Gamma(x+1)) \sim \sqrt{2\pi x}(x/e)^x \sum a_k x^{-k}; "
-                 r"the right prefactor for \Gamma(x) is \sqrt{2\pi/x}(x/e)^x",
-                 {"function": "gamma(x)", "prefactor": "sqrt(2*pi*x)*(x/E)**x", "holds_for": "real"}),
+        variant("integers-only", "the series holds only for integer n", holds_for="integer"),
+        variant("gamma-x-same-prefactor", r"\Gamma(x) (not \Gamma(x+1)) \sim \sqrt{2\pi x}(x/e)^x \sum a_k x^{-k}; "
+                r"the right prefactor for \Gamma(x) is \sqrt{2\pi/x}(x/e)^x", function="gamma(x)"),
     ),
 )
 
 # --- ST-4 … ST-6: the Laplace route -----------------------------------------------------------------------------------
 
 CHAIN_FORMS = (
-    {"prefactor": "1", "integrand": "exp(-t)*t**x", "var": "t", "lower": "0", "upper": "oo"},
-    {"prefactor": "x**(x+1)", "integrand": "exp(-x*(s-log(s)))", "var": "s", "lower": "0", "upper": "oo",
-     "substitution": "t = x*s"},
-    {"prefactor": "x**(x+1)", "integrand": "exp(-x*(exp(u)-u)+u)", "var": "u", "lower": "-oo", "upper": "oo",
-     "substitution": "s = exp(u)"},
-    {"prefactor": "x*(x/E)**x", "integrand": "exp(-x*u**2/2 - x*(exp(u)-1-u-u**2/2) + u)", "var": "u",
-     "lower": "-oo", "upper": "oo"},
+    ChainForm(prefactor="1", integrand="exp(-t)*t**x", var="t", lower="0", upper="oo"),
+    ChainForm(prefactor="x**(x+1)", integrand="exp(-x*(s-log(s)))", var="s", lower="0", upper="oo",
+              substitution="t = x*s"),
+    ChainForm(prefactor="x**(x+1)", integrand="exp(-x*(exp(u)-u)+u)", var="u", lower="-oo", upper="oo",
+              substitution="s = exp(u)"),
+    ChainForm(prefactor="x*(x/E)**x", integrand="exp(-x*u**2/2 - x*(exp(u)-1-u-u**2/2) + u)", var="u",
+              lower="-oo", upper="oo"),
 )
 
 
-def _chain(**changes: dict[str, str]) -> dict[str, object]:
-    forms = [dict(f) for f in CHAIN_FORMS]
+def _chain(**changes: dict[str, str]) -> tuple[ChainForm, ...]:
+    """The chain's forms with ``f<i>={field: formula}`` changes applied to form ``i`` (0-based)."""
+    forms = list(CHAIN_FORMS)
     for index, change in changes.items():
-        forms[int(index[1:])].update(change)
-    return {"forms": forms}
+        forms[int(index[1:])] = forms[int(index[1:])].changed(**change)
+    return tuple(forms)
 
 
 CHAIN = Claim(
@@ -140,21 +151,21 @@ CHAIN = Claim(
     r"=x\left(\frac xe\right)^x\int_{-\infty}^{\infty}e^{-\frac{xu^2}{2}-x(e^u-1-u-\frac{u^2}{2})+u}du",
     source=_at(FORMULA_SECTION),
     tags=("laplace-method", "gamma"),
-    assertion=_chain(),
+    assertion=SubstitutionChain(forms=CHAIN_FORMS),
     symbolic=_ref("laplace", "chain_symbolic"),
     proof="stirling.md#laplace-route",
     numeric=_ref("laplace", "chain_numeric"),
     false_variants=(
-        _variant("x-power-x", r"x^{x} in place of x^{x+1} (second and third forms)",
-                 _chain(f1={"prefactor": "x**x"}, f2={"prefactor": "x**x"})),
-        _variant("missing-jacobian-u", r"the +u from ds = e^u du is missing (third and fourth forms)",
-                 _chain(f2={"integrand": "exp(-x*(exp(u)-u))"},
+        variant("x-power-x", r"x^{x} in place of x^{x+1} (second and third forms)",
+                forms=_chain(f1={"prefactor": "x**x"}, f2={"prefactor": "x**x"})),
+        variant("missing-jacobian-u", r"the +u from ds = e^u du is missing (third and fourth forms)",
+                forms=_chain(f2={"integrand": "exp(-x*(exp(u)-u))"},
                         f3={"integrand": "exp(-x*u**2/2 - x*(exp(u)-1-u-u**2/2))"})),
-        _variant("jacobian-minus-u", r"-u in place of +u (the Jacobian taken as e^{-u})",
-                 _chain(f2={"integrand": "exp(-x*(exp(u)-u)-u)"},
+        variant("jacobian-minus-u", r"-u in place of +u (the Jacobian taken as e^{-u})",
+                forms=_chain(f2={"integrand": "exp(-x*(exp(u)-u)-u)"},
                         f3={"integrand": "exp(-x*u**2/2 - x*(exp(u)-1-u-u**2/2) - u)"})),
-        _variant("missing-leading-x", r"prefactor (x/e)^x without the leading x in the last form",
-                 _chain(f3={"prefactor": "(x/E)**x"})),
+        variant("missing-leading-x", r"prefactor (x/e)^x without the leading x in the last form",
+                forms=_chain(f3={"prefactor": "(x/E)**x"})),
     ),
 )
 
@@ -166,19 +177,17 @@ GAUSSIAN = Claim(
     r"\Gamma(x+1)\approx x\left(\frac xe\right)^x\sqrt{\frac{2\pi}{x}}=\sqrt{2\pi x}\left(\frac xe\right)^x",
     source=_at(FORMULA_SECTION),
     tags=("laplace-method", "gaussian"),
-    assertion={"gaussian": "sqrt(2*pi/x)", "prefactor": "x*(x/E)**x", "result": "sqrt(2*pi*x)*(x/E)**x"},
+    assertion=GaussianLeadingTerm(gaussian="sqrt(2*pi/x)", prefactor="x*(x/E)**x", result="sqrt(2*pi*x)*(x/E)**x"),
     symbolic=_ref("laplace", "gaussian_symbolic"),
     proof="stirling.md#leading-term",
     numeric=_ref("laplace", "gaussian_numeric"),
     false_variants=(
-        _variant("sqrt-pi-over-x", r"\int e^{-xu^2/2}du = \sqrt{\pi/x}",
-                 {"gaussian": "sqrt(pi/x)", "prefactor": "x*(x/E)**x", "result": "sqrt(2*pi*x)*(x/E)**x"}),
-        _variant("sqrt-2pi-x", r"\int e^{-xu^2/2}du = \sqrt{2\pi x}",
-                 {"gaussian": "sqrt(2*pi*x)", "prefactor": "x*(x/E)**x", "result": "sqrt(2*pi*x)*(x/E)**x"}),
+        variant("sqrt-pi-over-x", r"\int e^{-xu^2/2}du = \sqrt{\pi/x}", gaussian="sqrt(pi/x)"),
+        variant("sqrt-2pi-x", r"\int e^{-xu^2/2}du = \sqrt{2\pi x}", gaussian="sqrt(2*pi*x)"),
     ),
 )
 
-MOMENTS = {"rhs": "c*x**(-(k+1)/2)", "c_even": "sqrt(2*pi)*factorial2(k-1)", "c_odd": "0"}
+MOMENTS = GaussianMoments(rhs="c*x**(-(k+1)/2)", c_even="sqrt(2*pi)*factorial2(k-1)", c_odd="0")
 
 MOMENTS_STATEMENT = (r"\int_{-\infty}^{\infty}e^{-xu^2/2}u^k\,du=c_k\,x^{-(k+1)/2},\qquad "
                      r"c_{2m}=\sqrt{2\pi}\,(2m-1)!!,\ c_{2m+1}=0")
@@ -195,11 +204,10 @@ GAUSSIAN_MOMENTS = Claim(
     proof="stirling.md#gaussian-moments",
     numeric=_ref("laplace", "moments_numeric"),
     false_variants=(
-        _variant("power-minus-k-over-2", r"x^{-k/2} in place of x^{-(k+1)/2}", {**MOMENTS, "rhs": "c*x**(-k/2)"}),
-        _variant("even-double-factorial", r"c_{2m}=\sqrt{2\pi}(2m)!!",
-                 {**MOMENTS, "c_even": "sqrt(2*pi)*factorial2(k)"}),
-        _variant("odd-moments-nonzero", "odd moments are nonzero and add half-integer powers of 1/x",
-                 {**MOMENTS, "c_odd": "sqrt(2*pi)*factorial2(k-1)"}),
+        variant("power-minus-k-over-2", r"x^{-k/2} in place of x^{-(k+1)/2}", rhs="c*x**(-k/2)"),
+        variant("even-double-factorial", r"c_{2m}=\sqrt{2\pi}(2m)!!", c_even="sqrt(2*pi)*factorial2(k)"),
+        variant("odd-moments-nonzero", "odd moments are nonzero and add half-integer powers of 1/x",
+                c_odd="sqrt(2*pi)*factorial2(k-1)"),
     ),
 )
 
@@ -210,7 +218,7 @@ GAUSSIAN_MOMENTS_PRINTED = Claim(
     statement=r"\int_{-\infty}^{\infty}e^{-xu^2/2}u^k\,du=c_k\,u^{-(k+1)/2}\quad\text{(as printed)}",
     source=_at(SERIES_SECTION),
     tags=("laplace-method", "gaussian", "typo"),
-    assertion={**MOMENTS, "rhs": "c*u**(-(k+1)/2)"},
+    assertion=MOMENTS.changed(rhs="c*u**(-(k+1)/2)"),
     symbolic=_ref("laplace", "moments_symbolic"),
     numeric=_ref("laplace", "moments_numeric"),
     expected="refuted",
@@ -230,16 +238,14 @@ Q_BOOKKEEPING = Claim(
     r"\ \text{odd }n\text{ vanish}",
     source=_at(SERIES_SECTION),
     tags=("q-method", "laplace-method"),
-    assertion={"x_power_per_q": "-1/2", "odd_orders_vanish": True, "order": 24},
+    assertion=QBookkeeping(x_power_per_q="-1/2", odd_orders_vanish=True, order=24),
     symbolic=_ref("qmethod", "bookkeeping_symbolic"),
     proof="stirling.md#q-order-three",
     numeric=_ref("qmethod", "bookkeeping_numeric"),
     notes="q is a formal grading parameter, not a change of variables; q = 1 restores the integrand.",
     false_variants=(
-        _variant("q-n-with-x-minus-n", r"q^n \leftrightarrow x^{-n}",
-                 {"x_power_per_q": "-1", "odd_orders_vanish": True, "order": 24}),
-        _variant("odd-orders-nonzero", "odd q-orders give nonzero terms",
-                 {"x_power_per_q": "-1/2", "odd_orders_vanish": False, "order": 24}),
+        variant("q-n-with-x-minus-n", r"q^n \leftrightarrow x^{-n}", x_power_per_q="-1"),
+        variant("odd-orders-nonzero", "odd q-orders give nonzero terms", odd_orders_vanish=False),
     ),
 )
 
@@ -254,15 +260,15 @@ Q_EXPANSION = Claim(
     r"+\frac{1}{72}q^2u^2e^{-xu^2/2}\bigl(u^4x^2-15u^2x+36\bigr)+O(q^3)",
     source=_at(SERIES_SECTION),
     tags=("q-method", "typo-corrected"),
-    assertion={"terms": list(Q_TERMS)},
+    assertion=QExpansion(terms=Q_TERMS),
     symbolic=_ref("qmethod", "expansion_symbolic"),
     proof="stirling.md#q-order-two",
     numeric=_ref("qmethod", "expansion_numeric"),
     false_variants=(
-        _variant("q2-minus-5-over-72", r"q^2 coefficient with -5u^2x/72 in place of -15u^2x/72",
-                 {"terms": [Q_TERMS[0], Q_TERMS[1], Q_TERMS[2].replace("15*u**2*x", "5*u**2*x")]}),
-        _variant("q1-plus-sign", r"q^1 coefficient u + xu^3/6",
-                 {"terms": [Q_TERMS[0], Q_TERMS[1].replace("u - u**3*x/6", "u + u**3*x/6"), Q_TERMS[2]]}),
+        variant("q2-minus-5-over-72", r"q^2 coefficient with -5u^2x/72 in place of -15u^2x/72",
+                terms=(Q_TERMS[0], Q_TERMS[1], "u**2*exp(-u**2*x/2)*(u**4*x**2 - 5*u**2*x + 36)/72")),
+        variant("q1-plus-sign", r"q^1 coefficient u + xu^3/6",
+                terms=(Q_TERMS[0], "exp(-u**2*x/2)*(u + u**3*x/6)", Q_TERMS[2])),
     ),
 )
 
@@ -274,7 +280,7 @@ Q_EXPANSION_PRINTED = Claim(
     r"+\frac{1}{72}q^2u^2e^{-u^2x/2}\bigl(u^4x^2-15u^2x+36\bigr)+\dots\quad\text{(as printed)}",
     source=_at(SERIES_SECTION),
     tags=("q-method", "typo"),
-    assertion={"terms": ["exp(-u**2*x)", "exp(-u**2*x)*(u - u**3*x/6)", Q_TERMS[2]]},
+    assertion=QExpansion(terms=("exp(-u**2*x)", "exp(-u**2*x)*(u - u**3*x/6)", Q_TERMS[2])),
     symbolic=_ref("qmethod", "expansion_symbolic"),
     numeric=_ref("qmethod", "expansion_numeric"),
     expected="refuted",
@@ -289,22 +295,21 @@ TERM_BY_TERM = Claim(
     r"\sim\sqrt{\frac{2\pi}{x}}\Bigl(1+\frac{1}{12x}+\frac{1}{288x^2}+\dots\Bigr)",
     source=_at(SERIES_SECTION),
     tags=("q-method", "exact-coefficients"),
-    assertion={"prefactor": "sqrt(2*pi/x)", "series": ["1", "1/12", "1/288"], "q_order": 24},
+    assertion=TermByTerm(prefactor="sqrt(2*pi/x)", series=("1", "1/12", "1/288"), q_order=24),
     symbolic=_ref("qmethod", "term_by_term_symbolic"),
     proof="stirling.md#q-four-integrated",
     numeric=_ref("qmethod", "term_by_term_numeric"),
     notes="The post's Mathematica code expands to q^16 and so reaches x^{-8}; the check goes to q^24 (x^{-12}).",
     false_variants=(
-        _variant("prefactor-sqrt-2pi-x", r"prefactor \sqrt{2\pi x}",
-                 {"prefactor": "sqrt(2*pi*x)", "series": ["1", "1/12", "1/288"], "q_order": 24}),
-        _variant("second-term-1-over-144", r"1/(144x^2) in place of 1/(288x^2)",
-                 {"prefactor": "sqrt(2*pi/x)", "series": ["1", "1/12", "1/144"], "q_order": 24}),
-        _variant("first-term-minus", r"1 - 1/(12x) (sign slip)",
-                 {"prefactor": "sqrt(2*pi/x)", "series": ["1", "-1/12", "1/288"], "q_order": 24}),
+        variant("prefactor-sqrt-2pi-x", r"prefactor \sqrt{2\pi x}", prefactor="sqrt(2*pi*x)"),
+        variant("second-term-1-over-144", r"1/(144x^2) in place of 1/(288x^2)", series=("1", "1/12", "1/144")),
+        variant("first-term-minus", r"1 - 1/(12x) (sign slip)", series=("1", "-1/12", "1/288")),
     ),
 )
 
 # --- ST-10, ST-11: divergence and optimal truncation ------------------------------------------------------------------
+
+TWO_PI = 6.283185307179586
 
 DIVERGENCE = Claim(
     id="stirling.divergence",
@@ -314,17 +319,16 @@ DIVERGENCE = Claim(
     r"\ \text{and likewise for }\frac{B_{2k}}{2k(2k-1)}",
     source=_at(WHY_SECTION),
     tags=("asymptotics", "divergence"),
-    assertion={"product_radius": 0, "log_radius": 0},
+    assertion=DivergenceRadii(product_radius=0, log_radius=0),
     symbolic=_ref("divergence", "divergence_symbolic"),
     numeric=_ref("divergence", "divergence_numeric"),
     notes="Radii are in the variable 1/x.",
     false_variants=(
-        _variant("converges-beyond-1-over-2pi", "it converges for x > 1/(2π), i.e. radius 2π in 1/x",
-                 {"product_radius": 6.283185307179586, "log_radius": 6.283185307179586}),
-        _variant("product-radius-2pi", "the product series has radius of convergence 2π",
-                 {"product_radius": 6.283185307179586, "log_radius": 0}),
-        _variant("log-series-converges", "the log series converges (radius 2π, like t/(e^t − 1)) although the "
-                 "product series diverges", {"product_radius": 0, "log_radius": 6.283185307179586}),
+        variant("converges-beyond-1-over-2pi", "it converges for x > 1/(2π), i.e. radius 2π in 1/x",
+                product_radius=TWO_PI, log_radius=TWO_PI),
+        variant("product-radius-2pi", "the product series has radius of convergence 2π", product_radius=TWO_PI),
+        variant("log-series-converges", "the log series converges (radius 2π, like t/(e^t − 1)) although the "
+                "product series diverges", log_radius=TWO_PI),
     ),
 )
 
@@ -337,28 +341,27 @@ OPTIMAL = Claim(
     r"\ \text{the error first falls, then rises}",
     source=_at(WHY_SECTION),
     tags=("asymptotics", "optimal-truncation", "figure"),
-    assertion={"K_star": "2*pi*x", "min_error": "exp(-2*pi*x)", "monotone": False},
+    assertion=OptimalTruncation(K_star="2*pi*x", min_error="exp(-2*pi*x)", monotone=False),
     symbolic=_ref("divergence", "optimal_symbolic"),
     numeric=_ref("divergence", "optimal_numeric"),
     notes="Our quantification of the post's qualitative statement. K* is the index of the last term kept.",
     false_variants=(
-        _variant("error-monotone", "the error falls monotonically with K",
-                 {"K_star": "2*pi*x", "min_error": "exp(-2*pi*x)", "monotone": True}),
-        _variant("k-star-x", "K* ≈ x", {"K_star": "x", "min_error": "exp(-2*pi*x)", "monotone": False}),
-        _variant("error-x-to-minus-k", "the minimal error is about 1/x^{K*}",
-                 {"K_star": "2*pi*x", "min_error": "x**(-K)", "monotone": False}),
+        variant("error-monotone", "the error falls monotonically with K", monotone=True),
+        variant("k-star-x", "K* ≈ x", K_star="x"),
+        variant("error-x-to-minus-k", "the minimal error is about 1/x^{K*}", min_error="x**(-K)"),
     ),
 )
 
 # --- ST-12, ST-13: the quartic example --------------------------------------------------------------------------------
 
-QUARTIC = {
-    "coefficients": ["1", "-3/4", "105/32", "-3465/128", "675675/2048"],
-    "general": "(-1)**k*gamma(2*k+1/2)/(factorial(k)*sqrt(pi))",
-    "radius": 0,
-    "closed_form": "exp(1/(8*eps))*besselk(1/4, 1/(8*eps))/(2*sqrt(eps))",
-    "optimal": {"eps": 0.05, "last_index": 5},
-}
+QUARTIC = QuarticSeries(
+    coefficients=("1", "-3/4", "105/32", "-3465/128", "675675/2048"),
+    general="(-1)**k*gamma(2*k+1/2)/(factorial(k)*sqrt(pi))",
+    radius=0,
+    closed_form="exp(1/(8*eps))*besselk(1/4, 1/(8*eps))/(2*sqrt(eps))",
+    optimal_eps=0.05,
+    optimal_last_index=5,
+)
 
 QUARTIC_CLAIM = Claim(
     id="stirling.quartic-example",
@@ -375,17 +378,17 @@ QUARTIC_CLAIM = Claim(
     numeric=_ref("quartic", "quartic_numeric"),
     notes="Closed form and the optimal truncation at ε = 0.05 are our additions (catalogue ST-12).",
     false_variants=(
-        _variant("third-105-over-16", r"105/16 in place of 105/32",
-                 {**QUARTIC, "coefficients": ["1", "-3/4", "105/16", "-3465/128", "675675/2048"]}),
-        _variant("second-minus-3-over-2", r"-3/2 in place of -3/4",
-                 {**QUARTIC, "coefficients": ["1", "-3/2", "105/32", "-3465/128", "675675/2048"]}),
-        _variant("converges-below-quarter", r"the series converges for \varepsilon < 1/4", {**QUARTIC, "radius": 0.25}),
-        _variant("bessel-k-half", r"the closed form with K_{1/2} in place of K_{1/4}",
-                 {**QUARTIC, "closed_form": "exp(1/(8*eps))*besselk(1/2, 1/(8*eps))/(2*sqrt(eps))"}),
+        variant("third-105-over-16", r"105/16 in place of 105/32",
+                coefficients=("1", "-3/4", "105/16", "-3465/128", "675675/2048")),
+        variant("second-minus-3-over-2", r"-3/2 in place of -3/4",
+                coefficients=("1", "-3/2", "105/32", "-3465/128", "675675/2048")),
+        variant("converges-below-quarter", r"the series converges for \varepsilon < 1/4", radius=0.25),
+        variant("bessel-k-half", r"the closed form with K_{1/2} in place of K_{1/4}",
+                closed_form="exp(1/(8*eps))*besselk(1/2, 1/(8*eps))/(2*sqrt(eps))"),
     ),
 )
 
-FINITE = {"M": 3, "radius": "oo", "bound": "2*M**(4*k+1)/factorial(k)"}
+FINITE = FiniteInterval(M=3, radius="oo", bound="2*M**(4*k+1)/factorial(k)")
 
 FINITE_INTERVAL = Claim(
     id="stirling.finite-interval",
@@ -399,13 +402,13 @@ FINITE_INTERVAL = Claim(
     symbolic=_ref("quartic", "finite_symbolic"),
     numeric=_ref("quartic", "finite_numeric"),
     false_variants=(
-        _variant("finite-radius-m-minus-4", r"the radius is finite, about M^{-4}", {**FINITE, "radius": "M**(-4)"}),
+        variant("finite-radius-m-minus-4", r"the radius is finite, about M^{-4}", radius="M**(-4)"),
     ),
 )
 
 # --- ST-14: the Euler–Maclaurin remark --------------------------------------------------------------------------------
 
-EULER_MACLAURIN = {"lhs": "log(factorial(n))", "summand": "log(k)", "upper": "n", "constant": "log(2*pi)/2"}
+EULER_MACLAURIN = EulerMaclaurin(lhs="log(factorial(n))", summand="log(k)", upper="n", constant="log(2*pi)/2")
 
 EULER_MACLAURIN_STATEMENT = (r"\ln n!=\sum_{k=1}^{n}\ln k,\qquad"
                              r"\lim_{n\to\infty}\Bigl(\ln n!-(n+\tfrac12)\ln n+n\Bigr)=\tfrac12\ln 2\pi")
@@ -422,9 +425,8 @@ EULER_MACLAURIN_CLAIM = Claim(
     numeric=_ref("euler_maclaurin", "euler_maclaurin_numeric"),
     notes="The summation route yields the constant only as this limit; its value needs Wallis' product.",
     false_variants=(
-        _variant("sum-to-n-minus-1", r"\ln n! = \sum_{k=1}^{n-1}\ln k", {**EULER_MACLAURIN, "upper": "n-1"}),
-        _variant("constant-log-2pi", r"the constant is \ln 2\pi (missing the 1/2)",
-                 {**EULER_MACLAURIN, "constant": "log(2*pi)"}),
+        variant("sum-to-n-minus-1", r"\ln n! = \sum_{k=1}^{n-1}\ln k", upper="n-1"),
+        variant("constant-log-2pi", r"the constant is \ln 2\pi (missing the 1/2)", constant="log(2*pi)"),
     ),
 )
 
@@ -435,7 +437,7 @@ EULER_MACLAURIN_PRINTED = Claim(
     statement=r"n!=\sum_{k=1}^{n}\ln k\quad\text{(as printed)}",
     source=_at(FORMULA_SECTION),
     tags=("euler-maclaurin", "typo"),
-    assertion={**EULER_MACLAURIN, "lhs": "factorial(n)"},
+    assertion=EULER_MACLAURIN.changed(lhs="factorial(n)"),
     symbolic=_ref("euler_maclaurin", "euler_maclaurin_symbolic"),
     numeric=_ref("euler_maclaurin", "euler_maclaurin_numeric"),
     expected="refuted",

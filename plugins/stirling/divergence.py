@@ -22,6 +22,7 @@ from kexue_verify import CheckContext, Evidence, Outcome, holds
 from kexue_verify.formula import parse_formula
 from kexue_verify.tolerances import tolerance
 
+from .assertions import DivergenceRadii, OptimalTruncation
 from .coefficients import log_series_coefficients, stirling_coefficients
 from .numerics import log_slope, partial_sums, stirling_ratio
 
@@ -67,13 +68,13 @@ def _series_coefficients() -> dict[str, dict[int, Fraction]]:
     return {"product": product, "log": log}
 
 
-def divergence_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def divergence_symbolic(ctx: CheckContext, a: DivergenceRadii) -> list[Evidence]:
     """Exact coefficients to ``k = 300``: factorial growth of the ratios means radius 0; a stated radius ``r > 0``
     would need ``|c_k| (r/2)^k → 0``, which the exact values contradict (the counterexample gives its size)."""
     evidence = []
     for name, coeffs in _series_coefficients().items():
         grows, info = _growth(coeffs, name)
-        stated = float(a[f"{name}_radius"])
+        stated = float(getattr(a, f"{name}_radius"))
         top = max(coeffs)
         if stated == 0:
             ok, counterexample = grows, info
@@ -93,7 +94,7 @@ def _float_limit(ctx: CheckContext) -> float:
     return float(torch.finfo(ctx.torch_dtype).max) / 1e6
 
 
-def divergence_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def divergence_numeric(ctx: CheckContext, a: DivergenceRadii) -> list[Evidence]:
     """torch: the terms ``c_k x^{-k}`` at ``x = 1`` and ``x = 3`` — a series with radius ``r > 1/x`` must have
     terms tending to 0; here they grow past ``10¹⁰`` times their minimum (up to the largest ``k`` whose terms fit in
     the dtype).  Also the partial sums of the product series at ``x = 1`` against ``lgamma``: smallest error and
@@ -102,7 +103,7 @@ def divergence_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     evidence = []
     coefficient_sets = _series_coefficients()
     for name, coeffs in coefficient_sets.items():
-        stated = float(a[f"{name}_radius"])
+        stated = float(getattr(a, f"{name}_radius"))
         rows, contradiction = [], None
         for xv in (1.0, 3.0):
             ks = [k for k in sorted(coeffs) if coeffs[k] != 0 and _log10_abs(coeffs[k]) - k * math.log10(xv)
@@ -151,8 +152,8 @@ OPTIMAL_X = (1, 2, 3, 5, 10)
 FIGURE_TERMS = 100
 
 
-def _stated(a: dict[str, Any], key: str, xv: float, k_star: int | None = None) -> float:
-    expr = parse_formula(a[key], {"x": sp.Symbol("x"), "K": sp.Symbol("K"), "pi": sp.pi, "E": sp.E})
+def _stated(a: OptimalTruncation, key: str, xv: float, k_star: int | None = None) -> float:
+    expr = parse_formula(getattr(a, key), {"x": sp.Symbol("x"), "K": sp.Symbol("K"), "pi": sp.pi, "E": sp.E})
     return float(expr.subs({"x": xv, "K": k_star if k_star is not None else 0}))
 
 
@@ -173,7 +174,7 @@ def _error_table(points: Sequence[float], terms: int) -> dict[float, list[mpmath
     return out
 
 
-def _judge(a: dict[str, Any], table: dict[float, list[Any]], method: str) -> list[Evidence]:
+def _judge(a: OptimalTruncation, table: dict[float, list[Any]], method: str) -> list[Evidence]:
     """Compare measured ``K*``, minimal errors and monotonicity with the stated ones."""
     rows = []
     for xv, errors in table.items():
@@ -192,12 +193,12 @@ def _judge(a: dict[str, Any], table: dict[float, list[Any]], method: str) -> lis
     rises = all(r["error_at_K_star_plus_6"] > r["min_error"] for r in rows)
     evidence = [
         holds("K* (index of the last term kept) = stated, ±2", not k_bad, method=method,
-              expected=a["K_star"], counterexample=k_bad[0] if k_bad else None, table=rows),
-        holds("minimal error within a factor 100 of stated", not order_bad, method=method, expected=a["min_error"],
+              expected=a.K_star, counterexample=k_bad[0] if k_bad else None, table=rows),
+        holds("minimal error within a factor 100 of stated", not order_bad, method=method, expected=a.min_error,
               counterexample=order_bad[0] if order_bad else None),
-        holds("the error falls monotonically with K" if a["monotone"] else "the error rises again after K*",
-              rises != bool(a["monotone"]), method=method,
-              expected="monotone" if a["monotone"] else "U-shaped",
+        holds("the error falls monotonically with K" if a.monotone else "the error rises again after K*",
+              rises != bool(a.monotone), method=method,
+              expected="monotone" if a.monotone else "U-shaped",
               counterexample={"x": rows[0]["x"], "min_error": rows[0]["min_error"],
                               "error_6_terms_later": rows[0]["error_at_K_star_plus_6"]}),
     ]
@@ -217,7 +218,7 @@ def _curve(xv: float, errors: Sequence[Any], ceiling: float = 10.0) -> dict[str,
     return {"label": f"x = {xv}", "x": ks, "y": [max(float(errors[k]), 1e-300) for k in ks], "marker": ""}
 
 
-def optimal_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def optimal_symbolic(ctx: CheckContext, a: OptimalTruncation) -> list[Evidence]:
     """mpmath at 60 digits, ``x = 1, 2, 3, 5, 10``, ``K = 0 … 99``: the table of ST-11 and the U-shaped curves.
 
     ``K*`` may differ from ``2πx`` by up to 2: the ``a_k`` come in sign pairs (``++−−``), and near the optimum the
@@ -243,7 +244,7 @@ def optimal_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return evidence
 
 
-def optimal_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def optimal_numeric(ctx: CheckContext, a: OptimalTruncation) -> list[Evidence]:
     """torch: the same measurement with ``torch.lgamma`` in the run's dtype at the ``x`` whose minimal error the dtype
     resolves (10 times the rounding bound of the reference and of the partial sum): ``x = 1, 1.5, 2, 3`` in float64,
     ``x = 1`` in float32."""

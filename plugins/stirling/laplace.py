@@ -13,7 +13,6 @@ and takes the Gaussian factor ``∫ e^{-xu²/2} du = √(2π/x)`` as the leading
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import Any
 
 import mpmath
 import sympy as sp
@@ -24,6 +23,7 @@ from kexue_verify.formula import parse_formula
 from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
 
+from .assertions import ChainForm, GaussianLeadingTerm, GaussianMoments, SubstitutionChain
 from .numerics import LogExpression, context_for, trapezoid, window
 from .symbolic import finite_power_series, log_ratio_series, same_function
 
@@ -43,13 +43,13 @@ def _sym(text: str, **extra: sp.Symbol) -> sp.Expr:
 
 # --- ST-4: the chain of substitutions ---------------------------------------------------------------------------------
 
-def _form(form: dict[str, str]) -> tuple[sp.Symbol, sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
-    var = sp.Symbol(form["var"], real=True)
-    integrand = _sym(form["integrand"], **{form["var"]: var})
-    return var, _sym(form["prefactor"]), integrand, _sym(form["lower"]), _sym(form["upper"])
+def _form(form: ChainForm) -> tuple[sp.Symbol, sp.Expr, sp.Expr, sp.Expr, sp.Expr]:
+    var = sp.Symbol(form.var, real=True)
+    integrand = form.integrand.expr
+    return var, form.prefactor.expr, integrand, form.lower.expr, form.upper.expr
 
 
-def chain_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def chain_symbolic(ctx: CheckContext, a: SubstitutionChain) -> list[Evidence]:
     """Each step of the chain: the substitution carries integrand, Jacobian and limits into the next form.
 
     For a step with ``old = φ(new)``: ``P_old f_old(φ(v)) φ'(v) ≡ P_new f_new(v)`` (SymPy, or random points at
@@ -58,15 +58,15 @@ def chain_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     ``x = 3.7`` and compares with ``Γ(4.7)``; the tolerance is ``10⁻³⁰`` relative, above ``quad``'s own error
     estimate at 40 digits (recorded).
     """
-    forms = a["forms"]
+    forms = a.forms
     evidence: list[Evidence] = []
     for i in range(1, len(forms)):
         old_var, old_pref, old_f, old_lo, old_hi = _form(forms[i - 1])
         new_var, new_pref, new_f, new_lo, new_hi = _form(forms[i])
-        sub = forms[i].get("substitution")
+        sub = forms[i].substitution
         if sub:
             _, rhs_text = (side.strip() for side in sub.split("="))
-            phi = _sym(rhs_text, **{forms[i]["var"]: new_var})
+            phi = _sym(rhs_text, **{forms[i].var: new_var})
             carried = old_pref * old_f.subs(old_var, phi) * sp.diff(phi, new_var)
             limits_ok = all(sp.limit(phi, new_var, lim_new, dir="+" if j == 0 else "-") == lim_old
                             for j, (lim_new, lim_old) in enumerate(((new_lo, old_lo), (new_hi, old_hi))))
@@ -96,8 +96,8 @@ def _quad_form(prefactor: str, integrand: str, var: str, lower: str, upper: str,
     v = sp.Symbol(var, real=True)
     log_f = sp.lambdify([x, v], sp.expand_log(sp.log(_sym(integrand, **{var: v})), force=True), modules="mpmath")
     p = sp.lambdify([x], _sym(prefactor), modules="mpmath")
-    lo, hi = (mpmath.mpf(float(_sym(s))) if _sym(s).is_finite else (-mpmath.inf if "-" in s else mpmath.inf)
-              for s in (lower, upper))
+    lo, hi = (mpmath.mpf(float(e)) if e.is_finite else (-mpmath.inf if e == -sp.oo else mpmath.inf)
+              for e in (_sym(lower), _sym(upper)))
     with mpmath.workdps(40):
         xp = mpmath.mpf(point)
 
@@ -114,10 +114,10 @@ def _quad_form(prefactor: str, integrand: str, var: str, lower: str, upper: str,
         return float(abs(total / gamma - 1)), float(abs(p(xp) * err / gamma))
 
 
-def _chain_quad(a: dict[str, Any]) -> Evidence:
+def _chain_quad(a: SubstitutionChain) -> Evidence:
     rows = []
-    for i, form in enumerate(a["forms"], start=1):
-        rel, est = _quad_form(form["prefactor"], form["integrand"], form["var"], form["lower"], form["upper"], "3.7")
+    for i, form in enumerate(a.forms, start=1):
+        rel, est = _quad_form(form.prefactor, form.integrand, form.var, form.lower, form.upper, "3.7")
         rows.append({"form": i, "relative_error_vs_gamma": rel, "quad_error_estimate": est})
     worst = max(rows, key=lambda r: r["relative_error_vs_gamma"])
     return holds("every form equals Γ(x+1) at x = 3.7", worst["relative_error_vs_gamma"] <= 1e-30,
@@ -125,7 +125,7 @@ def _chain_quad(a: dict[str, Any]) -> Evidence:
                  forms=rows)
 
 
-def chain_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def chain_numeric(ctx: CheckContext, a: SubstitutionChain) -> list[Evidence]:
     """torch: the two ``u``-forms (trapezoid on their window, 4001 points) against ``exp(lgamma(x+1))``.
 
     The ``u`` integrands are entire and decay doubly exponentially for ``u → ∞`` and exponentially for
@@ -133,12 +133,12 @@ def chain_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     quadrature's rounding bound times the prefactor plus the rounding of ``lgamma`` (Higham γ).
     """
     evidence = []
-    for i, form in enumerate(a["forms"], start=1):
-        if form["var"] != "u":
+    for i, form in enumerate(a.forms, start=1):
+        if form.var != "u":
             continue
-        integrand = torch_function(str(sp.expand_log(sp.log(_sym(form["integrand"])), force=True)), "x", "u",
+        integrand = torch_function(str(sp.expand_log(sp.log(form.integrand.expr), force=True)), "x", "u",
                                    positive=False)
-        log_pref = LogExpression(form["prefactor"], "x")
+        log_pref = LogExpression(form.prefactor, "x")
         errors, worst = [], None
         for point in CHAIN_X:
             xt = torch.tensor(point, dtype=ctx.torch_dtype, device=ctx.device)
@@ -167,34 +167,34 @@ def _tol(ctx: CheckContext, scale: float) -> float:
 
 # --- ST-5: the leading Gaussian term ----------------------------------------------------------------------------------
 
-def gaussian_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def gaussian_symbolic(ctx: CheckContext, a: GaussianLeadingTerm) -> list[Evidence]:
     """SymPy: ``∫ e^{-xu²/2} du`` (Risch/meijerg) equals the stated value; times ``x(x/e)^x`` it is the stated
     result; and ``Γ(x+1)/result → 1`` (SymPy's ``loggamma`` series at ∞, as in ST-1)."""
-    gauss = _sym(a["gaussian"])
+    gauss = a.gaussian.expr
     found = gaussian_integral(0)
     same = same_function(found, gauss, {x: (0.2, 20.0)}, seed=ctx.seed, positive=True)
-    product = same_function(_sym(a["prefactor"]) * gauss, _sym(a["result"]), {x: (0.2, 20.0)}, seed=ctx.seed,
+    product = same_function(a.prefactor.expr * gauss, a.result.expr, {x: (0.2, 20.0)}, seed=ctx.seed,
                             positive=True)
-    series = sp.expand(log_ratio_series("gamma(x+1)", a["result"], "x", 1))
+    series = sp.expand(log_ratio_series("gamma(x+1)", a.result, "x", 1))
     limit_one = finite_power_series(series) and sp.simplify(series) == 0
     return [
         holds("∫ e^{-xu²/2} du = stated", same.holds, method="sympy.integrate; " + same.method,
               expected=str(gauss), found=str(found), counterexample=same.counterexample),
         holds("x(x/e)^x · stated Gaussian = stated result", product.holds, method=product.method,
-              expected=a["result"], counterexample=product.counterexample),
+              expected=a.result, counterexample=product.counterexample),
         holds("Γ(x+1)/result → 1", limit_one, method="sympy.series of loggamma at ∞",
               expected="0 = lim ln(Γ(x+1)/result)", found=str(series),
               counterexample={"log_ratio_at_infinity": str(series)}),
     ]
 
 
-def gaussian_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def gaussian_numeric(ctx: CheckContext, a: GaussianLeadingTerm) -> list[Evidence]:
     """torch: trapezoid of ``e^{-xu²/2}`` against the stated value; ``ln Γ(x+1) − ln result ∈ (0, 1/(12x))``.
 
     The bracket is proven for every ``x > 0`` (DLMF 5.6.1, with ``Γ(x+1) = xΓ(x)``); it is tested at ``x = 1 …
     10⁴`` with the rounding of ``lgamma`` added to both ends.
     """
-    stated = torch_function(a["gaussian"], "x")
+    stated = torch_function(a.gaussian, "x")
     rows, worst = [], None
     for point in (0.25, 1.0, 3.7, 10.0, 100.0):
         xt = torch.tensor(point, dtype=ctx.torch_dtype, device=ctx.device)
@@ -208,7 +208,7 @@ def gaussian_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         if err > rows[-1]["tolerance"] and worst is None:
             worst = rows[-1]
     grid = torch.logspace(0, 4, 25, dtype=ctx.torch_dtype, device=ctx.device)
-    result = LogExpression(a["result"], "x")
+    result = LogExpression(a.result, "x")
     gap = torch.lgamma(grid + 1) - result.value(grid)
     slack = torch.tensor([_tol(ctx, s) for s in (torch.lgamma(grid + 1).abs() + result.scale(grid)).tolist()],
                          dtype=grid.dtype, device=grid.device)
@@ -216,7 +216,7 @@ def gaussian_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     bad = int(torch.argmin(inside.to(torch.int8)))
     return [
         holds("trapezoid ∫ e^{-xu²/2} du = stated", worst is None,
-              method=f"torch trapezoid, 2001 points ({ctx.dtype}, {ctx.device})", expected=a["gaussian"],
+              method=f"torch trapezoid, 2001 points ({ctx.dtype}, {ctx.device})", expected=a.gaussian,
               counterexample=worst, points=rows),
         holds("0 < ln Γ(x+1) − ln result < 1/(12x)", bool(inside.all()),
               method=f"torch.lgamma ({ctx.dtype}, {ctx.device}), x = 1…10⁴ (25 points)",
@@ -237,15 +237,15 @@ def gaussian_integral(order: int) -> sp.Expr:
     return sp.simplify(sp.integrate(u**order * sp.exp(-x * u**2 / 2), (u, -sp.oo, sp.oo)))
 
 
-def _stated_moment(a: dict[str, Any], order: int) -> sp.Expr:
-    ck = _sym(a["c_even"] if order % 2 == 0 else a["c_odd"]).subs(k, order)
-    return _sym(a["rhs"]).subs(k, order).subs(c, ck)
+def _stated_moment(a: GaussianMoments, order: int) -> sp.Expr:
+    ck = (a.c_even if order % 2 == 0 else a.c_odd).expr.subs(k, order)
+    return a.rhs.expr.subs(k, order).subs(c, ck)
 
 
-def moments_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def moments_symbolic(ctx: CheckContext, a: GaussianMoments) -> list[Evidence]:
     """SymPy, ``k = 0 … 8``: the right side must not involve the integration variable ``u``; ``c_k`` must be
     free of ``x`` (the ratio of the moment to ``rhs`` at ``c = 1``); and moment ``=`` stated right side."""
-    rhs = _sym(a["rhs"])
+    rhs = a.rhs.expr
     free_of_u = u not in rhs.free_symbols
     not_constant, wrong = [], []
     for order in MOMENTS:
@@ -261,11 +261,11 @@ def moments_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
             wrong.append({"k": order, "moment": str(moment), "stated": str(stated), **(same.counterexample or {})})
     return [
         holds("right side free of the integration variable u", free_of_u, method="sympy free_symbols",
-              expected="no u", counterexample=None if free_of_u else {"rhs": a["rhs"]}),
+              expected="no u", counterexample=None if free_of_u else {"rhs": a.rhs}),
         holds("c_k independent of x (moment ∝ stated power)", not not_constant, method="sympy.simplify of the ratio",
               expected="ratio free of x and u", counterexample=not_constant[0] if not_constant else None),
         holds("∫ u^k e^{-xu²/2} du = stated, k = 0…8", not wrong, method="sympy.integrate; identity test",
-              expected=a["rhs"], counterexample=wrong[0] if wrong else None, mismatches=len(wrong)),
+              expected=a.rhs, counterexample=wrong[0] if wrong else None, mismatches=len(wrong)),
     ]
 
 
@@ -280,7 +280,7 @@ def _moment_quadrature(dtype: str, device: str, point: float, order: int) -> tup
     return float(quad.value), float(quad.rounding)
 
 
-def moments_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def moments_numeric(ctx: CheckContext, a: GaussianMoments) -> Evidence:
     """torch: trapezoid moments for ``x ∈ {0.5, 1, 2, 4}``, ``k = 0 … 8`` against the stated right side.
 
     A right side that involves ``u`` is evaluated at ``u = 0.5, 1, 2``: a true identity cannot depend on it.
@@ -302,4 +302,4 @@ def moments_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
                     worst = {"k": order, "x": point, "u": up, "moment": moment, "stated": float(expected)}
     return holds("trapezoid moments = stated right side", worst is None,
                  method=f"torch trapezoid, 4001 points ({ctx.dtype}, {ctx.device}), x = 0.5…4, k = 0…8",
-                 expected=a["rhs"], counterexample=worst, worst_ratio_to_tolerance=max_err)
+                 expected=a.rhs, counterexample=worst, worst_ratio_to_tolerance=max_err)

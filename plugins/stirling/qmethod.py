@@ -25,6 +25,7 @@ from kexue_verify.formula import parse_formula
 from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
 
+from .assertions import QBookkeeping, QExpansion, TermByTerm
 from .coefficients import fraction_text, gaussian_moment, q_expansion, stirling_coefficients
 from .laplace import gaussian_integral
 from .numerics import context_for, exp_tail, fit_slope, fraction_value, residual_slopes, trapezoid, window
@@ -63,7 +64,7 @@ def _power_sum_expansion(order: int) -> dict[tuple[int, int, int], sp.Rational]:
 
 # --- ST-7 -------------------------------------------------------------------------------------------------------------
 
-def bookkeeping_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def bookkeeping_symbolic(ctx: CheckContext, a: QBookkeeping) -> list[Evidence]:
     """Exact expansion to ``q^order``: the power of ``x`` each order carries after integration, and odd orders.
 
     Monomial ``q^a u^p x^j`` integrates (against ``e^{-xu²/2}``, relative to the leading ``√(2π/x)``) to
@@ -71,9 +72,9 @@ def bookkeeping_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]
     compared with the stated one.  Odd orders must integrate to 0.  The expansion itself (the ODE recurrence of
     :func:`~.coefficients.q_expansion`) is cross-checked against the literal ``Σ G^m/m!`` to ``q^8``.
     """
-    order = int(a["order"])
+    order = int(a.order)
     expansion = q_expansion(order)
-    stated = fraction_value(a["x_power_per_q"])
+    stated = fraction_value(a.x_power_per_q)
     exponents: set[Any] = set()
     odd_totals: dict[int, Any] = {}
     broken = None
@@ -97,11 +98,11 @@ def bookkeeping_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]
     return [
         holds("every order q^n integrates to x^(n·stated)", broken is None and len(exponents) == 1,
               method=f"exact rational expansion to q^{order}, Gaussian moment map",
-              expected=f"x^({a['x_power_per_q']}) per power of q", counterexample=broken,
+              expected=f"x^({a.x_power_per_q}) per power of q", counterexample=broken,
               measured_exponents=sorted(fraction_text(e) for e in exponents), monomials=len(expansion)),
-        holds("odd orders vanish after integration" if a["odd_orders_vanish"] else "odd orders survive integration",
-              odd_zero == bool(a["odd_orders_vanish"]), method="exact rational arithmetic",
-              expected="all zero" if a["odd_orders_vanish"] else "some nonzero",
+        holds("odd orders vanish after integration" if a.odd_orders_vanish else "odd orders survive integration",
+              odd_zero == bool(a.odd_orders_vanish), method="exact rational arithmetic",
+              expected="all zero" if a.odd_orders_vanish else "some nonzero",
               counterexample={"odd_orders_all_zero": odd_zero, "orders_checked": sorted(odd_totals)}),
         holds("expansion = literal Σ G^m/m! (SymPy polynomials)", not differ,
               method=f"exact comparison to q^{CROSS_CHECK_ORDER}", expected="identical coefficients",
@@ -135,14 +136,14 @@ def _scaled_integral_cached(dtype: str, device: str, qv: float, xv: float) -> tu
     return float(quad.value) * xv**0.5, float(quad.rounding) * xv**0.5
 
 
-def bookkeeping_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def bookkeeping_numeric(ctx: CheckContext, a: QBookkeeping) -> list[Evidence]:
     """torch: ``I(q, x)√x`` is invariant under ``q → λq, x → λ^{−1/α}x`` (``α`` the stated power per ``q``), and
     even in ``q``.
 
     If order ``q^n`` carries ``x^{nα}``, then ``I√x`` is a function of ``q x^α`` alone; ``λ = 2`` at three points.
     Tolerance: the two quadratures' rounding bounds (Higham γ, see :func:`~.numerics.trapezoid`).
     """
-    alpha = float(fraction_value(a["x_power_per_q"]))
+    alpha = float(fraction_value(a.x_power_per_q))
     lam = 2.0
     rows, broken = [], None
     for qv, xv in ((0.5, 2.0), (1.0, 3.0), (0.3, 1.5)):
@@ -162,10 +163,10 @@ def bookkeeping_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     method = f"torch trapezoid, 4001 points ({ctx.dtype}, {ctx.device})"
     return [
         holds(f"I(q,x)√x invariant under q→2q, x→2^({-1 / alpha:g})x", broken is None, method=method,
-              expected=f"function of q·x^({a['x_power_per_q']}) only", counterexample=broken, points=rows),
-        holds("I(q,x) = I(−q,x): no odd orders" if a["odd_orders_vanish"] else "I(q,x) ≠ I(−q,x): odd orders",
-              odd_seen != bool(a["odd_orders_vanish"]), method=method,
-              expected="even in q" if a["odd_orders_vanish"] else "not even in q",
+              expected=f"function of q·x^({a.x_power_per_q}) only", counterexample=broken, points=rows),
+        holds("I(q,x) = I(−q,x): no odd orders" if a.odd_orders_vanish else "I(q,x) ≠ I(−q,x): odd orders",
+              odd_seen != bool(a.odd_orders_vanish), method=method,
+              expected="even in q" if a.odd_orders_vanish else "not even in q",
               counterexample={"points": odd_rows}, points=odd_rows),
     ]
 
@@ -180,11 +181,11 @@ def _integrand_series(order: int) -> tuple[sp.Expr, ...]:
     return tuple(sp.simplify(series.coeff(q, i)) for i in range(order + 1))
 
 
-def expansion_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def expansion_symbolic(ctx: CheckContext, a: QExpansion) -> list[Evidence]:
     """SymPy ``series`` of the integrand in ``q`` (through ``q²``) against each stated term."""
-    truth = _integrand_series(len(a["terms"]) - 1)
+    truth = _integrand_series(len(a.terms) - 1)
     evidence = []
-    for i, (text, coeff) in enumerate(zip(a["terms"], truth, strict=True)):
+    for i, (text, coeff) in enumerate(zip(a.terms, truth, strict=True)):
         same = same_function(_sym(text), coeff, {x: (0.3, 4.0), u: (-2.5, 2.5)}, seed=ctx.seed + i)
         evidence.append(holds(f"coefficient of q^{i}", same.holds, method="sympy.series; " + same.method,
                               expected=str(coeff), counterexample=same.counterexample, stated=text))
@@ -202,7 +203,7 @@ def _relative_terms(terms: Sequence[str]) -> tuple[list[sp.Expr], list[sp.Expr]]
     return rel, size
 
 
-def expansion_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def expansion_numeric(ctx: CheckContext, a: QExpansion) -> Evidence:
     """torch: the integrand minus the stated terms is ``O(q^{m})`` for ``m`` stated terms — log-log slope in ``q``.
 
     On ``u ∈ [−3, 3]`` (61 points), ``x ∈ {1, 2, 4}``: ``E(q) = max|integrand − Σ q^i T_i|``, computed without
@@ -215,12 +216,12 @@ def expansion_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     its rounding bound are used (at least three are needed), and the rounding's possible effect on the slope
     (``max −log(1 − δ/E)`` times the sum of the least-squares weights) is added.
     """
-    count = len(a["terms"])
+    count = len(a.terms)
     grid_u = torch.linspace(-3, 3, 61, dtype=ctx.torch_dtype, device=ctx.device)
     grid_x = torch.tensor([1.0, 2.0, 4.0], dtype=ctx.torch_dtype, device=ctx.device)
     uu, xx = torch.meshgrid(grid_u, grid_x, indexing="ij")
     gauss = torch.exp(-xx * uu * uu / 2)
-    rel, size = _relative_terms(tuple(a["terms"]))
+    rel, size = _relative_terms(tuple(a.terms))
 
     def on_grid(expr: sp.Expr) -> torch.Tensor:
         return torch.as_tensor(torch_function(expr, "x", "u", positive=False)(xx, uu), dtype=uu.dtype,
@@ -272,20 +273,20 @@ def _exact_terms(count: int, uu: torch.Tensor, xx: torch.Tensor) -> list[torch.T
 
 # --- ST-9 -------------------------------------------------------------------------------------------------------------
 
-def term_by_term_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def term_by_term_symbolic(ctx: CheckContext, a: TermByTerm) -> list[Evidence]:
     """The q-method in exact arithmetic to ``q^{q_order}``: its ``a_k`` against the stated ones and against the
     Bernoulli-exp coefficients; SymPy's ``∫ e^{-xu²/2} du`` against the stated prefactor."""
-    order = int(a["q_order"])
+    order = int(a.q_order)
     q_coeffs = stirling_coefficients(order // 2 + 1, method="q-method")
     bernoulli = stirling_coefficients(order // 2 + 1, method="bernoulli")
-    stated = [fraction_value(c) for c in a["series"]]
+    stated = [fraction_value(c) for c in a.series]
     wrong = [k for k, s in enumerate(stated) if k >= len(q_coeffs) or s != q_coeffs[k]]
     disagree = [k for k in range(len(q_coeffs)) if q_coeffs[k] != bernoulli[k]]
-    prefactor = same_function(gaussian_integral(0), _sym(a["prefactor"]), {x: (0.2, 20.0)}, seed=ctx.seed,
+    prefactor = same_function(gaussian_integral(0), a.prefactor.expr, {x: (0.2, 20.0)}, seed=ctx.seed,
                               positive=True)
     return [
         holds("∫ e^{-xu²/2} du = stated prefactor", prefactor.holds, method="sympy.integrate; " + prefactor.method,
-              expected=a["prefactor"], found=str(gaussian_integral(0)), counterexample=prefactor.counterexample),
+              expected=a.prefactor, found=str(gaussian_integral(0)), counterexample=prefactor.counterexample),
         holds("stated series = q-method coefficients", not wrong, method=f"exact q-method to q^{order}",
               expected=[fraction_text(c) for c in q_coeffs[: len(stated)]],
               counterexample={"k": wrong[0], "stated": fraction_text(stated[wrong[0]]),
@@ -307,11 +308,11 @@ def _laplace_integral(dtype: str, device: str, xv: float) -> tuple[float, float]
     return float(quad.value), float(quad.rounding)
 
 
-def term_by_term_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def term_by_term_numeric(ctx: CheckContext, a: TermByTerm) -> list[Evidence]:
     """torch: the Laplace integral by the trapezoid rule, divided by the stated prefactor, minus the stated partial
     sums, falls like ``x^{-K}`` (``x = 4 … 60``; see :func:`~.numerics.residual_slopes`)."""
-    prefactor = torch_function(a["prefactor"], "x")
-    stated = [float(fraction_value(c)) for c in a["series"]]
+    prefactor = torch_function(a.prefactor, "x")
+    stated = [float(fraction_value(c)) for c in a.series]
     points = torch.logspace(0.6, 1.78, 24, dtype=torch.float64).tolist()
     values, rounding = [], []
     for xv in points:

@@ -26,6 +26,7 @@ from kexue_verify import CheckContext, Evidence, Outcome, holds
 from kexue_verify.formula import parse_formula
 from kexue_verify.tolerances import tolerance
 
+from .assertions import FiniteInterval, QuarticSeries
 from .numerics import context_for, fraction_value, residual_slopes, trapezoid, window
 
 k = sp.Symbol("k", integer=True, nonnegative=True)
@@ -99,7 +100,7 @@ def _closed_form_rows(closed_form: str) -> list[dict[str, float]]:
     return rows
 
 
-def quartic_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def quartic_symbolic(ctx: CheckContext, a: QuarticSeries) -> list[Evidence]:
     """SymPy and mpmath: coefficients, their growth, the closed form.
 
     * SymPy integrates ``∫ x^{4k}e^{-x²}dx`` for ``k = 0 … 8``; the stated list and the stated general formula
@@ -109,17 +110,17 @@ def quartic_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     * mpmath (40 digits) compares the stated closed form with ``quad`` at ``ε = 0.01, 0.1, 1, 3``; tolerance
       ``10⁻²⁹`` relative, above ``quad``'s error estimate.
     """
-    listed = [fraction_value(c) for c in a["coefficients"]]
+    listed = [fraction_value(c) for c in a.coefficients]
     wrong_list = []
     for order in range(len(listed)):
         truth = _truth(order)
         if sp.Rational(listed[order].numerator, listed[order].denominator) != truth:
             wrong_list.append({"k": order, "stated": str(listed[order]), "integral": str(truth)})
-    wrong_general = _general_mismatches(a["general"])
-    ratio, growth = _growth(a["general"])
+    wrong_general = _general_mismatches(a.general)
+    ratio, growth = _growth(a.general)
     radius_zero = bool(growth.is_positive) and bool(growth.is_finite)
-    stated_radius = float(a["radius"])
-    rows = _closed_form_rows(a["closed_form"])
+    stated_radius = float(a.radius)
+    rows = _closed_form_rows(a.closed_form)
     worst = max(rows, key=lambda r: r["relative_difference"])
     return [
         holds("stated coefficients = (−1)^k ∫x^{4k}e^{-x²}dx/(k!√π)", not wrong_list, method="sympy.integrate, exact",
@@ -153,7 +154,7 @@ def _quartic_integral_cached(dtype: str, device: str, e: float) -> tuple[float, 
     return float(quad.value), float(quad.rounding)
 
 
-def quartic_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def quartic_numeric(ctx: CheckContext, a: QuarticSeries) -> list[Evidence]:
     """torch: ``I(ε)`` by the trapezoid rule (1001 points on its window; geometric convergence, see
     :func:`~.numerics.trapezoid`).
 
@@ -164,7 +165,7 @@ def quartic_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
       must be the stated one, and if the stated radius exceeds 0.05 the partial sums must converge.
     """
     sqrt_pi = math.sqrt(math.pi)
-    stated = [float(fraction_value(c)) for c in a["coefficients"]]
+    stated = [float(fraction_value(c)) for c in a.coefficients]
     exact = [float(_truth(order)) for order in range(len(stated) + 4)]
     grid = torch.logspace(math.log10(2e-4), math.log10(0.02), 16, dtype=torch.float64).tolist()
     values, roundings = [], []
@@ -181,10 +182,10 @@ def quartic_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return evidence
 
 
-def _optimal_truncation(ctx: CheckContext, a: dict[str, Any], method: str) -> Evidence:
-    e = float(a["optimal"]["eps"])
+def _optimal_truncation(ctx: CheckContext, a: QuarticSeries, method: str) -> Evidence:
+    e = float(a.optimal_eps)
     value, rounding = _quartic_integral(ctx, e)
-    terms = torch.tensor(_general_terms(a["general"], e, 30), dtype=torch.float64).to(ctx.device, ctx.torch_dtype)
+    terms = torch.tensor(_general_terms(a.general, e, 30), dtype=torch.float64).to(ctx.device, ctx.torch_dtype)
     errors = ((torch.cumsum(terms, 0) - value) / value).abs()
     best = int(torch.argmin(errors))
     # rounding of the quadrature and of the sequential partial sums (Higham γ_{i+1} Σ_{k≤i}|terms|), relative
@@ -196,11 +197,11 @@ def _optimal_truncation(ctx: CheckContext, a: dict[str, Any], method: str) -> Ev
     # indices whose error cannot be told from the minimum within rounding
     ties = [i for i in range(len(terms)) if float(errors[i]) <= float(errors[best]) + floors[i] + floors[best]]
     diverges = float(errors[-1]) > 1.0 and float(errors[-1]) > 1e3 * float(errors[best])
-    radius = float(a["radius"])
+    radius = float(a.radius)
     predicted_divergent = not (radius > e)
-    ok = int(a["optimal"]["last_index"]) in ties and diverges == predicted_divergent
+    ok = int(a.optimal_last_index) in ties and diverges == predicted_divergent
     return holds(f"optimal truncation at ε = {e:g}", ok, method=method + f", partial sums k = 0…29 at ε = {e:g}",
-                 expected=f"best last index {a['optimal']['last_index']}; "
+                 expected=f"best last index {a.optimal_last_index}; "
                           + ("diverges" if predicted_divergent else "converges"),
                  counterexample={"best_last_index": best, "indices_tied_within_rounding": ties,
                                  "min_relative_error": float(errors[best]),
@@ -228,27 +229,27 @@ def _log_root_limit(bound: str, m: Any) -> sp.Expr:
     return sp.limit(sp.expand_log(sp.log(expr), force=True) / kr, kr, sp.oo)
 
 
-def finite_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def finite_symbolic(ctx: CheckContext, a: FiniteInterval) -> list[Evidence]:
     """mpmath: the moments against the stated bound (``k ≤ 60``), the ratios ``|d_{k+1}/d_k|``, and SymPy: the stated
     bound's ``k``-th root tends to 0, so the bound makes the series entire; compared with the stated radius."""
-    m = float(a["M"])
+    m = float(a.M)
     d = _finite_coefficients(m, 61)
-    bound = sp.lambdify(k, _sym(a["bound"]).subs(M, m), modules="mpmath")
+    bound = sp.lambdify(k, a.bound.expr.subs(M, m), modules="mpmath")
     over = [j for j in range(61) if abs(d[j]) > bound(j)]
     with mpmath.workdps(30):  # d_2 = γ(4.5, M²)/2! against a direct quadrature of the moment
         integral = mpmath.quad(lambda x: x**8 * mpmath.exp(-x * x), [-m, 0, m])
         moment_ok = bool(abs(integral - abs(d[2]) * 2) / integral < mpmath.mpf(10) ** -25)
-    log_root = _log_root_limit(a["bound"], a["M"])
+    log_root = _log_root_limit(a.bound, a.M)
     entire = log_root == -sp.oo
     root = sp.exp(log_root)
-    radius = _sym(a["radius"]).subs(M, m)
+    radius = a.radius.expr.subs(M, m)
     ratios = {j: float(abs(d[j + 1] / d[j])) for j in (5, 10, 20, 40)}
     return [
         holds("|d_k| ≤ stated bound, k = 0…60", not over and moment_ok, method="mpmath gammainc, 30 digits",
-              expected=a["bound"], counterexample={"k": over[0], "d_k": float(abs(d[over[0]])),
+              expected=a.bound, counterexample={"k": over[0], "d_k": float(abs(d[over[0]])),
                                                    "bound": float(bound(over[0]))} if over else None,
               moment_check_d2_by_quad=moment_ok, ratios=ratios),
-        holds(f"radius of convergence {a['radius']} (M = {m:g})", entire == (radius == sp.oo),
+        holds(f"radius of convergence {a.radius} (M = {m:g})", entire == (radius == sp.oo),
               method="sympy.limit of ln(bound)/k", expected="∞: bound^(1/k) → 0",
               counterexample={"lim bound^(1/k)": str(root), "stated_radius": str(radius),
                               "|d_k|^(1/k) at k = 60": float(abs(d[60]) ** (mpmath.mpf(1) / 60))},
@@ -256,7 +257,7 @@ def finite_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     ]
 
 
-def finite_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def finite_numeric(ctx: CheckContext, a: FiniteInterval) -> Evidence:
     """torch: Gauss–Legendre (64 nodes) on ``[−M, M]`` against the partial sums of ``Σ d_k ε^k`` at ``ε = 0.05, 0.1,
     0.2`` (``d_k`` from ``torch.special.gammainc``), ``k ≤ 80``.
 
@@ -264,7 +265,7 @@ def finite_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     below 10⁻¹⁴ at these ε); the tolerance is the rounding of the rule (``γ_64 Σ w|f|``) plus that of the partial
     sum (``γ_81 Σ|d_k ε^k|``).  A stated radius below ``ε`` predicts that the partial sums do not converge there.
     """
-    m = float(a["M"])
+    m = float(a.M)
     nodes, weights = np.polynomial.legendre.leggauss(64)
     xs = torch.as_tensor(nodes * m, dtype=ctx.torch_dtype, device=ctx.device)
     ws = torch.as_tensor(weights * m, dtype=ctx.torch_dtype, device=ctx.device)
@@ -273,7 +274,7 @@ def finite_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     # γ(a, M²) = P(a, M²) Γ(a), in logs: Γ(160.5) overflows float32 while d_k stays moderate
     log_lower = torch.log(torch.special.gammainc(a_, torch.full_like(a_, m * m))) + torch.lgamma(a_)
     d = (-1) ** js * torch.exp(log_lower - torch.lgamma(js + 1))
-    radius = float(_sym(a["radius"]).subs(M, m))
+    radius = float(a.radius.expr.subs(M, m))
     rows, contradiction = [], None
     for e in FINITE_EPS:
         f = torch.exp(-xs * xs - e * xs**4)
@@ -291,4 +292,4 @@ def finite_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
             contradiction = rows[-1]
     return holds("partial sums at ε above M⁻⁴ converge to the integral", contradiction is None,
                  method=f"torch Gauss–Legendre 64 + torch.special.gammainc ({ctx.dtype}, {ctx.device})",
-                 expected=f"behaviour of a series with radius {a['radius']}", counterexample=contradiction, points=rows)
+                 expected=f"behaviour of a series with radius {a.radius}", counterexample=contradiction, points=rows)
