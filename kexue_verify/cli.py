@@ -189,7 +189,9 @@ class _Progress:
     def result(self, result: Any) -> None:
         line = (f"{result.verdict.value:<12} {result.case_id}"
                 + ("" if result.as_expected else f"  (expected {result.expected.value})")
-                + f"  [{result.duration:.2f}s]")
+                + ("  [reused from the cache]" if result.reused else
+                   f"  [{result.duration:.2f}s"
+                   + (f", proof {result.proof_duration:.2f}s]" if result.proof_duration >= 0.005 else "]")))
         if self.bar is not None:
             self.bar.advance(self.task)
             self.bar.console.print(line, highlight=False, markup=False)
@@ -223,13 +225,22 @@ Examples:
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
               help="Seconds per claim before it is stopped with verdict 'timeout'.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes running claims in parallel.  [default: one per CPU core, at most 8]")
+              help="Worker processes running claims in parallel.  [default: one per free CPU core (cores less "
+                   "the load average), at most 8]")
 @click.option("--in-process", is_flag=True, help="Run in this process (no isolation, no timeout; for debugging).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where cases run: worker processes here, or dask.distributed tasks (a LocalCluster of -j workers "
+                   "unless --scheduler is given).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+              help="Run on the dask cluster at this scheduler address (implies --executor dask).")
+@click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
+              help="Reuse the stored result of a case whose claim, code, proof, model, seed, device, dtype and "
+                   "package versions are unchanged (see `kexue-verify cache`).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
 @plugin_options
 def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], outputs: tuple[str, ...], seed: int,
-        device: str, dtype: str, timeout: float, jobs: int | None, in_process: bool, quiet: bool,
-        loaded: Any) -> None:
+        device: str, dtype: str, timeout: float, jobs: int | None, in_process: bool, executor: str,
+        scheduler: str | None, use_cache: bool, quiet: bool, loaded: Any) -> None:
     """Run claims (`all`, ids, families, labels, globs) and report their verdicts."""
     from kexue_verify.evaluation import RunConfig
     from kexue_verify.runner import default_jobs
@@ -238,12 +249,28 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
     if not patterns and not keyword and not tags:
         raise UserError("say what to run: `kexue-verify run all`, a claim id, a family, or -k EXPR")
     writers = _output_writers(outputs, loaded)
+    if scheduler:
+        executor = "dask"
+    if executor == "dask" and in_process:
+        raise UserError("--in-process runs here, --executor dask on a cluster: choose one")
+    if executor == "dask":
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            from kexue_verify.distributed import MISSING_DASK
+
+            raise UserError(MISSING_DASK)
     config = RunConfig(seed=seed, device=_resolve_device(device), dtype=dtype, timeout=timeout,
-                       jobs=jobs or default_jobs(), in_process=in_process)
+                       jobs=jobs or default_jobs(), in_process=in_process, executor=executor, scheduler=scheduler)
+    cache = None
+    if use_cache:
+        from kexue_verify.cache import ResultCache
+
+        cache = ResultCache()
     progress = _Progress(quiet)
     try:
         outcome = run_claims(patterns or ("all",), keyword=keyword, tags=tags, config=config, loaded=loaded,
-                             on_start=progress.start, on_result=progress.result)
+                             on_start=progress.start, on_result=progress.result, cache=cache)
     except KexueError as exc:
         raise _fail(exc) from None
     finally:
@@ -253,7 +280,8 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
         click.echo(f"wrote {path}", err=True)
     summary = outcome.report["summary"]
     counts = ", ".join(f"{n} {v}" for v, n in summary["verdicts"].items() if n) or "nothing run"
-    click.echo(f"{summary['as_expected']} of {summary['total']} as expected ({counts}); "
+    reused = f"; {cache.hits} reused from the cache" if cache is not None and cache.hits else ""
+    click.echo(f"{summary['as_expected']} of {summary['total']} as expected ({counts}){reused}; "
                f"report {outcome.report['report_id']}")
     for case_id in summary["unexpected"]:
         click.secho(f"not as expected: {case_id}", fg="red", err=True)
@@ -344,6 +372,36 @@ def plugins(as_json: bool, loaded: Any) -> None:
         status = f"FAILED: {p['error']}" if p["error"] else (
             f"{len(p['claims'])} claims, {len(p['models'])} models, {len(p['reporters'])} report formats")
         click.echo(f"{p['name']:<14} {p['version'] or '-':<10} {p['origin']:<12} {p['module']:<32} {status}")
+
+
+@cli.group(epilog="""
+Examples:
+
+\b
+  kexue-verify cache info
+  kexue-verify cache clear
+  KEXUE_VERIFY_CACHE_DIR=/tmp/kv-cache kexue-verify run all
+""")
+def cache() -> None:
+    """The result cache that `run` reuses verdicts from (in the user cache directory)."""
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Print where the cache is and how many results it holds."""
+    from kexue_verify.cache import ResultCache
+
+    store = ResultCache()
+    click.echo(f"{store.directory}: {store.entries()} stored results")
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Delete every stored result."""
+    from kexue_verify.cache import ResultCache
+
+    store = ResultCache()
+    click.echo(f"removed {store.clear()} stored results from {store.directory}")
 
 
 @cli.command("new-plugin", epilog="""
