@@ -14,6 +14,7 @@ The rules, in order (see ``docs/explanation.md``):
 
 from __future__ import annotations
 
+import copy
 import random
 import sys
 import time
@@ -27,7 +28,8 @@ from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import KexueError
 from kexue_verify.threads import ensure_sound_lapack
 
-__all__ = ["Case", "CaseResult", "PartResult", "RunConfig", "SkipCheck", "VariantResult", "evaluate", "expand"]
+__all__ = ["Case", "CaseResult", "PartResult", "RunConfig", "SharedVariants", "SkipCheck", "VariantResult", "evaluate",
+           "expand", "model_independent"]
 
 
 class SkipCheck(Exception):  # noqa: N818 - it is a signal, like pytest's Skipped
@@ -36,7 +38,11 @@ class SkipCheck(Exception):  # noqa: N818 - it is a signal, like pytest's Skippe
 
 @dataclass(frozen=True, kw_only=True)
 class RunConfig:
-    """How to run: base seed, device, dtype, per-case timeout (seconds) and parallel jobs."""
+    """How to run: base seed, device, dtype, per-case timeout (seconds), parallel jobs and where.
+
+    ``executor`` is ``"local"`` (worker processes on this machine) or ``"dask"`` (:mod:`kexue_verify.distributed`:
+    an embedded LocalCluster, or the cluster at ``scheduler``).  Neither changes any result.
+    """
 
     seed: int = 0
     device: str = "cpu"
@@ -44,6 +50,8 @@ class RunConfig:
     timeout: float = 600.0
     jobs: int = 1
     in_process: bool = False
+    executor: str = "local"
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,10 @@ class CaseResult:
     variants: list[VariantResult] = field(default_factory=list)
     message: str = ""
     duration: float = 0.0
+    #: Seconds spent checking the claim's derivation (``Claim.proof``), included in ``duration``.
+    proof_duration: float = 0.0
+    #: Whether this result was reused from the result cache (:mod:`kexue_verify.cache`) rather than computed.
+    reused: bool = False
 
     @property
     def as_expected(self) -> bool:
@@ -133,6 +145,10 @@ class CaseResult:
         }
         if timings:
             data["duration_s"] = round(self.duration, 4)
+            if round(self.proof_duration, 4):
+                data["timings"] = {"proof_s": round(self.proof_duration, 4)}
+        if self.reused:
+            data["cache"] = "reused"  # left out of the report id, like the timings
         return data
 
 
@@ -228,6 +244,13 @@ def _assess(claim: Claim, ctx: CheckContext, assertion: Any,
     return parts
 
 
+def _ref_name(ref: Any) -> str:
+    """A factory's name that is the same in every process (``module:qualname``, not a ``repr`` with an address)."""
+    if isinstance(ref, str):
+        return ref
+    return f"{getattr(ref, '__module__', '?')}:{getattr(ref, '__qualname__', type(ref).__name__)}"
+
+
 def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult | None]:
     if model is None:
         return ctx, None
@@ -237,9 +260,48 @@ def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult
         return ctx, PartResult("model", Outcome.SKIPPED, error=f"skipped: {exc}")
     except Exception as exc:  # noqa: BLE001
         return ctx, PartResult("model", Outcome.ERROR, error=f"building the model failed: {type(exc).__name__}: {exc}")
-    name = model.name if isinstance(model, ModelSpec) else str(model)
+    name = model.name if isinstance(model, ModelSpec) else _ref_name(model)
     declared = dict(model.declared) if isinstance(model, ModelSpec) else {}
     return ctx.with_model(built, name, declared), None
+
+
+def model_independent(claim: Claim, variant: FalseVariant) -> bool:
+    """Whether a false variant's result cannot depend on the model under test.
+
+    True for a variant of a claim about a model kind that brings its own model (a bug-corpus layer): it replaces
+    the model under test, so it gives the same result on every model of the kind.  Such a variant is evaluated
+    once per claim (see :class:`SharedVariants`), seeded from the claim id (:func:`shared_variant_seed`), not the
+    case id, so that its result is the same whichever case computes it first.
+    """
+    return claim.model_kind is not None and variant.model is not None
+
+
+def shared_variant_seed(base_seed: int, claim: Claim) -> int:
+    """The seed of a model-independent variant: derived from the claim id, the same for all its cases."""
+    return derive_seed(base_seed, claim.id)
+
+
+class SharedVariants:
+    """The results of model-independent false variants, computed once per claim per run and then reused.
+
+    Keyed by (claim id, variant name, base seed, device, dtype).  One instance lives for one run in one process
+    (a worker, or the calling process with ``in_process``); each reuse hands out a deep copy.
+    """
+
+    def __init__(self) -> None:
+        self._results: dict[tuple[str, str, int, str, str], VariantResult] = {}
+        self.computed = 0
+        self.reused = 0
+
+    def get(self, claim: Claim, variant: FalseVariant, config: RunConfig,
+            compute: Any) -> VariantResult:
+        key = (claim.id, variant.name, config.seed, config.device, config.dtype)
+        if key not in self._results:
+            self._results[key] = compute()
+            self.computed += 1
+        else:
+            self.reused += 1
+        return copy.deepcopy(self._results[key])
 
 
 def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: ModelSpec | None) -> VariantResult:
@@ -252,13 +314,20 @@ def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: Mode
     return VariantResult(variant.name, variant.description, _verdict(parts), parts)
 
 
-def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] = ()) -> CaseResult:
-    """Decide ``case``: check the assertion, then every false variant with the same checks."""
-    start = time.perf_counter()
+def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] = (), *,
+             proof_seconds: float = 0.0, shared: SharedVariants | None = None) -> CaseResult:
+    """Decide ``case``: check the assertion, then every false variant with the same checks.
+
+    ``proof_seconds`` is the time already spent producing ``proof_evidence`` (checking the claim's derivation):
+    it is added to the case's ``duration`` and to its symbolic part's, and kept as ``proof_duration``.
+    ``shared`` (one per run) lets the model-independent false variants of a claim be computed once for all its
+    cases; without it they are computed per case, with the same claim-derived seed, so the result is the same.
+    """
+    start = time.perf_counter() - proof_seconds
     claim = case.claim
     seed = derive_seed(config.seed, case.id)
     result = CaseResult(case.id, claim.id, case.model.name if case.model else None, Verdict.INCONCLUSIVE,
-                        claim.expected, seed)
+                        claim.expected, seed, proof_duration=proof_seconds)
     if claim.model_kind and case.model is None:
         result.message = (f"no model of kind {claim.model_kind!r} is registered; "
                           "a plugin adds one with kexue_register_models")
@@ -278,8 +347,10 @@ def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] =
         result.duration = time.perf_counter() - start
         return result
     result.parts = _assess(claim, ctx, claim.assertion, proof_evidence)
+    if "symbolic" in result.parts:
+        result.parts["symbolic"].duration += proof_seconds
     verdict = _verdict(result.parts)
-    result.variants = [_variant(claim, v, base, case.model) for v in claim.false_variants]
+    result.variants = [_false_variant(claim, v, base, case.model, config, shared) for v in claim.false_variants]
     if verdict is Verdict.VERIFIED:
         verdict, result.message = _judge_variants(result.variants)
     elif verdict is Verdict.REFUTED:
@@ -290,6 +361,19 @@ def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] =
     result.verdict = verdict
     result.duration = time.perf_counter() - start
     return result
+
+
+def _false_variant(claim: Claim, variant: FalseVariant, base: CheckContext, model: ModelSpec | None,
+                   config: RunConfig, shared: SharedVariants | None) -> VariantResult:
+    if not model_independent(claim, variant):
+        return _variant(claim, variant, base, model)
+    ctx = CheckContext(case_id=claim.id, seed=shared_variant_seed(config.seed, claim), device=base.device,
+                       dtype=base.dtype)
+
+    def compute() -> VariantResult:
+        return _variant(claim, variant, ctx, None)
+
+    return shared.get(claim, variant, config, compute) if shared is not None else compute()
 
 
 def _judge_variants(variants: list[VariantResult]) -> tuple[Verdict, str]:
