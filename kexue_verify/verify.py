@@ -12,7 +12,7 @@ import difflib
 import fnmatch
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kexue_verify.errors import UsageError
 from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
@@ -20,6 +20,9 @@ from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.reports import build_report, exit_code
 from kexue_verify.runner import run_cases
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
+
+if TYPE_CHECKING:
+    from kexue_verify.cache import ResultCache
 
 __all__ = ["RunOutcome", "plan", "run"]
 
@@ -90,15 +93,37 @@ def run(
     loaded: LoadedPlugins | None = None,
     on_start: Callable[[list[Case]], None] | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
+    cache: ResultCache | None = None,
 ) -> RunOutcome:
-    """Load plugins (unless ``loaded`` is given), run the selected claims and build the report."""
+    """Load plugins (unless ``loaded`` is given), run the selected claims and build the report.
+
+    With a ``cache`` (:class:`~kexue_verify.cache.ResultCache`), a case whose key is stored is not run again: its
+    stored result is reused (and marked so); every newly decided result is stored.
+    """
     config = config or RunConfig()
     loaded = loaded or load(options)
     cases = plan(loaded, patterns, keyword=keyword, tags=tags)
     if on_start:
         on_start(cases)
     results = []
-    for result in run_cases(cases, loaded, config):
+    keys: dict[str, str] = {}
+    to_run = list(cases)
+    if cache is not None:
+        from kexue_verify.cache import case_key
+
+        keys = {c.id: case_key(c, config, loaded.claims.proof_dirs) for c in cases}
+        to_run = []
+        for case in cases:
+            stored = cache.get(keys[case.id])
+            if stored is None:
+                to_run.append(case)
+                continue
+            results.append(stored)
+            if on_result:
+                on_result(stored)
+    for result in run_cases(to_run, loaded, config):
+        if cache is not None:
+            cache.put(keys[result.case_id], result)
         results.append(result)
         if on_result:
             on_result(result)

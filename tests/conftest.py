@@ -32,7 +32,7 @@ MODULE_FAKES = FAKES / "modules"
 GOLDEN = TESTS / "golden"
 
 #: Commands that load no plugins, so take no --plugins-dir.
-COMMANDS_WITHOUT_PLUGINS = ("cite", "prove", "new-plugin")
+COMMANDS_WITHOUT_PLUGINS = ("cite", "prove", "new-plugin", "cache")
 
 #: Every case the ``core`` and ``slow`` fakes produce, with the verdict each must get.
 FAKE_VERDICTS = {
@@ -54,6 +54,12 @@ FAKE_VERDICTS = {
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--regen-golden", action="store_true", default=False,
                      help="rewrite tests/golden/ from the current renderers instead of comparing with it")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_result_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or fill the user's result cache: every CLI `run` in the session uses its own."""
+    os.environ["KEXUE_VERIFY_CACHE_DIR"] = str(tmp_path_factory.mktemp("result-cache"))
 
 
 @pytest.fixture

@@ -36,7 +36,8 @@ PACKAGES = ("kexue-verify", "torch", "sympy", "mpmath", "numpy", "pluggy", "pyth
 _VOLATILE_ENV = ("host", "platform")
 #: Keys whose values are wall-clock measurements, anywhere in the report: left out of the report id. A check that
 #: records timings as evidence puts them under ``timings`` (a quantity like any other, but volatile).
-VOLATILE_KEYS = frozenset({"duration_s", "timings"})
+#: ``cache`` marks a result reused from the result cache: how a verdict was obtained, not what it is.
+VOLATILE_KEYS = frozenset({"duration_s", "timings", "cache"})
 
 
 def canonical_json(data: Any) -> str:
