@@ -2,7 +2,8 @@
 
 A case is keyed by :func:`case_key`, SHA-256 over everything its result depends on:
 
-* the claim's definition — id, statement, assertion, expected verdict, its false variants (names, descriptions,
+* the report's ``definition_digest`` of the claim and model (:mod:`kexue_verify.reports.identity`), and
+  the claim's definition — id, statement, assertion, expected verdict, its false variants (names, descriptions,
   assertions) — and the *code* its checks, false-variant models and the model under test come from: every
   ``*.py`` file of the package (or the single module) that defines each check and factory, so that editing a
   helper the check imports invalidates it too;
@@ -38,6 +39,7 @@ from typing import Any
 
 from kexue_verify.claims import Claim, Evidence, ModelSpec, Outcome, Verdict
 from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, VariantResult
+from kexue_verify.reports.identity import definition_digest
 
 __all__ = ["CACHE_FORMAT", "ResultCache", "case_key", "default_cache_dir", "result_from_dict"]
 
@@ -170,6 +172,7 @@ def case_key(case: Case, config: RunConfig, proof_dirs: Iterable[str | Path] = (
     return _sha256({
         "format": CACHE_FORMAT,
         "case": case.id,
+        "definition": definition_digest(case.claim, case.model, proof_dirs),  # the report's own digest
         "claim": claim_definition(case.claim, proof_dirs),
         "model": _model(case.model),
         "seed": config.seed,

@@ -13,11 +13,10 @@ pass a non-finite value.  They accept Python numbers, numpy/torch scalars and mp
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from kexue_verify.claims import Evidence, Outcome
+from kexue_verify.claims import Evidence, Outcome, _finite
 
 __all__ = ["at_most", "close", "holds", "undecided"]
 
@@ -93,10 +92,7 @@ def holds(
     **quantities: Any,
 ) -> Evidence:
     """Pass when ``condition`` is true; record the quantities it was computed from."""
-    ok = bool(condition)
-    for value in quantities.values():
-        if isinstance(value, float) and not math.isfinite(value):
-            ok = False
+    ok = bool(condition) and _finite(quantities)
     return Evidence(
         name=name,
         outcome=Outcome.PASS if ok else Outcome.FAIL,

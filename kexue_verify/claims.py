@@ -335,18 +335,35 @@ def _jsonable(value: Any) -> Any:
 
 
 def _finite(value: Any) -> bool:
-    """True if every number inside ``value`` is finite."""
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    """True if every number inside ``value`` is finite: NaN or ±Inf of any numeric type makes it False.
+
+    Python floats and complex numbers, numpy and torch scalars and arrays (through ``tolist``), mpmath
+    ``mpf``/``mpc``, ``Decimal`` and SymPy numbers (``nan``, ``zoo``, ``oo``) are all looked into; a
+    value that is not a number (a string, a symbolic expression) counts as finite.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, (str, bytes, int)):
         return True
     if isinstance(value, float):
         return math.isfinite(value)
-    if isinstance(value, int):
-        return True
+    if isinstance(value, complex):
+        return math.isfinite(value.real) and math.isfinite(value.imag)
     if isinstance(value, Mapping):
         return all(_finite(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return all(_finite(v) for v in value)
-    return True
+    tolist = getattr(value, "tolist", None)  # numpy / torch scalars and arrays
+    if callable(tolist):
+        try:
+            listed = tolist()
+        except (TypeError, ValueError, RuntimeError):
+            listed = value
+        if listed is not value:
+            return _finite(listed)
+    try:
+        number = complex(value)  # mpmath, Decimal, Fraction, SymPy numbers (nan and zoo give nan)
+    except (TypeError, ValueError, OverflowError):
+        return True  # not a number: a symbolic expression or an arbitrary object
+    return math.isfinite(number.real) and math.isfinite(number.imag)
 
 
 #: How a non-finite float is written into evidence once it has been judged (JSON has no NaN or Inf).
@@ -388,6 +405,8 @@ class Evidence:
     def __post_init__(self) -> None:
         _text(self.name, "Evidence.name")
         outcome = Outcome(self.outcome)
+        # judged on the values as given: once made JSON data, a complex NaN would be the string "(nan+1j)"
+        finite = _finite(dict(self.quantities)) and _finite(self.expected) and _finite(self.tolerance)
         quantities = _jsonable(dict(self.quantities))
         object.__setattr__(self, "quantities", quantities)
         object.__setattr__(self, "expected", _jsonable(self.expected))
@@ -396,9 +415,7 @@ class Evidence:
         object.__setattr__(self, "steps", tuple(_jsonable(dict(s)) for s in self.steps))
         if self.figure is not None:
             object.__setattr__(self, "figure", _jsonable(dict(self.figure)))
-        if outcome in (Outcome.PASS, Outcome.FAIL) and not (
-            _finite(quantities) and _finite(self.expected) and _finite(self.tolerance)
-        ):
+        if outcome in (Outcome.PASS, Outcome.FAIL) and not finite:
             outcome = Outcome.ERROR
             note = (self.note + " " if self.note else "") + "non-finite value (NaN/Inf) measured"
             object.__setattr__(self, "note", note)

@@ -30,6 +30,8 @@ Examples:
   kexue-verify show stirling.formula         # one claim, its source and false variants
   kexue-verify prove proofs/stirling.md      # check a derivation step by step
   kexue-verify cite report.json              # BibTeX for the report and its sources
+  kexue-verify report --check report.json    # was the report altered after the run?
+  kexue-verify rerun report.json             # are its verdicts reproduced?
 """
 
 
@@ -157,18 +159,6 @@ def _resolve_device(device: str) -> str:
     return device
 
 
-def _output_writers(outputs: Sequence[str], loaded: Any) -> list[tuple[Path, Any]]:
-    writers = []
-    for out in outputs:
-        path = Path(out)
-        writer = loaded.reporters.for_path(path)
-        if writer is None:
-            known = ", ".join(sorted(loaded.reporters.ids()))
-            raise UserError(f"-o {out}: no report writer for '{path.suffix or '(no extension)'}'; use one of {known}")
-        writers.append((path, writer))
-    return writers
-
-
 class _Progress:
     """A rich progress bar on a terminal; one plain line per claim otherwise."""
 
@@ -242,13 +232,13 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
         device: str, dtype: str, timeout: float, jobs: int | None, in_process: bool, executor: str,
         scheduler: str | None, use_cache: bool, quiet: bool, loaded: Any) -> None:
     """Run claims (`all`, ids, families, labels, globs) and report their verdicts."""
+    from kexue_verify import outputs as report_outputs
     from kexue_verify.evaluation import RunConfig
     from kexue_verify.runner import default_jobs
     from kexue_verify.verify import run as run_claims
 
     if not patterns and not keyword and not tags:
         raise UserError("say what to run: `kexue-verify run all`, a claim id, a family, or -k EXPR")
-    writers = _output_writers(outputs, loaded)
     if scheduler:
         executor = "dask"
     if executor == "dask" and in_process:
@@ -269,15 +259,27 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
         cache = ResultCache()
     progress = _Progress(quiet)
     try:
+        destinations = report_outputs.prepare(outputs, loaded.reporters)  # checked and opened before the run
+    except KexueError as exc:
+        raise _fail(exc) from None
+    try:
         outcome = run_claims(patterns or ("all",), keyword=keyword, tags=tags, config=config, loaded=loaded,
                              on_start=progress.start, on_result=progress.result, cache=cache)
     except KexueError as exc:
+        report_outputs.discard(destinations)
         raise _fail(exc) from None
     finally:
         progress.stop()
-    for path, writer in writers:
-        writer(outcome.report, path)
-        click.echo(f"wrote {path}", err=True)
+    try:
+        for path in report_outputs.write(outcome.report, destinations):
+            click.echo(f"wrote {path}", err=True)
+    except KexueError as exc:
+        raise _fail(exc) from None
+    if outcome.interrupted is not None:
+        written = f"; partial report {outcome.report['report_id']}" + (" written" if destinations else "")
+        click.echo(f"{outcome.interrupted}: {len(outcome.results)} of {outcome.planned} cases finished{written}",
+                   err=True)
+        sys.exit(outcome.exit_code)
     summary = outcome.report["summary"]
     counts = ", ".join(f"{n} {v}" for v, n in summary["verdicts"].items() if n) or "nothing run"
     reused = f"; {cache.hits} reused from the cache" if cache is not None and cache.hits else ""
@@ -311,27 +313,130 @@ def prove(file: str, seed: int) -> None:
     sys.exit(0 if all(r.ok for r in results) else 1)
 
 
-@cli.command(epilog="""
-Examples:
-
-\b
-  kexue-verify report report.json -o report.md -o report.html
-""")
-@click.argument("report_file", type=click.Path(dir_okay=False))
-@click.option("-o", "--output", "outputs", multiple=True, required=True, metavar="FILE",
-              help="Write the report in the format its extension names (repeatable).")
-@plugin_options
-def report(report_file: str, outputs: tuple[str, ...], loaded: Any) -> None:
-    """Render a JSON report into other formats (Markdown, HTML, JUnit XML)."""
-    from kexue_verify.reports import load_report
+def _load_checked(report_file: str, *, refuse_altered: bool) -> dict[str, Any]:
+    """Load a report; with ``refuse_altered``, refuse one whose digests or id do not match its content."""
+    from kexue_verify.reports import check_report, load_report
 
     try:
         data = load_report(report_file)
     except KexueError as exc:
         raise _fail(exc) from None
-    for path, writer in _output_writers(outputs, loaded):
-        writer(data, path)
-        click.echo(f"wrote {path}", err=True)
+    problems = check_report(data)
+    if problems and refuse_altered:
+        raise UserError(f"{report_file} was altered after it was written, so it cannot be cited as "
+                        f"{data.get('report_id')}:\n  " + "\n  ".join(problems)
+                        + "\nrun the selection again (`kexue-verify rerun`) to get a report that checks")
+    return data
+
+
+def _write_outputs(data: dict[str, Any], destinations: Any) -> None:
+    from kexue_verify import outputs as report_outputs
+
+    try:
+        for path in report_outputs.write(data, destinations):
+            click.echo(f"wrote {path}", err=True)
+    except KexueError as exc:
+        raise _fail(exc) from None
+
+
+def _prepare_outputs(outputs: Sequence[str], loaded: Any) -> Any:
+    """Check every ``-o`` path before anything runs (see :mod:`kexue_verify.outputs`)."""
+    from kexue_verify import outputs as report_outputs
+
+    try:
+        return report_outputs.prepare(outputs, loaded.reporters)
+    except KexueError as exc:
+        raise _fail(exc) from None
+
+
+@cli.command(epilog="""
+Examples:
+
+\b
+  kexue-verify report report.json -o report.html -o report.md
+  kexue-verify report --check report.json    # exit 1, naming each altered part, if it was edited
+""")
+@click.argument("report_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
+              help="Write the report in the format its extension names (repeatable).")
+@click.option("--check", "check", is_flag=True,
+              help="Recompute every claim digest, section digest and the report id; exit 1 naming what was altered.")
+@plugin_options
+def report(report_file: str, outputs: tuple[str, ...], check: bool, loaded: Any) -> None:
+    """Render a JSON report (HTML, Markdown, JUnit XML), or check that it is unaltered."""
+    if not outputs and not check:
+        raise UserError("say what to do with the report: -o report.html (repeatable) and/or --check")
+    from kexue_verify import outputs as report_outputs
+    from kexue_verify.reports import check_report
+
+    destinations = _prepare_outputs(outputs, loaded)
+    try:
+        data = _load_checked(report_file, refuse_altered=False)
+    except BaseException:
+        report_outputs.discard(destinations)
+        raise
+    _write_outputs(data, destinations)
+    if check:
+        problems = check_report(data)
+        for problem in problems:
+            click.secho(f"altered: {problem}", fg="red", err=True)
+        if problems:
+            click.echo(f"{report_file}: {len(problems)} part(s) do not match the digests; "
+                       f"it is not report {data.get('report_id')}")
+            sys.exit(1)
+        click.echo(f"{report_file}: intact; {len(data['claims'])} claim digests, the section digests and "
+                   f"the id {data['report_id']} match its content")
+
+
+@cli.command(epilog="""
+Examples:
+
+\b
+  kexue-verify rerun report.json             # exit 0 when every verdict and digest is reproduced
+  kexue-verify rerun report.json -j 2 -o again.json
+""")
+@click.argument("report_file", type=click.Path(dir_okay=False))
+@click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
+              help="Also write the new report (the extension picks the format). Repeatable.")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
+              help="Worker processes.  [default: one per CPU core, at most 8]")
+@click.option("--timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
+              help="Seconds per claim before it is stopped with verdict 'timeout'.")
+@click.option("--in-process", is_flag=True, help="Run in this process (no isolation, no timeout; for debugging).")
+@plugin_options
+def rerun(report_file: str, outputs: tuple[str, ...], jobs: int | None, timeout: float, in_process: bool,
+          loaded: Any) -> None:
+    """Run a report's cases again and say whether each verdict and digest is reproduced.
+
+    The cases run with the report's seed, device and dtype; exit 0 when every case is reproduced, 1 otherwise,
+    naming what differs (the claim's definition, a verdict, a false variant's verdict, or only the evidence).
+    """
+    from kexue_verify import outputs as report_outputs
+    from kexue_verify.reports.rerun import rerun as rerun_report
+    from kexue_verify.runner import default_jobs
+
+    data = _load_checked(report_file, refuse_altered=False)
+    destinations = _prepare_outputs(outputs, loaded)
+    try:
+        outcome = rerun_report(data, loaded=loaded, jobs=jobs or default_jobs(), timeout=timeout,
+                               in_process=in_process)
+    except KexueError as exc:
+        report_outputs.discard(destinations)
+        raise _fail(exc) from None
+    for case in outcome.cases:
+        line = f"{case.status:<11} {case.case_id}" + (f": {'; '.join(case.details)}" if case.details else "")
+        click.secho(line, fg=None if case.reproduced else "red")
+    for note in outcome.notes:
+        click.echo(f"note: {note}")
+    if outcome.report is not None:
+        _write_outputs(outcome.report, destinations)
+    else:
+        report_outputs.discard(destinations)
+    same = sum(c.reproduced for c in outcome.cases)
+    ids = (f"report id {outcome.new_id} (was {outcome.old_id})" if outcome.new_id != outcome.old_id
+           else f"report id {outcome.new_id} reproduced")
+    click.echo(f"{same} of {len(outcome.cases)} cases reproduced; {ids}")
+    sys.exit(0 if outcome.reproduced else 1)
 
 
 @cli.command(epilog="""
@@ -339,17 +444,20 @@ Examples:
 
 \b
   kexue-verify cite report.json > references.bib
+  kexue-verify cite report.json --url https://example.org/supplement/report.html
 """)
 @click.argument("report_file", type=click.Path(dir_okay=False))
-def cite(report_file: str) -> None:
-    """Print BibTeX for a report (keyed by its id) and for every source post it checks."""
-    from kexue_verify.reports import load_report
+@click.option("--url", metavar="URL", help="Where you publish the report: the url field of its entry.")
+def cite(report_file: str, url: str | None) -> None:
+    """Print BibTeX for a report and its source posts (an altered report is refused).
+
+    The report's entry is keyed by its id and carries its date, the tool version and --url; each source post gets
+    an entry with a key unique in the output.
+    """
     from kexue_verify.reports.bibtex import report_bibtex
 
-    try:
-        click.echo(report_bibtex(load_report(report_file)), nl=False)
-    except KexueError as exc:
-        raise _fail(exc) from None
+    data = _load_checked(report_file, refuse_altered=True)
+    click.echo(report_bibtex(data, url=url), nl=False)
 
 
 @cli.command(epilog="""
@@ -426,9 +534,19 @@ def new_plugin(name: str, directory: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point of the console script; library errors become one line and exit code 2."""
+    """Entry point of the console script; library errors become one line and exit code 2.
+
+    SIGINT, SIGTERM and SIGHUP outside a run (which handles them itself, keeping its results) end the
+    command with one line and ``128 + N``: 130 for Ctrl-C, 143 for SIGTERM.
+    """
+    from kexue_verify.interrupts import Interrupted, signals_interrupt
+
     try:
-        cli.main(args=list(argv) if argv is not None else None, prog_name="kexue-verify")
+        with signals_interrupt():
+            cli.main(args=list(argv) if argv is not None else None, prog_name="kexue-verify")
     except PluginError as exc:  # pragma: no cover - raised only outside click's own handling
         click.echo(f"Error: {exc}", err=True)
         sys.exit(2)
+    except Interrupted as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(exc.exit_code)

@@ -26,10 +26,10 @@ the ratio of the two sides tends to 1) and ``->`` (the previous expression tends
 ``undecided``
     Neither: for instance too few points could be evaluated.
 
-Expressions are written in SymPy syntax and parsed with
-:func:`sympy.parsing.sympy_parser.parse_expr` against the symbols the derivation declares and
-a restricted namespace of SymPy's mathematical functions and classes; string literals,
-keywords and names starting with ``_`` are rejected before parsing.
+Expressions are written in SymPy syntax and read by :func:`kexue_verify.formula.parse_formula`,
+which builds them from Python's syntax tree against the symbols the derivation declares and a
+restricted namespace of SymPy's mathematical functions and classes; nothing is evaluated, and
+strings, private names and any syntax outside its whitelist are refused.
 
 >>> d = (Derivation.begin("square", start="(x + 1)**2", assume={"x": "real"})
 ...      .eq("x**2 + 2*x + 1", why="binomial theorem"))
@@ -42,19 +42,15 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import decimal
-import difflib
 import enum
-import io
 import keyword
 import random
 import re
 import signal
 import threading
 import time
-import tokenize
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 import mpmath
@@ -62,7 +58,8 @@ import sympy as sp
 from sympy.core.function import AppliedUndef
 
 from kexue_verify.claims import Evidence, Outcome
-from kexue_verify.errors import DerivationError
+from kexue_verify.errors import DerivationError, FormulaError
+from kexue_verify.formula import namespace, parse_formula
 
 __all__ = [
     "PROPERTIES",
@@ -318,115 +315,28 @@ class Step:
 # Parsing
 # --------------------------------------------------------------------------------------------
 
-#: Plain SymPy functions (not classes) allowed in expressions.
-_FUNCTIONS = (
-    "sqrt",
-    "root",
-    "cbrt",
-    "real_root",
-    "diff",
-    "integrate",
-    "limit",
-    "series",
-    "summation",
-    "product",
-    "expand",
-    "factor",
-    "cancel",
-    "together",
-    "apart",
-    "simplify",
-    "trigsimp",
-    "powsimp",
-    "expand_log",
-    "eye",
-    "zeros",
-    "ones",
-    "diag",
-    "det",
-    "trace",
-    "transpose",
-    "kronecker_product",
-    "hessian",
-)
-
-#: SymPy classes that would let an expression invent names instead of using declared ones.
-_DENIED = frozenset({"Symbol", "Dummy", "Wild", "WildFunction", "Function", "IndexedBase", "Idx", "Indexed"})
+#: Names a derivation adds to every formula's namespace (:func:`kexue_verify.formula.namespace`).
+_EXTRA_NAMES: dict[str, Any] = {"series_coeff": SeriesCoeff}
 
 
-@lru_cache(maxsize=1)
-def _namespace() -> dict[str, Any]:
-    """SymPy's mathematical classes, constants and a few functions, with no Python builtins."""
-    from sympy.matrices import MatrixBase
-
-    ns: dict[str, Any] = {}
-    for name in sp.__all__:
-        if name in _DENIED:
-            continue
-        obj = getattr(sp, name, None)
-        if (isinstance(obj, type) and issubclass(obj, (sp.Basic, MatrixBase))) or isinstance(obj, sp.Basic):
-            ns[name] = obj
-    for name in _FUNCTIONS:
-        ns[name] = getattr(sp, name)
-    ns["series_coeff"] = SeriesCoeff
-    ns["__builtins__"] = {}
-    return ns
-
-
-def _check_tokens(text: str, known: Mapping[str, Any]) -> None:
-    """Reject strings, keywords, private names and unknown names before anything is evaluated."""
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
-    except (tokenize.TokenError, IndentationError, SyntaxError) as exc:
-        raise DerivationError(f"cannot read {text!r}: unbalanced brackets or bad characters ({exc})") from None
-    previous = None
-    for tok in tokens:
-        if tok.type == tokenize.STRING:
-            raise DerivationError(f"string literals are not allowed in expressions: {tok.string}")
-        if tok.type == tokenize.ERRORTOKEN and tok.string.strip() not in ("", "!"):
-            raise DerivationError(f"unexpected character {tok.string!r} in {text!r}")
-        if tok.type == tokenize.NAME:
-            name = tok.string
-            after_dot = previous is not None and previous.type == tokenize.OP and previous.string == "."
-            if name.startswith("_"):
-                raise DerivationError(f"names starting with '_' are not allowed: {name!r}")
-            if not after_dot:
-                if keyword.iskeyword(name):
-                    raise DerivationError(f"Python keyword {name!r} is not allowed in an expression")
-                if name not in known and name not in _namespace():
-                    close = difflib.get_close_matches(name, [*known, *_namespace()], n=3)
-                    hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-                    raise DerivationError(
-                        f"unknown name {name!r} (declare it with 'assume', 'function' or 'let'){hint}"
-                    )
-        if tok.type not in (tokenize.NL, tokenize.NEWLINE, tokenize.COMMENT):
-            previous = tok
+def _namespace() -> Mapping[str, Any]:
+    """The names a declaration may not take: SymPy's (those every formula may use) and the derivation's own."""
+    return {**namespace(), **_EXTRA_NAMES}
 
 
 def _parse(text: str, local: Mapping[str, Any]) -> Any:
-    """Parse ``text`` in SymPy syntax against the declared names ``local``."""
-    from sympy.matrices import MatrixBase
-    from sympy.parsing.sympy_parser import auto_number, factorial_notation, parse_expr, repeated_decimals
+    """Parse ``text`` with :func:`kexue_verify.formula.parse_formula` against the declared names ``local``.
 
-    text = text.strip()
-    _check_tokens(text, local)
+    Nothing in ``text`` is evaluated: the formula parser builds the SymPy objects from the syntax tree.
+    """
     try:
-        value = parse_expr(
-            text,
-            local_dict=dict(local),
-            global_dict=dict(_namespace()),  # a copy: eval may write into its globals
-            transformations=(repeated_decimals, auto_number, factorial_notation),
-        )
-    except DerivationError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - SymPy constructors raise any type for bad arguments
-        raise DerivationError(f"cannot parse {text!r}: {type(exc).__name__}: {exc}") from None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        value = sp.sympify(value)
-    if isinstance(value, MatrixBase):
-        return sp.ImmutableMatrix(value)
+        value = parse_formula(text, {**_EXTRA_NAMES, **local})
+    except FormulaError as exc:
+        raise DerivationError(str(exc)) from None
+    if isinstance(value, sp.MatrixBase):
+        return value
     if not isinstance(value, sp.Expr):
-        raise DerivationError(f"{text!r} is not a mathematical value (it is a {type(value).__name__})")
+        raise DerivationError(f"{text.strip()!r} is not a mathematical value (it is a {type(value).__name__})")
     return value
 
 

@@ -9,6 +9,7 @@ mistakes in how the tool is used or extended, and for checks that crash::
     │   └── DuplicateIdError        two plugins registered the same claim or model id
     ├── ClaimDefinitionError        a Claim, Source, ModelSpec or FalseVariant was built with bad arguments
     ├── DerivationError             a derivation document or step cannot be parsed
+    ├── FormulaError                a formula string uses syntax or names a formula may not (kexue_verify.formula)
     ├── CheckError                  a check could not produce evidence (it crashed; not "the claim is false")
     └── UnsoundEnvironmentError     the installed numerical libraries give wrong answers (kexue_verify.threads)
 
@@ -22,6 +23,7 @@ __all__ = [
     "ClaimDefinitionError",
     "DerivationError",
     "DuplicateIdError",
+    "FormulaError",
     "KexueError",
     "PluginError",
     "UnsoundEnvironmentError",
@@ -51,6 +53,10 @@ class ClaimDefinitionError(KexueError):
 
 class DerivationError(KexueError):
     """A derivation document or one of its steps cannot be parsed."""
+
+
+class FormulaError(KexueError, ValueError):
+    """A formula string cannot be read, or asks for something a formula may not (code, huge numbers)."""
 
 
 class CheckError(KexueError):

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kexue_verify.capture import Output, captured_output
 from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Verdict, as_evidence_list, resolve
 from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import KexueError
@@ -75,6 +76,7 @@ class PartResult:
     evidence: list[Evidence] = field(default_factory=list)
     error: str | None = None
     duration: float = 0.0
+    output: Output | None = None  # what the check printed (kexue_verify.capture), when it printed anything
 
     def to_dict(self, *, timings: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -82,6 +84,8 @@ class PartResult:
             "evidence": [e.to_dict() for e in self.evidence],
             "error": self.error,
         }
+        if self.output is not None and self.output.size:
+            data["output"] = self.output.to_dict()
         if timings:
             data["duration_s"] = round(self.duration, 4)
         return data
@@ -197,20 +201,24 @@ def run_part(part: str, check: Any, ctx: CheckContext, assertion: Any, extra: Se
     start = time.perf_counter()
     evidence = list(extra)
     error = None
+    printed = None
     if check is not None:
         _seed_globals(ctx.seed)
         try:
             if "torch" in sys.modules:
                 ensure_sound_lapack()
-            evidence += as_evidence_list(resolve(check)(ctx, assertion), part)
+            with captured_output() as printed:  # into the report, not onto the terminal
+                returned = resolve(check)(ctx, assertion)
+            evidence += as_evidence_list(returned, part)
         except SkipCheck as exc:
-            return PartResult(part, Outcome.SKIPPED, evidence, f"skipped: {exc}", time.perf_counter() - start)
+            return PartResult(part, Outcome.SKIPPED, evidence, f"skipped: {exc}", time.perf_counter() - start,
+                              printed)
         except Exception as exc:  # noqa: BLE001 - a crashing check is reported, not raised
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             tb = traceback.format_exc(limit=-4)
             error = f"{error}\n{tb}" if not isinstance(exc, KexueError) else error
     outcome = Outcome.ERROR if error else _combine(evidence)
-    return PartResult(part, outcome, evidence, error, time.perf_counter() - start)
+    return PartResult(part, outcome, evidence, error, time.perf_counter() - start, printed)
 
 
 def _verdict(parts: dict[str, PartResult]) -> Verdict:
@@ -245,10 +253,12 @@ def _assess(claim: Claim, ctx: CheckContext, assertion: Any,
 
 
 def _ref_name(ref: Any) -> str:
-    """A factory's name that is the same in every process (``module:qualname``, not a ``repr`` with an address)."""
+    """A buggy model's name for the evidence: ``"module:function"``, never a ``repr`` with a memory address
+    (which would differ from run to run, and so would the report id)."""
     if isinstance(ref, str):
         return ref
-    return f"{getattr(ref, '__module__', '?')}:{getattr(ref, '__qualname__', type(ref).__name__)}"
+    module, name = getattr(ref, "__module__", None), getattr(ref, "__qualname__", None)
+    return f"{module}:{name}" if module and name else type(ref).__name__
 
 
 def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult | None]:

@@ -19,10 +19,14 @@ _TORCH_NAMES = ("log", "exp", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh
 
 
 def sympify(text: str, symbols: dict[str, Any] | None = None) -> Any:
-    """Parse SymPy syntax with the given symbols (``E`` is Euler's number, ``pi`` is π)."""
-    import sympy as sp
+    """Parse SymPy syntax with the given symbols (``E`` is Euler's number, ``pi`` is π).
 
-    return sp.sympify(text, locals={"E": sp.E, "pi": sp.pi, **(symbols or {})})
+    The text is read by :func:`kexue_verify.formula.parse_formula`, never evaluated; a name that is
+    neither given in ``symbols`` nor one of SymPy's raises :class:`~kexue_verify.errors.FormulaError`.
+    """
+    from kexue_verify.formula import parse_formula
+
+    return parse_formula(text, symbols or {})
 
 
 def _lift(fn: Callable[..., Any]) -> Callable[..., Any]:

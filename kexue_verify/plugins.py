@@ -11,14 +11,18 @@ Discovery, in order:
 The environment variable ``KEXUE_VERIFY_PLUGINS`` restricts steps 2 and 3 to a comma-separated
 list of plugin names (set it empty to load none of them); command-line plugins always load.
 
-A plugin that fails to import, misspells a hook, raises inside a hook or registers a duplicate
-id is reported by name with the cause, and the others still load; ``strict=True`` turns the
-first such problem into a :class:`~kexue_verify.errors.PluginError`.  Nothing happens at import
+A plugin that fails to import, misspells a hook, raises inside a hook (``sys.exit()`` included) or
+registers a duplicate id is reported by name with the cause, everything it registered is removed
+again, and the others still load; ``strict=True`` turns the first such problem into a
+:class:`~kexue_verify.errors.PluginError`.  A ``-p`` module that does not exist, or a name in
+``KEXUE_VERIFY_PLUGINS`` that is neither a built-in topic nor an entry point, is a
+:class:`~kexue_verify.errors.UsageError`: a typo must not look like success.  Nothing happens at import
 time: call :func:`load`.
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import importlib.util
 import os
@@ -33,7 +37,7 @@ from typing import Any
 import pluggy
 
 from kexue_verify import hookspecs
-from kexue_verify.errors import PluginError
+from kexue_verify.errors import PluginError, UsageError
 from kexue_verify.registry import ClaimRegistry, ModelRegistry, Registry, ReporterRegistry
 
 __all__ = ["CORE_PLUGINS", "ENTRY_POINT_GROUP", "ENV_PLUGINS", "LoadOptions", "LoadedPlugins", "PluginInfo", "load"]
@@ -152,7 +156,9 @@ def _candidates(options: LoadOptions) -> list[tuple[str, str, Callable[[], Modul
         except ModuleNotFoundError as exc:
             if exc.name != BUILTIN_PACKAGE:  # the package exists but something it imports does not
                 found.append((BUILTIN_PACKAGE, "builtin", _raiser(exc), __version__))
-        except Exception as exc:  # noqa: BLE001 - reported like any plugin that fails to import
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - reported like any plugin that fails to import
             found.append((BUILTIN_PACKAGE, "builtin", _raiser(exc), __version__))
     for short in names:
         if wanted(short):
@@ -175,13 +181,29 @@ def _candidates(options: LoadOptions) -> list[tuple[str, str, Callable[[], Modul
 
 
 def _cause(exc: BaseException) -> str:
+    if isinstance(exc, SystemExit):
+        return f"it called sys.exit({exc.code!r})"
     return f"{type(exc).__name__}: {exc}"
+
+
+def _missing_module(exc: BaseException, module_name: str) -> bool:
+    """Whether ``exc`` says that ``module_name`` itself (not something it imports) does not exist."""
+    if not isinstance(exc, ModuleNotFoundError) or exc.name is None:
+        return False
+    return module_name == exc.name or module_name.startswith(exc.name + ".")
 
 
 def _register(pm: pluggy.PluginManager, info: PluginInfo, importer: Callable[[], ModuleType]) -> bool:
     try:
         module = importer()
-    except Exception as exc:  # noqa: BLE001 - any import failure is reported, not raised
+    except KeyboardInterrupt:
+        raise
+    except BaseException as exc:  # noqa: BLE001 - any import failure, sys.exit() included, is reported, not raised
+        if info.origin == "command-line" and _missing_module(exc, info.name):
+            raise UsageError(
+                f"-p {info.name}: no module named {info.name!r}; install it or put its folder on PYTHONPATH "
+                "(for a folder of plugin files use --plugins-dir)"
+            ) from None
         info.error = f"failed to import: {_cause(exc)}"
         return False
     info.module = getattr(module, "__name__", info.module)
@@ -218,10 +240,46 @@ def _call(pm: pluggy.PluginManager, hook_name: str, registry: Registry[Any], inf
         try:
             with registry.recording(info.name):
                 impl.function(registry=registry)
-        except Exception as exc:  # noqa: BLE001 - isolate each plugin
-            info.error = f"{hook_name} raised {_cause(exc)}"
+        except KeyboardInterrupt:
+            raise
+        except BaseException as exc:  # noqa: BLE001 - isolate each plugin, also one that calls sys.exit()
+            info.error = f"{hook_name} raised {_cause(exc)}" if not isinstance(exc, SystemExit) else (
+                f"{hook_name}: {_cause(exc)}")
             continue
         getattr(info, attr).extend(registry.by_plugin(info.name))
+
+
+def _roll_back(pm: pluggy.PluginManager, info: PluginInfo, registries: Iterable[Registry[Any]]) -> None:
+    """Remove everything a failed plugin registered, in every registry, and its hooks."""
+    for registry in registries:
+        registry.discard_plugin(info.name)
+    info.claims, info.models, info.reporters = [], [], []
+    if pm.has_plugin(info.name):
+        pm.unregister(name=info.name)
+
+
+def _check_only(options: LoadOptions, infos: Mapping[str, PluginInfo]) -> None:
+    """Every name in ``KEXUE_VERIFY_PLUGINS`` must be a built-in topic or an entry point: a typo is an error."""
+    if not options.only:
+        return
+    if any(i.name == BUILTIN_PACKAGE and i.error for i in infos.values()):
+        return  # the built-in package itself failed; that is reported, and its names are unknown
+    known = sorted(set(_builtin_names()) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+    unknown = [name for name in options.only if name not in known]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=2)
+        hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+        raise UsageError(
+            f"{ENV_PLUGINS} names {', '.join(repr(u) for u in unknown)}, which is neither a built-in topic nor an "
+            f"installed entry point{hint} (known: {', '.join(known) or 'none'})"
+        )
+
+
+def _builtin_names() -> tuple[str, ...]:
+    try:
+        return tuple(getattr(importlib.import_module(BUILTIN_PACKAGE), "DEFAULT_PLUGINS", ()))
+    except Exception:  # noqa: BLE001 - reported by _candidates already
+        return ()
 
 
 def load(options: LoadOptions | None = None) -> LoadedPlugins:
@@ -238,10 +296,14 @@ def load(options: LoadOptions | None = None) -> LoadedPlugins:
             continue
         infos[name] = info
         _register(pm, info, importer)
+    _check_only(options, infos)
     claims, models, reporters = ClaimRegistry(), ModelRegistry(), ReporterRegistry()
     _call(pm, "kexue_register_reporters", reporters, infos, "reporters")
     _call(pm, "kexue_register_claims", claims, infos, "claims")
     _call(pm, "kexue_register_models", models, infos, "models")
+    for info in infos.values():
+        if info.error:
+            _roll_back(pm, info, (reporters, claims, models))
     loaded = LoadedPlugins(manager=pm, claims=claims, models=models, reporters=reporters,
                            plugins=list(infos.values()), options=options)
     if options.strict and loaded.problems:

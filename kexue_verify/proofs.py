@@ -31,6 +31,7 @@ The module imports SymPy only when a document is loaded.
 
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
@@ -343,9 +344,16 @@ def load_document(path: str | os.PathLike[str]) -> ProofDocument:
     """
     path = Path(path)
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        text = path.read_bytes().decode("utf-8")
     except OSError as exc:
         raise DerivationError(f"cannot read proof document {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise DerivationError(
+            f"{path} is not a proof document: byte {exc.start} is not UTF-8 (a binary file?)"
+        ) from None
+    if "\x00" in text:
+        raise DerivationError(f"{path} is not a proof document: it contains NUL bytes (a binary file?)")
+    lines = text.splitlines()
     where = str(path)
     title = ""
     derivations: list[Any] = []
@@ -370,6 +378,10 @@ def load_document(path: str | os.PathLike[str]) -> ProofDocument:
         if match:
             fence = match["fence"]
             info = match["info"].split()
+            if info and info[0] != "derivation" and difflib.get_close_matches(info[0], ["derivation"], cutoff=0.8):
+                raise DerivationError(
+                    f"{where}:{number}: the fence says {info[0]!r}; a derivation block starts with '```derivation NAME'"
+                )
             if info and info[0] == "derivation":
                 if len(info) != 2:
                     raise DerivationError(f"{where}:{number}: a derivation block starts with '```derivation NAME'")
@@ -401,6 +413,11 @@ def check_document(
     from kexue_verify.derivation import check_derivation
 
     document = load_document(path)
+    if not document.derivations:
+        raise DerivationError(
+            f"{path}: no derivation found; a derivation is a fenced block opened with '```derivation NAME' "
+            "(see docs/derivations.md)"
+        )
     return [check_derivation(d, seed=seed, digits=digits, points=points, time_limit=time_limit) for d in document]
 
 

@@ -62,6 +62,14 @@ class Registry(Generic[T]):
     def by_plugin(self, plugin: str) -> list[str]:
         return [k for k, p in self._origin.items() if p == plugin]
 
+    def discard_plugin(self, plugin: str) -> list[str]:
+        """Remove everything ``plugin`` added (a plugin that failed later is rolled back); returns the ids."""
+        keys = self.by_plugin(plugin)
+        for key in keys:
+            del self._items[key]
+            del self._origin[key]
+        return keys
+
     def __contains__(self, key: object) -> bool:
         return key in self._items
 
@@ -86,6 +94,7 @@ class ClaimRegistry(Registry[Claim]):
     def __init__(self) -> None:
         super().__init__()
         self.proof_dirs: list[Path] = []
+        self._proof_origin: dict[Path, str] = {}
 
     def add(self, claim: Claim) -> Claim:
         """Register ``claim``; returns it so the call can be used as an expression."""
@@ -100,6 +109,13 @@ class ClaimRegistry(Registry[Claim]):
             raise PluginError(f"proof folder {folder} does not exist")
         if folder not in self.proof_dirs:
             self.proof_dirs.append(folder)
+            self._proof_origin[folder] = self._plugin
+
+    def discard_plugin(self, plugin: str) -> list[str]:
+        for folder in [f for f, p in self._proof_origin.items() if p == plugin]:
+            self.proof_dirs.remove(folder)
+            del self._proof_origin[folder]
+        return super().discard_plugin(plugin)
 
     def sorted(self) -> list[Claim]:
         return sorted(self, key=lambda c: c.id)

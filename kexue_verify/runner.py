@@ -4,7 +4,10 @@ Each worker is a fresh ``spawn``-ed Python process that loads the same plugins (
 picklable :class:`~kexue_verify.plugins.LoadOptions`) and evaluates the cases it is sent.
 A case that exceeds the timeout gets the verdict ``timeout``; a worker that dies (a
 segfault, the OOM killer) gives its case the verdict ``error``; either way the worker is
-replaced and the other cases go on.  ``in_process=True`` evaluates in the calling process
+replaced and the other cases go on.  Each worker leads its own process group, so a timeout ends
+the processes its check started as well, Ctrl-C at a terminal reaches only the parent, and every
+way out of :func:`run_cases` (the end, an exception, a signal, the caller closing it) ends the
+groups; a worker whose parent disappears ends its own group.  ``in_process=True`` evaluates in the calling process
 instead (no isolation, no timeout: for debugging and fast tests).
 
 The runner prints nothing: it yields :class:`~kexue_verify.evaluation.CaseResult` objects.
@@ -15,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import signal
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -28,10 +32,12 @@ from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, Sha
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.threads import single_threaded, thread_environment
 
-__all__ = ["default_jobs", "proof_evidence", "run_cases"]
+__all__ = ["default_jobs", "kill_group", "proof_evidence", "run_cases"]
 
 #: What a worker sends once it has imported torch and loaded the plugins; a case's clock starts then.
 READY = "ready"
+#: What a worker sends (with the reason) for a case its own plugins did not register.
+MISMATCH = "mismatch"
 #: Seconds a fresh worker may take to start (import torch, load the plugins) on top of the case's timeout.
 STARTUP_GRACE = 120.0
 
@@ -98,8 +104,49 @@ def _exit_now(code: int = 0) -> None:
     os._exit(code)
 
 
-def _find_case(loaded: LoadedPlugins, claim_id: str, model: str | None) -> Case:
+def _find_case(loaded: LoadedPlugins, claim_id: str, model: str | None) -> Case | str:
+    """The case to evaluate, or why this process cannot: its plugins registered something else."""
+    missing = [f"claim {claim_id!r}"] if claim_id not in loaded.claims else []
+    missing += [f"model {model!r}"] if model and model not in loaded.models else []
+    if missing:
+        problems = "; ".join(f"{p.name}: {p.error}" for p in loaded.problems)
+        return (f"the worker process's plugins did not register {' or '.join(missing)}, which this process's did: "
+                "a plugin registers different claims or models in a fresh process (it depends on the process, "
+                "the environment or randomness, or failed to load there"
+                + (f": {problems}" if problems else "") + "); make its registration deterministic")
     return Case(loaded.claims[claim_id], loaded.models[model] if model else None)
+
+
+def _own_process_group() -> None:
+    """Lead a new process group, so that Ctrl-C at a terminal reaches only the parent, and a timeout or the
+    parent's exit can end the worker together with every process its checks started (one ``killpg``)."""
+    with contextlib.suppress(AttributeError, OSError):  # not on Windows
+        os.setpgid(0, 0)
+
+
+def _watch_parent(parent: int) -> None:
+    """End this worker's process group if the parent goes away (killed with SIGKILL, say), even mid-check."""
+    import threading
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        with contextlib.suppress(OSError):
+            os.killpg(os.getpgid(0), signal.SIGKILL)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="kexue-verify-parent-watch", daemon=True).start()
+
+
+def kill_group(process: Any) -> None:
+    """SIGKILL the process group a worker leads (the worker and what its checks started), then the worker."""
+    pid = getattr(process, "pid", None)
+    if pid is None:
+        return
+    with contextlib.suppress(AttributeError, OSError):  # ProcessLookupError: no such group (yet, or any more)
+        os.killpg(pid, signal.SIGKILL)  # the group's id is the worker's pid: never the parent's own group
+    with contextlib.suppress(OSError, ValueError):
+        process.kill()
 
 
 def _worker(conn: Connection, options: LoadOptions, config: RunConfig) -> None:
@@ -108,6 +155,9 @@ def _worker(conn: Connection, options: LoadOptions, config: RunConfig) -> None:
     One torch thread, set before torch is imported: parallelism comes from the workers, and a fixed thread count
     keeps every reduction in the same order, so the numbers (and the report id) do not depend on ``-j``.
     """
+    _own_process_group()
+    if hasattr(os, "getppid"):
+        _watch_parent(os.getppid())
     thread_environment(1)
     loaded = load(options)
     with contextlib.suppress(ImportError):
@@ -119,7 +169,8 @@ def _worker(conn: Connection, options: LoadOptions, config: RunConfig) -> None:
         if job is None:
             conn.close()
             _exit_now(0)
-        conn.send(_evaluate(_find_case(loaded, *job), loaded, config, shared))
+        case = _find_case(loaded, *job)
+        conn.send(_evaluate(case, loaded, config, shared) if isinstance(case, Case) else (MISMATCH, case))
 
 
 @dataclass
@@ -147,13 +198,15 @@ class _Pool:
         parent, child = self.ctx.Pipe()
         proc = self.ctx.Process(target=_worker, args=(child, self.options, self.config), daemon=True)
         proc.start()
+        with contextlib.suppress(AttributeError, OSError):  # the worker does it too; whoever is first wins the race
+            os.setpgid(proc.pid, proc.pid)
         child.close()
         return _Worker(proc, parent)
 
     def _replace(self, index: int, queue: Sequence[Case]) -> None:
         """Kill worker ``index`` (hung or dead); start a fresh one only if cases are still waiting."""
         worker = self.workers[index]
-        worker.process.kill()
+        kill_group(worker.process)
         worker.process.join(5)
         worker.conn.close()
         if queue:
@@ -198,28 +251,36 @@ class _Pool:
                         if message == READY:  # the case's clock starts now, not while torch was imported
                             w.ready, w.started = True, time.monotonic()
                             continue
-                        w.case = None
+                        case, w.case = w.case, None
+                        if isinstance(message, tuple) and message[0] == MISMATCH:
+                            message = _failed(case, self.config, Verdict.ERROR, message[1], elapsed)
                         yield message
                     elif time.monotonic() >= self._deadline(w):
                         why = (f"no verdict within {self.config.timeout:g} s (raise it with --timeout)" if w.ready
                                else f"the worker process did not start within {STARTUP_GRACE:g} s")
                         yield _failed(w.case, self.config, Verdict.TIMEOUT, why, elapsed)
                         self._replace(i, queue)
-        finally:
-            if close:
-                self.close()
+        except BaseException:  # Ctrl-C, SIGTERM, the consumer closing the generator: end the workers now
+            self.close(wait=0.0)
+            raise
+        if close:
+            self.close()
 
-    def close(self) -> None:
+    def close(self, wait: float = 2.0) -> None:
+        """Stop every worker: ask it to exit (waiting up to ``wait`` s), then end its whole process group."""
         self.workers = [w for w in self.workers if w.process is not None]
+        if wait > 0:
+            for w in self.workers:
+                with contextlib.suppress(OSError):  # BrokenPipeError included: the worker is gone already
+                    w.conn.send(None)
+            for w in self.workers:
+                w.process.join(wait)
         for w in self.workers:
-            with contextlib.suppress(OSError):  # BrokenPipeError included: the worker is gone already
-                w.conn.send(None)
-        for w in self.workers:
-            w.process.join(2)
-            if w.process.is_alive():
-                w.process.kill()
+            kill_group(w.process)  # also when the worker exited: processes its checks started may live on
+            with contextlib.suppress(OSError, ValueError, AssertionError):
                 w.process.join(2)
             w.conn.close()
+        self.workers = []
 
 
 def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig) -> Iterator[CaseResult]:

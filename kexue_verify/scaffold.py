@@ -12,7 +12,7 @@ from pathlib import Path
 
 from kexue_verify.errors import UsageError
 
-__all__ = ["create_plugin"]
+__all__ = ["WELL_KNOWN", "create_plugin", "shadowing"]
 
 PYPROJECT = """\
 [build-system]
@@ -102,10 +102,66 @@ def test_am_gm_is_verified_and_its_false_variant_refuted():
 '''
 
 
+#: Distributions a new plugin must not be named after even where they are not installed here: installing it
+#: would replace (or be replaced by) the real package.
+WELL_KNOWN = frozenset({
+    "kexue-verify", "kexue-verify-plugins", "torch", "torchvision", "torchaudio", "numpy", "scipy", "sympy", "mpmath",
+    "pandas", "matplotlib", "pluggy", "click", "rich", "pytest", "hypothesis", "setuptools", "pip", "wheel",
+    "tensorflow", "keras", "jax", "jaxlib", "flax", "zuko", "nflows", "normflows", "python-flint", "flint", "requests",
+    "markdown-it-py", "scikit-learn", "sklearn", "transformers", "tox", "build", "ruff", "typing-extensions",
+})
+
+
+def _normal(name: str) -> str:
+    """A distribution name as packaging compares them (PEP 503): lower case, runs of ``-_.`` as one ``-``."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+def shadowing(name: str) -> str | None:
+    """Why ``name`` would shadow an existing package or plugin, or None when it is free."""
+    import importlib.util
+    import sys
+    from importlib.metadata import distributions
+
+    dist, module = _normal(name), name.replace("-", "_").lower()
+    if dist in WELL_KNOWN or module in WELL_KNOWN:
+        return f"{name!r} is the name of a well-known package"
+    if dist.startswith("kexue-verify") or module.startswith("kexue_verify"):
+        return f"{name!r} is one of kexue-verify's own names"
+    if module in getattr(sys, "stdlib_module_names", ()):
+        return f"{module!r} is a module of Python's standard library"
+    try:
+        import kexue_verify_plugins
+
+        families = set(getattr(kexue_verify_plugins, "DEFAULT_PLUGINS", ()))
+    except ImportError:  # pragma: no cover - the built-in topics are part of the distribution
+        families = set()
+    if module in families or module.replace("_", "-") in families:
+        return f"{module!r} is a built-in topic of kexue-verify"
+    installed = {_normal(d.metadata["Name"] or "") for d in distributions()}
+    if dist in installed:
+        return f"a distribution named {dist!r} is installed"
+    try:
+        found = importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        found = True
+    if found:
+        return f"a module named {module!r} can already be imported here"
+    return None
+
+
 def create_plugin(name: str, directory: Path) -> Path:
-    """Create ``directory/name/`` with pyproject, package, checks and a test; return its path."""
+    """Create ``directory/name/`` with pyproject, package, checks and a test; return its path.
+
+    Refuses a name that would shadow an installed or well-known distribution, an importable module, the
+    standard library or a built-in topic: installing the package would replace the real one.
+    """
     if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]*", name):
         raise UsageError(f"plugin name {name!r} must start with a letter and use letters, digits, '-' or '_'")
+    clash = shadowing(name)
+    if clash:
+        raise UsageError(f"{clash}; installing a plugin called that would shadow it. Choose another name, "
+                         f"e.g. 'kexue-{name.lower()}-claims'")
     root = directory / name
     if root.exists():
         raise UsageError(f"{root} already exists; choose another name or --dir")

@@ -10,14 +10,17 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from kexue_verify.errors import UsageError
 from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
+from kexue_verify.interrupts import Interrupted, signals_interrupt
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
-from kexue_verify.reports import build_report, exit_code
+from kexue_verify.reports import build_report, exit_code, seal
+from kexue_verify.reports.identity import definition_digest
 from kexue_verify.runner import run_cases
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
 
@@ -29,11 +32,17 @@ __all__ = ["RunOutcome", "plan", "run"]
 
 @dataclass
 class RunOutcome:
-    """What a run produced: the per-case results, the canonical report and the exit code."""
+    """What a run produced: the per-case results, the canonical report and the exit code.
+
+    ``interrupted`` is the signal that ended the run early (the report then holds the cases finished
+    before it, and says so under ``interrupted``; the exit code is ``128 + signal number``).
+    """
 
     results: list[CaseResult]
     report: dict[str, Any]
     exit_code: int
+    interrupted: Interrupted | None = None
+    planned: int = 0
 
 
 def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: str | None = None,
@@ -99,13 +108,16 @@ def run(
 
     With a ``cache`` (:class:`~kexue_verify.cache.ResultCache`), a case whose key is stored is not run again: its
     stored result is reused (and marked so); every newly decided result is stored.
+
+    SIGINT, SIGTERM and SIGHUP during the run stop it: the workers are ended and the outcome holds the
+    results so far, its report marked ``interrupted`` (see :class:`RunOutcome`).
     """
     config = config or RunConfig()
     loaded = loaded or load(options)
     cases = plan(loaded, patterns, keyword=keyword, tags=tags)
     if on_start:
         on_start(cases)
-    results = []
+    results: list[CaseResult] = []
     keys: dict[str, str] = {}
     to_run = list(cases)
     if cache is not None:
@@ -121,14 +133,31 @@ def run(
             results.append(stored)
             if on_result:
                 on_result(stored)
-    for result in run_cases(to_run, loaded, config):
-        if cache is not None:
-            cache.put(keys[result.case_id], result)
-        results.append(result)
-        if on_result:
-            on_result(result)
+    interrupted: Interrupted | None = None
+    stream = run_cases(to_run, loaded, config)
+    try:
+        with signals_interrupt():
+            for result in stream:
+                if cache is not None:
+                    cache.put(keys[result.case_id], result)
+                results.append(result)
+                if on_result:
+                    on_result(result)
+    except KeyboardInterrupt:
+        interrupted = Interrupted(signal.SIGINT)
+    except Interrupted as exc:
+        interrupted = exc
+    finally:
+        stream.close()  # ends the workers whatever happened (a no-op when the runner finished or raised)
     claims = {c.id: c for c in loaded.claims}
     selection = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
-    report = build_report(results, claims, config, selection=selection,
+    definitions = {c.id: definition_digest(c.claim, c.model, loaded.claims.proof_dirs) for c in cases}
+    report = build_report(results, claims, config, selection=selection, definitions=definitions,
                           plugins=[p.to_dict() for p in loaded.plugins if not p.error])
-    return RunOutcome(results, report, exit_code(results))
+    if interrupted is not None:
+        done = {r.case_id for r in results}
+        report["interrupted"] = {"signal": interrupted.name, "completed": len(results), "planned": len(cases),
+                                 "not_run": sorted(c.id for c in cases if c.id not in done)}
+        seal(report)  # the interruption is part of what the report asserts: its own digest, and the id
+        return RunOutcome(results, report, interrupted.exit_code, interrupted, len(cases))
+    return RunOutcome(results, report, exit_code(results), None, len(cases))

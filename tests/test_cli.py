@@ -209,7 +209,8 @@ def test_run_a_plugin_module_and_a_plugin_report_format(invoke, tmp_path: Path,
     (["list", "nothing-like-this"], "Error: no claim matches 'nothing-like-this'"),
     (["cite", "missing.json"], "Error: missing.json: no such file"),
     (["report", "missing.json", "-o", "x.md"], "Error: missing.json: no such file"),
-    (["report", "missing.json"], "Error: Missing option '-o' / '--output'"),
+    (["report", "missing.json"], "Error: say what to do with the report: -o report.html (repeatable) and/or --check"),
+    (["rerun", "missing.json"], "Error: missing.json: no such file"),
     (["frobnicate"], "Error: No such command 'frobnicate'"),
     (["list", "--plugins-dir", "no/such/folder"], "Error: --plugins-dir no/such/folder: no such folder"),
 ])
@@ -279,9 +280,9 @@ def test_cite_prints_bibtex_for_the_report_and_each_source(invoke, fake_run) -> 
     result = invoke("cite", fake_run.folder / "report.json")
     assert result.exit_code == 0
     bib, report = result.stdout, fake_run.report
-    assert bib.startswith(f"@misc{{{report['report_id']},")
+    assert bib.startswith(f"@online{{{report['report_id']},")
     urls = sorted({e["source"]["url"] for e in report["claims"]})
-    assert bib.count("@online{") == len(urls) == 5
+    assert bib.count("@online{") == len(urls) + 1 == 6
     for url in urls:
         assert f"url          = {{{url}}}," in bib
 
@@ -295,7 +296,7 @@ def test_report_rerenders_a_json_report_identically(invoke, fake_run, tmp_path: 
 
 
 @pytest.mark.parametrize("command", [[], ["list"], ["run"], ["show"], ["plugins"], ["cite"], ["report"], ["prove"],
-                                     ["new-plugin"]])
+                                     ["new-plugin"], ["rerun"]])
 def test_help_has_examples(command: list[str]) -> None:
     result = CliRunner().invoke(cli, [*command, "--help"])
     assert result.exit_code == 0

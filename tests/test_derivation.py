@@ -79,7 +79,7 @@ def test_title_defaults_to_name_and_symbols_carry_assumptions():
         (lambda: Derivation.begin("bad", start="x", assume={"x": "real"}).to("x", var="x"), "still depends on 'x'"),
         (lambda: Derivation.begin("bad", start="x", assume={"x": "real"}).eq("exp('x')"), "string literals"),
         (lambda: Derivation.begin("bad", start="x.__class__", assume={"x": "real"}).eq("x"), "'_'"),
-        (lambda: Derivation.begin("bad", start="x if x else x", assume={"x": "real"}).eq("x"), "keyword"),
+        (lambda: Derivation.begin("bad", start="x if x else x", assume={"x": "real"}).eq("x"), "'if ... else'"),
         (lambda: Derivation.begin("bad", start="gamma", assume={"gamma": "real"}).eq("1"), "SymPy name"),
         (lambda: Derivation.begin("bad", start="x", assume={"x": "fuzzy"}).eq("x"), "unknown assumption"),
         (

@@ -57,7 +57,8 @@ def test_readme_quick_start_is_what_ci_runs():
 
 
 @pytest.mark.parametrize("page", ["quickstart.md", "writing-a-plugin.md", "report-schema.md", "explanation.md",
-                                  "development.md", "derivations.md", "reference/hooks.md"])
+                                  "development.md", "derivations.md", "reference/hooks.md", "security.md",
+                                  "report.md"])
 def test_docs_pages_exist_and_are_linked_from_the_index(page):
     assert (DOCS / page).is_file()
     assert page in (DOCS / "index.md").read_text(encoding="utf-8")

@@ -31,7 +31,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="the throwaway venv is laid out for POSIX")
 
-DEPENDENCIES = ("torch", "sympy", "mpmath", "numpy", "click", "pluggy", "rich", "matplotlib", "flint")
+DEPENDENCIES = ("torch", "sympy", "mpmath", "numpy", "click", "pluggy", "rich", "matplotlib", "flint", "latex2mathml")
 
 
 def topic_packages() -> list[str]:
@@ -147,7 +147,15 @@ def test_the_installed_wheel_verifies_stirling(installed) -> None:
     _, python, work = installed
     done = run([str(python.parent / "kexue-verify"), "run", "stirling.formula", "-o", "st1.json"], cwd=work)
     assert done.stdout.splitlines()[0].startswith("verified     stirling.formula")
-    (entry,) = json.loads((work / "st1.json").read_text(encoding="utf-8"))["claims"]
+    from_wheel = json.loads((work / "st1.json").read_text(encoding="utf-8"))
+    (entry,) = from_wheel["claims"]
     assert (entry["id"], entry["verdict"]) == ("stirling.formula", "verified")
     assert [v["verdict"] for v in entry["false_variants"]] == ["refuted"] * len(entry["false_variants"])
+    # the same run from this (editable) install: a wheel records no git commit, but the id must not care
+    from kexue_verify import RunConfig
+    from kexue_verify import run as run_claims
+
+    from_source = run_claims(["stirling.formula"], config=RunConfig(seed=0)).report
+    assert from_source["claims"][0]["definition_digest"] == entry["definition_digest"]
+    assert from_source["report_id"] == from_wheel["report_id"]
 

@@ -21,6 +21,7 @@ PUBLIC_API = [
     "DuplicateIdError",
     "Evidence",
     "FalseVariant",
+    "FormulaError",
     "KexueError",
     "LoadOptions",
     "LoadedPlugins",
@@ -69,7 +70,9 @@ def test_version_is_the_installed_distributions() -> None:
                                     "kexue_verify.errors", "kexue_verify.evaluation", "kexue_verify.plugins",
                                     "kexue_verify.registry", "kexue_verify.reports", "kexue_verify.selection",
                                     "kexue_verify.testing", "kexue_verify.tolerances", "kexue_verify.verify",
-                                    "kexue_verify.runner", "kexue_verify.numeric", "kexue_verify.hookspecs"])
+                                    "kexue_verify.runner", "kexue_verify.numeric", "kexue_verify.hookspecs",
+                                    "kexue_verify.formula", "kexue_verify.outputs", "kexue_verify.capture",
+                                    "kexue_verify.interrupts"])
 def test_submodule_all_names_exist(module: str) -> None:
     mod = importlib.import_module(module)
     missing = [name for name in getattr(mod, "__all__", []) if not hasattr(mod, name)]
@@ -77,8 +80,8 @@ def test_submodule_all_names_exist(module: str) -> None:
 
 
 def test_exceptions_share_one_base() -> None:
-    for name in ("CheckError", "ClaimDefinitionError", "DerivationError", "DuplicateIdError", "PluginError",
-                 "UsageError"):
+    for name in ("CheckError", "ClaimDefinitionError", "DerivationError", "DuplicateIdError", "FormulaError",
+                 "PluginError", "UsageError"):
         assert issubclass(getattr(kexue_verify, name), kexue_verify.KexueError)
     assert issubclass(kexue_verify.DuplicateIdError, kexue_verify.PluginError)
     assert not issubclass(kexue_verify.SkipCheck, kexue_verify.KexueError)  # a signal, not a mistake

@@ -184,8 +184,14 @@ def test_declared_bound_is_certified_on_every_registered_model(model):
     result = run_claim("lipschitz.declared-bound", model=model)
     assert_verdict(result, "verified")
     upper = next(e for e in result.parts["numeric"].evidence if e.name == "certified upper ≤ declared")
-    assert upper.figure["kind"] == "bars"
     assert upper.quantities["empirical_lower"] <= upper.quantities["certified_upper"] + 1e-9
+    (bar,) = upper.figure["series"]  # the sandwich: lower bound, certified upper bound, declared bound
+    assert upper.figure["kind"] == "interval"
+    assert (bar["x"], bar["lower"], bar["upper"]) == (model, upper.quantities["empirical_lower"],
+                                                     upper.quantities["certified_upper"])
+    spec = next(m for m in MODELS_REGISTERED if m.name == model)
+    assert upper.figure["hlines"][0]["y"] == spec.declared["lipschitz_bound"]
+    assert upper.figure["caption"]
 
 
 def test_declared_bound_refutes_the_posts_conv_recipe_with_a_pair_that_breaks_it():

@@ -2,8 +2,10 @@
 
 Layout: a header with the report id and environment, a summary table, one row per claim,
 then per claim its source, statement, evidence (with derivation steps and figures) and
-false variants, the sources, and how to cite.  Figures are written as SVG files into
-``<report stem>_figures/`` beside the Markdown file.
+false variants, the sources, and how to cite.  Formulas are GitHub math: ``$$…$$`` for statements,
+``$…$`` in derivation tables and in the formulas of variant descriptions.  Figures are written as SVG
+files into ``<report stem>_figures/`` beside the Markdown file.  The HTML report is rendered separately
+(:mod:`.html`), never through a Markdown parser.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from kexue_verify.reports.mathml import split_prose
 
 __all__ = ["flagged", "render_markdown"]
 
@@ -45,6 +49,11 @@ def _text(value: Any) -> str:
     return _MARKUP.sub(r"\\\1", _cell(value))
 
 
+def _prose(text: str) -> str:
+    """Prose with its formulas as GitHub math (``$…$``), for a table cell (the split of :func:`.split_prose`)."""
+    return "".join(f"${_cell(piece.strip())}$" if math else _text(piece) for math, piece in split_prose(text))
+
+
 def _num(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.6g}"
@@ -65,9 +74,9 @@ def _steps(steps: list[Mapping[str, Any]]) -> list[str]:
     lines = ["", "| # | | step | justification | status | method |", "|---|---|---|---|---|---|"]
     for s in steps:
         rel = s.get("relation", "=")
-        expr = s.get("rhs_latex") or s.get("rhs", "")
+        expr = f"${_cell(s['rhs_latex'])}$" if s.get("rhs_latex") else f"`{_cell(s.get('rhs', ''))}`"
         mark = {"proved": "✓", "numerically verified": "≈", "refuted": "✗"}.get(s.get("status", ""), "?")
-        lines.append(f"| {s.get('index', '')} | {_cell(rel)} | ${_cell(expr)}$ | {_cell(s.get('justification', ''))} "
+        lines.append(f"| {s.get('index', '')} | {_cell(rel)} | {expr} | {_cell(s.get('justification', ''))} "
                      f"| {mark} {_cell(s.get('status', ''))} | {_cell(s.get('method', ''))} |")
     return [*lines, ""]
 
@@ -101,6 +110,11 @@ def _evidence(part: str, data: Mapping[str, Any] | None, figures: list[tuple[str
             name = f"{_slug(case_id)}-{len(figures) + 1}.svg"
             figures.append((name, ev["figure"]))
             lines.append(f"\n  ![{_cell(ev['figure'].get('title', ev['name']))}](FIGURES/{name})\n")
+    if data.get("output"):
+        out = data["output"]
+        cut = f", the first {len(out['text'].encode())} shown" if out.get("truncated") else ""
+        fence = "`" * max(3, 1 + max((len(m) for m in re.findall(r"`+", out["text"])), default=0))
+        lines += ["", f"The check printed {out['bytes']} bytes{cut}:", "", f"{fence}text", out["text"].rstrip(), fence]
     return [*lines, ""]
 
 
@@ -122,6 +136,8 @@ def _claim(entry: Mapping[str, Any], figures: list[tuple[str, Mapping[str, Any]]
         lines.append(f"- **Derivation:** `proofs/{entry['proof']}`")
     if entry.get("message"):
         lines.append(f"- **Why:** {_text(entry['message'])}")
+    if entry.get("notes"):
+        lines.append(f"- **Notes:** {_prose(entry['notes'])}")
     lines += ["", "$$", entry["statement"].strip(), "$$", ""]
     lines += _evidence("symbolic", entry.get("symbolic"), figures, entry["id"])
     lines += _evidence("numeric", entry.get("numeric"), figures, entry["id"])
@@ -129,7 +145,7 @@ def _claim(entry: Mapping[str, Any], figures: list[tuple[str, Mapping[str, Any]]
     if variants:
         lines += ["**False variants** (each must be refuted by the same checks):", "",
                   "| variant | description | verdict |", "|---|---|---|"]
-        lines += [f"| `{v['name']}` | {_cell(v['description'])} | {MARK.get(v['verdict'], '')} {v['verdict']} |"
+        lines += [f"| `{v['name']}` | {_prose(v['description'])} | {MARK.get(v['verdict'], '')} {v['verdict']} |"
                   for v in variants]
         lines.append("")
     return lines
@@ -157,6 +173,10 @@ def render_markdown(report: Mapping[str, Any],
         "|---|---|",
     ]
     lines += [f"| {mark} {v} | {summary['verdicts'][v]} |" for v, mark in MARK.items() if summary["verdicts"].get(v)]
+    if report.get("interrupted"):
+        stop = report["interrupted"]
+        lines += ["", f"**Interrupted** by {stop['signal']}: {stop['completed']} of {stop['planned']} cases finished; "
+                      "this report is partial."]
     if summary["unexpected"]:
         lines += ["", "**Not as expected:** " + ", ".join(f"`{c}`" for c in summary["unexpected"])]
     lines += ["", "| claim | label | verdict | expected | title |", "|---|---|---|---|---|"]

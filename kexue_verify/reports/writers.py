@@ -1,15 +1,13 @@
 """The built-in report writers, registered as an ordinary plugin through ``kexue_register_reporters``.
 
-``.json`` — the canonical report (indented); ``.md`` — Markdown with SVG figures;
-``.html`` — the Markdown report rendered to a standalone page (markdown-it-py); ``.xml`` — JUnit XML for CI
+``.json`` — the canonical report (indented); ``.html`` — one self-contained page (MathML, inline SVG);
+``.md`` — Markdown with LaTeX GitHub renders and SVG figures beside it; ``.xml`` — JUnit XML for CI
 dashboards (one test case per claim, a failure when the verdict is not the expected one, an error on error/timeout).
 """
 
 from __future__ import annotations
 
-import html
 import json
-import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +16,7 @@ from typing import Any
 from kexue_verify.hookspecs import hookimpl
 from kexue_verify.reports import write_atomic
 from kexue_verify.reports.markdown import render_markdown
+from kexue_verify.reports.sanitize import printable_data
 
 __all__ = ["write_html", "write_json", "write_junit", "write_markdown"]
 
@@ -41,41 +40,23 @@ def _figures(figures: list[tuple[str, Mapping[str, Any]]], folder: Path) -> None
 
 
 def write_markdown(report: Mapping[str, Any], path: Path) -> None:
+    """Markdown with LaTeX that GitHub renders (``$…$``, ``$$…$$``) and SVG figures in ``<stem>_figures/``."""
     folder = f"{path.stem}_figures"
-    text, figures = render_markdown(report, folder)
+    text, figures = render_markdown(printable_data(report), folder)
     _figures(figures, path.parent / folder)
     write_atomic(path, text)
 
 
-_ESCAPED_ANCHOR = re.compile(r"<p>&lt;a id=&quot;([a-z0-9-]+)&quot;&gt;&lt;/a&gt;</p>")
-_STYLE = """body{font-family:sans-serif;max-width:72em;margin:auto;padding:1em;line-height:1.4}
-table{border-collapse:collapse;margin:.5em 0;display:block;overflow-x:auto}
-td,th{border:1px solid #ccc;padding:.2em .5em;vertical-align:top}
-td:nth-child(2),td:nth-child(3){white-space:nowrap}code{font-size:90%}pre,p>code{overflow-wrap:anywhere}
-img{max-width:100%}h3{border-top:1px solid #ddd;padding-top:.8em}"""
-
-
 def write_html(report: Mapping[str, Any], path: Path) -> None:
-    """A standalone HTML page: the Markdown report rendered by markdown-it-py (CommonMark and tables), so both
-    formats carry the same content; figures as SVG files beside it.
+    """One self-contained HTML page: MathML formulas, inline SVG figures, no scripts (:mod:`.html`)."""
+    from kexue_verify.reports.html import render_html
 
-    Raw HTML in the Markdown is escaped (a claim's title cannot inject markup); only the report's own anchor lines,
-    ``<a id="slug"></a>``, are turned back into anchors, so the summary's links work.
-    """
-    from markdown_it import MarkdownIt
-
-    folder = f"{path.stem}_figures"
-    text, figures = render_markdown(report, folder)
-    _figures(figures, path.parent / folder)
-    body = MarkdownIt("commonmark", {"html": False}).enable("table").render(text)
-    body = _ESCAPED_ANCHOR.sub(r'<a id="\1"></a>', body)
-    title = html.escape(f"kexue-verify report {report['report_id']}")
-    page = (f'<!doctype html>\n<html lang="en"><head><meta charset="utf-8"><title>{title}</title>\n'
-            f"<style>{_STYLE}</style></head><body>\n{body}</body></html>\n")
-    write_atomic(path, page)
+    write_atomic(path, render_html(report))
 
 
 def write_junit(report: Mapping[str, Any], path: Path) -> None:
+    """JUnit XML; characters XML forbids (NUL, other controls, lone surrogates) are written as escapes."""
+    report = printable_data(report)
     summary = report["summary"]["verdicts"]
     suite = ET.Element("testsuite", name="kexue-verify", tests=str(report["summary"]["total"]),
                        failures=str(len([e for e in report["claims"] if not e["as_expected"]

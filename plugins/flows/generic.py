@@ -26,11 +26,13 @@ Ground truth is the float64 ``slogdet`` of the autograd Jacobian (:mod:`.jacobia
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import Any
 
 import torch
+from kexue_verify_plugins.flows.figures import logdet_figure, roundtrip_figure
 from kexue_verify_plugins.flows.jacobian import batch_jacobian, componentwise_condition, no_tf32, slogdet64
 from kexue_verify_plugins.flows.layers import perturb_
 from kexue_verify_plugins.flows.protocol import Flow, as_flow_layer
@@ -163,6 +165,7 @@ def _compare_logdet(name: str, reported: Tensor, jac: Tensor, kinds: list[str], 
         tolerance={"atol_max": plain(tol.max())},
         counterexample=None if ok else counterexample,
         note=note,
+        figure=logdet_figure(name, rep.tolist(), truth.tolist()),
     )
 
 
@@ -217,11 +220,13 @@ def _roundtrip(name: str, start: Tensor, back: Tensor, image: Tensor, jac: Tenso
     ratio = per / bound.clamp_min(torch.finfo(torch.float64).tiny)
     i = int(torch.argmax(ratio))
     j = int(torch.argmax(err[i]))
-    return holds(name, bool((per <= bound).all()), method=f"round trip in {ctx.dtype} on {ctx.device}, D = {d}",
+    figure = roundtrip_figure(name, s.abs().amax(dim=1).tolist(), per.tolist(), bound.tolist())
+    evidence = holds(name, bool((per <= bound).all()), method=f"round trip in {ctx.dtype} on {ctx.device}, D = {d}",
                  expected="‖error‖∞ ≤ 8γ_D(‖J⁻¹‖∞‖image‖∞ + ‖start‖∞) per sample",
                  counterexample={"sample": i, "kind": kinds[i], "coordinate": j, "start": plain(s[i, j]),
                                  "after_round_trip": plain(back.reshape(n, -1)[i, j]), "bound": plain(bound[i])},
                  max_error=plain(per.max()), max_error_over_bound=plain(ratio.max()))
+    return dataclasses.replace(evidence, figure=figure)
 
 
 def inverse_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:

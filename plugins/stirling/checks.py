@@ -15,6 +15,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, close, holds, undecided
+from kexue_verify.formula import parse_formula
 from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
 
@@ -27,7 +28,7 @@ x = sp.Symbol("x", positive=True)
 
 
 def _expr(text: str, var: sp.Symbol = n) -> sp.Expr:
-    return sp.sympify(text, locals={var.name: var, "E": sp.E, "pi": sp.pi})
+    return parse_formula(text, {var.name: var, "E": sp.E, "pi": sp.pi})
 
 
 # --- ST-1 -------------------------------------------------------------------------------------------------------------

@@ -19,6 +19,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.tolerances import tolerance
 
 from .coefficients import log_series_coefficients, stirling_coefficients
@@ -151,7 +152,7 @@ FIGURE_TERMS = 100
 
 
 def _stated(a: dict[str, Any], key: str, xv: float, k_star: int | None = None) -> float:
-    expr = sp.sympify(a[key], locals={"x": sp.Symbol("x"), "K": sp.Symbol("K"), "pi": sp.pi, "E": sp.E})
+    expr = parse_formula(a[key], {"x": sp.Symbol("x"), "K": sp.Symbol("K"), "pi": sp.pi, "E": sp.E})
     return float(expr.subs({"x": xv, "K": k_star if k_star is not None else 0}))
 
 
@@ -232,6 +233,8 @@ def optimal_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         "yscale": "log",
         "series": [_curve(xv, errs) for xv, errs in table.items()],
         "vlines": [{"x": TWO_PI * xv, "label": "K = 2πx" if i == 0 else None} for i, xv in enumerate(OPTIMAL_X)],
+        "caption": ("Each curve falls while terms are added, bottoms out near K ≈ 2πx (the dotted lines) and then "
+                    "rises: the series diverges, so adding terms past the optimum makes the approximation worse."),
     }
     first = evidence[0]
     evidence[0] = Evidence(name=first.name, outcome=first.outcome, method=first.method, quantities=first.quantities,

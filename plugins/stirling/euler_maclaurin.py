@@ -15,6 +15,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.tolerances import tolerance
 
 from .symbolic import finite_power_series, log_ratio_series
@@ -27,7 +28,7 @@ SMALL_N = range(1, 21)
 
 
 def _sym(text: str) -> sp.Expr:
-    return sp.sympify(text, locals={"n": n, "k": k, "pi": sp.pi, "E": sp.E})
+    return parse_formula(text, {"n": n, "k": k, "pi": sp.pi, "E": sp.E})
 
 
 def _sum_closed(a: dict[str, Any]) -> sp.Expr:

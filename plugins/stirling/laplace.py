@@ -20,6 +20,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
 
@@ -37,7 +38,7 @@ CHAIN_X = (1.5, 3.7, 10.0)
 
 def _sym(text: str, **extra: sp.Symbol) -> sp.Expr:
     names = {"x": x, "u": u, "c": c, "k": k, "E": sp.E, "pi": sp.pi, "oo": sp.oo, **extra}
-    return sp.sympify(text, locals=names)
+    return parse_formula(text, names)
 
 
 # --- ST-4: the chain of substitutions ---------------------------------------------------------------------------------

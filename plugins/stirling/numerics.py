@@ -17,6 +17,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
 
@@ -116,7 +117,7 @@ class LogExpression:
 
     def __init__(self, text: str, var: str) -> None:
         symbol = sp.Symbol(var, positive=True)
-        expr = sp.sympify(text, locals={var: symbol, "E": sp.E, "pi": sp.pi})
+        expr = parse_formula(text, {var: symbol, "E": sp.E, "pi": sp.pi})
         log_expr = sp.expand_log(sp.log(expr), force=True)
         self.terms = [torch_function(term, var) for term in sp.Add.make_args(log_expr)]
 
@@ -256,7 +257,7 @@ def fraction_value(text: str | int | float | Fraction) -> Fraction:
         return text
     if isinstance(text, (int, float)):
         return Fraction(text)
-    value = sp.Rational(sp.sympify(text))
+    value = sp.Rational(parse_formula(text))
     return Fraction(int(value.p), int(value.q))
 
 

@@ -21,6 +21,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
 
@@ -38,7 +39,7 @@ CROSS_CHECK_ORDER = 8
 
 
 def _sym(text: str) -> sp.Expr:
-    return sp.sympify(text, locals={"x": x, "u": u, "q": q, "E": sp.E, "pi": sp.pi})
+    return parse_formula(text, {"x": x, "u": u, "q": q, "E": sp.E, "pi": sp.pi})
 
 
 @lru_cache(maxsize=4)

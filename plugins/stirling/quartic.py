@@ -23,6 +23,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.tolerances import tolerance
 
 from .numerics import context_for, fraction_value, residual_slopes, trapezoid, window
@@ -33,7 +34,7 @@ M = sp.Symbol("M", positive=True)
 
 
 def _sym(text: str) -> sp.Expr:
-    return sp.sympify(text, locals={"k": k, "eps": eps, "M": M, "pi": sp.pi, "E": sp.E})
+    return parse_formula(text, {"k": k, "eps": eps, "M": M, "pi": sp.pi, "E": sp.E})
 
 
 def _truth(order: int) -> sp.Expr:
@@ -223,7 +224,7 @@ def _finite_coefficients(m: float, count: int) -> list[mpmath.mpf]:
 def _log_root_limit(bound: str, m: Any) -> sp.Expr:
     """``lim_{k→∞} ln(bound)/k`` by SymPy (``k`` real; ``−∞`` means ``bound^{1/k} → 0``)."""
     kr = sp.Symbol("k", positive=True)
-    expr = sp.sympify(bound, locals={"k": kr, "M": M}).subs(M, sp.nsimplify(m))
+    expr = parse_formula(bound, {"k": kr, "M": M}).subs(M, sp.nsimplify(m))
     return sp.limit(sp.expand_log(sp.log(expr), force=True) / kr, kr, sp.oo)
 
 

@@ -22,6 +22,8 @@ from typing import Any
 import mpmath
 import sympy as sp
 
+from kexue_verify.formula import parse_formula
+
 __all__ = ["Identity", "finite_power_series", "log_ratio_series", "same_function", "t"]
 
 #: The expansion variable ``t = 1/x`` of the series at infinity.
@@ -39,7 +41,7 @@ def log_ratio_series(function: str, prefactor: str, var: str, order: int) -> sp.
     """
     v = sp.Symbol(var, positive=True)
     shift = {f"gamma({var}+1)": 1, f"gamma({var})": 0}[function.replace(" ", "")]
-    pref = sp.sympify(prefactor, locals={var: v, "E": sp.E, "pi": sp.pi})
+    pref = parse_formula(prefactor, {var: v, "E": sp.E, "pi": sp.pi})
     log_ratio = sp.loggamma(v + shift) - sp.expand_log(sp.log(pref), force=True)
     return sp.expand(sp.simplify(sp.series(log_ratio.subs(v, 1 / t), t, 0, order).removeO()))
 

@@ -29,6 +29,7 @@ from kexue_verify_plugins.svd.training import fit_lbfgs
 from torch import nn
 
 from kexue_verify import CheckContext, Evidence, close, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.threads import single_threaded
 
 #: One training run: the loss reached, the product (AB or CD), the first factor, the trainer's description.
@@ -42,7 +43,7 @@ _K, _R, _I = sp.symbols("k r i", integer=True, positive=True)
 
 def optimum_formula(text: str, values: list[Any], k: int) -> sp.Expr:
     """Evaluate the asserted optimum with ``sigma(i) = values[i-1]``, ``k`` and ``r = len(values)``."""
-    expr = sp.sympify(text, locals={"sigma": _SIGMA, "k": _K, "r": _R, "i": _I})
+    expr = parse_formula(text, {"sigma": _SIGMA, "k": _K, "r": _R, "i": _I})
     expr = sp.sympify(expr.subs({_K: k, _R: len(values)})).doit()
     return sp.nsimplify(expr.replace(_SIGMA, lambda j: values[int(j) - 1]))
 

@@ -32,6 +32,7 @@ def loss_curve(losses: Sequence[float], optimum: float, *, label: str, optimum_l
         "yscale": "log",
         "series": [{"label": label, "x": xs, "y": [best[i] for i in xs], "marker": ""}],
         "hlines": [{"y": optimum, "label": optimum_label}],
+        "caption": "Training succeeds when the curve comes down onto the dashed optimum and stays there.",
     }
 
 
@@ -49,4 +50,5 @@ def singular_value_bars(values: Sequence[float], k: int, *, title: str = "Singul
         "kind": "bars",
         "series": [{"label": "σ_i(M)", "x": [f"σ{i}" for i in range(1, len(values) + 1)], "y": list(values)}],
         "vlines": [{"x": k - 0.5, "label": f"k = {k}"}],
+        "caption": "The k largest singular values, left of the line, are the ones a rank-k approximation keeps.",
     }

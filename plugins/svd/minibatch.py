@@ -72,6 +72,7 @@ def minibatch_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
         "xlabel": "epoch", "ylabel": "largest principal angle (rad)", "yscale": "log",
         "series": [{"label": "largest principal angle", "x": list(range(1, len(history) + 1)), "y": history}],
         "hlines": [{"y": a["max_angle"], "label": f"criterion {a['max_angle']:g} rad"}],
+        "caption": "The learned subspace is the right one when the angle ends below the dashed criterion.",
     }
     ev = at_most(f"largest principal angle between rowspace(CD) and the {a['subspace']} subspace (rad)",
                  float(angles[-1]), a["max_angle"], method=f"{fit.method}; {fit.evaluations} steps",

@@ -20,6 +20,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.threads import single_threaded
 
 __all__ = ["storage_numeric", "storage_symbolic"]
@@ -29,7 +30,7 @@ SIDE = 16
 
 
 def _threshold(text: str) -> sp.Expr:
-    return sp.sympify(text, locals={"m": _M, "n": _N, "Min": sp.Min, "Max": sp.Max})
+    return parse_formula(text, {"m": _M, "n": _N, "Min": sp.Min, "Max": sp.Max})
 
 
 def _first_disagreement(threshold: sp.Expr, limit: int) -> dict[str, int] | None:

@@ -23,6 +23,7 @@ import torch
 from kexue_verify_plugins.svd.linalg import cpu_generator
 
 from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.threads import single_threaded
 from kexue_verify.tolerances import tolerance
 
@@ -32,7 +33,7 @@ _K, _L = sp.symbols("k l", integer=True, positive=True)
 
 
 def _max_rank(text: str, k: int, l: int) -> int:  # noqa: E741 - l is the post's name
-    return int(sp.sympify(text, locals={"k": _K, "l": _L, "Min": sp.Min, "Max": sp.Max}).subs({_K: k, _L: l}))
+    return int(parse_formula(text, {"k": _K, "l": _L, "Min": sp.Min, "Max": sp.Max}).subs({_K: k, _L: l}))
 
 
 def three_factor_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:

@@ -19,6 +19,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, close, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.threads import single_threaded
 from kexue_verify.tolerances import tolerance
 
@@ -44,7 +45,7 @@ def exact_reconstruction(rank: int) -> tuple[sp.Matrix, list[sp.Expr]]:
 
 def _stated(a: dict[str, Any]) -> dict[str, sp.Expr]:
     keys = ("entry", "shen", "mo", "mo_shu", "squared_error")
-    return {key: sp.sympify(a[key]) for key in keys}
+    return {key: parse_formula(a[key]) for key in keys}
 
 
 def _measured(recon: Any, m: Any) -> dict[str, Any]:
@@ -62,7 +63,7 @@ def toy_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """SymPy: exact singular values, reconstruction entries and error against the stated expressions."""
     recon, values = exact_reconstruction(int(a["rank"]))
     m = sp.Matrix(TOY)
-    evidence = [holds("singular values", all(sp.simplify(x - sp.sympify(y)) == 0
+    evidence = [holds("singular values", all(sp.simplify(x - parse_formula(y)) == 0
                                              for x, y in zip(values, a["singular_values"], strict=True)),
                       method="SymPy eigenvects of MMᵀ", expected=a["singular_values"],
                       found=[str(v) for v in values])]
@@ -86,7 +87,7 @@ def toy_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     sigma1, sigma2 = float(s[0]), float(s[1])
     tol = tolerance(ctx.dtype, n=10, condition=1 + sigma1 / (sigma1 - sigma2), scale=sigma1)
     method = f"torch.linalg.svd ({ctx.dtype}, {ctx.device})"
-    evidence = [close(f"σ_{i + 1}", float(s[i]), float(sp.N(sp.sympify(x), 30)), tol=tol, method=method)
+    evidence = [close(f"σ_{i + 1}", float(s[i]), float(sp.N(parse_formula(x), 30)), tol=tol, method=method)
                 for i, x in enumerate(a["singular_values"])]
     measured = _measured(recon, m)
     for key, stated in _stated(a).items():

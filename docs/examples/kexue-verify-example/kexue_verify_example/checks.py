@@ -8,6 +8,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, close, holds
+from kexue_verify.formula import parse_formula
 from kexue_verify.tolerances import tolerance
 
 x = sp.Symbol("x", real=True)
@@ -15,12 +16,12 @@ x = sp.Symbol("x", real=True)
 
 def sup_derivative_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     """SymPy: the critical points of f' (roots of f''), f' there and at ±∞; the largest is the supremum."""
-    f = sp.sympify(a["function"], locals={"x": x})
+    f = parse_formula(a["function"], {"x": x})
     d1 = sp.diff(f, x)
     candidates = [sp.simplify(d1.subs(x, c)) for c in sp.solve(sp.diff(f, x, 2), x) if c.is_real]
     candidates += [sp.limit(d1, x, sp.oo), sp.limit(d1, x, -sp.oo)]
     sup = max(candidates, key=lambda v: float(v))
-    stated = sp.sympify(a["sup"])
+    stated = parse_formula(a["sup"])
     return holds("sup f' equals the stated value", sp.simplify(sup - stated) == 0, method="sympy.solve f'' = 0, limits",
                  expected=str(stated), found=str(sup))
 
@@ -28,12 +29,12 @@ def sup_derivative_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
 def sup_derivative_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     """torch autograd: max f'(x) on a fine grid of [-20, 20], compared with the stated value."""
     grid = torch.linspace(-20, 20, 400_001, dtype=ctx.torch_dtype, device=ctx.device, requires_grad=True)
-    f = sp.lambdify(x, sp.sympify(a["function"], locals={"x": x}), modules=[{"exp": torch.exp}, "math"])
+    f = sp.lambdify(x, parse_formula(a["function"], {"x": x}), modules=[{"exp": torch.exp}, "math"])
     (slope,) = torch.autograd.grad(f(grid).sum(), grid)
     spacing = 40 / 400_000
     # f' is within (spacing/2)·sup|f''| of its maximum at the nearest grid point; sup|σ''| < 0.1.
     tol = 0.1 * spacing / 2 + tolerance(ctx.dtype, n=4)
-    return close("max f' on the grid", slope.max(), float(sp.sympify(a["sup"])), tol=tol,
+    return close("max f' on the grid", slope.max(), float(parse_formula(a["sup"])), tol=tol,
                  method=f"torch.autograd on 400001 points ({ctx.dtype})")
 
 

@@ -1,0 +1,255 @@
+"""What a report asserts, as digests: a claim's definition, each claim entry, each section, and the report id.
+
+A report is identified by exactly what it asserts, and by nothing else:
+
+* each claim entry carries ``definition_digest``, SHA-256 over a canonical form of the claim's definition —
+  its statement, assertion, expected verdict, false variants (their descriptions and assertions), the model it
+  ran on (name and declared promises) and the *code* of its checks and model factories (the source file of
+  each, so that an edited check is another definition) and the text of the proof document it rests on;
+* each claim entry carries ``digest``, SHA-256 over the entry itself (verdicts, evidence, variants, the
+  definition digest) without its volatile fields (``duration_s``, ``timings``);
+* ``digests`` holds one digest per section the id covers: ``tool``, ``environment`` (without host, platform
+  and the git commit, which depend on the machine and the install mode), ``summary``, ``sources`` and
+  ``plugins`` (only those that contributed a claim or model to the selection);
+* ``report_id`` is ``kv-`` and 20 hex digits of SHA-256 over ``schema_version``, the section digests and the
+  list of claim digests.
+
+:func:`check_report` recomputes all of them and names each one that no longer matches: an entry edited by hand
+(a verdict flipped to ``verified``) is found, and so is a summary that no longer agrees with its claims.  A digest
+is not a signature — whoever edits a report can recompute it — so ``kexue-verify rerun`` is the check that the
+verdicts themselves are reproduced.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import inspect
+import json
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "VOLATILE_ENVIRONMENT",
+    "VOLATILE_KEYS",
+    "canonical_json",
+    "check_report",
+    "claim_digest",
+    "code_digest",
+    "definition_digest",
+    "escape_surrogates",
+    "report_id",
+    "seal",
+    "section_digests",
+]
+
+#: Keys whose values are wall-clock measurements, anywhere in a claim entry: left out of every digest. A check that
+#: records timings as evidence puts them under ``timings`` (a quantity like any other, but volatile).
+#: ``cache`` marks a result reused from the result cache (kexue_verify.cache): how a verdict was obtained, not what
+#: it is, so a report's id does not depend on the cache.
+VOLATILE_KEYS = frozenset({"duration_s", "timings", "cache"})
+#: Environment fields that depend on the machine or on how the package was installed, not on what was computed.
+VOLATILE_ENVIRONMENT = ("host", "platform", "claims_commit")
+#: The sections of a report that the id covers besides the claims, in this order.
+SECTIONS = ("tool", "environment", "summary", "sources", "plugins")
+#: Sections only some reports have (``interrupted``: the run was stopped by a signal); covered when present.
+OPTIONAL_SECTIONS = ("interrupted",)
+
+
+def canonical_json(data: Any) -> str:
+    """Sorted keys, no insignificant whitespace, UTF-8 kept, NaN refused."""
+    return json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+
+
+def _sha256(data: Any) -> str:
+    # backslashreplace: a lone surrogate that slipped past escape_surrogates still hashes (as its escape)
+    return hashlib.sha256(canonical_json(data).encode("utf-8", "backslashreplace")).hexdigest()
+
+
+def escape_surrogates(data: Any) -> Any:
+    """``data`` with every lone surrogate in its strings (keys too) written as its escape, ``\\udcff``.
+
+    A lone surrogate (e.g. ``"\\udcff"`` from a file name decoded with ``surrogateescape``) cannot be encoded as
+    UTF-8, so a report holding one could be neither hashed nor written.  Escaping keeps the information visible.
+    """
+    if isinstance(data, str):
+        try:
+            data.encode("utf-8")
+        except UnicodeEncodeError:
+            return data.encode("utf-8", "backslashreplace").decode("utf-8")
+        return data
+    if isinstance(data, dict):
+        return {escape_surrogates(k): escape_surrogates(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [escape_surrogates(v) for v in data]
+    return data
+
+
+def _strip_volatile(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {k: _strip_volatile(v) for k, v in data.items() if k not in VOLATILE_KEYS}
+    if isinstance(data, list):
+        return [_strip_volatile(v) for v in data]
+    return data
+
+
+# --- a claim's definition --------------------------------------------------------------------------------------------
+
+def _file_digest(path: str | Path) -> str | None:
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+
+
+def code_digest(ref: Any) -> str | None:
+    """SHA-256 of the source file that defines a check or model factory (``"module:function"`` or a callable).
+
+    A lazy reference is located without importing it (``importlib.util.find_spec``), so digesting a claim does
+    not import torch.  The file's bytes are the same in a wheel and in an editable install.  ``None`` when there
+    is no code (no check) or its source cannot be found (then the reference's name stands in).
+    """
+    if ref is None:
+        return None
+    if isinstance(ref, str):
+        module = ref.partition(":")[0]
+        try:
+            spec = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            spec = None
+        origin = spec.origin if spec is not None else None
+        return (_file_digest(origin) if origin else None) or _sha256({"ref": ref})
+    try:
+        source = inspect.getsourcefile(ref)
+    except TypeError:
+        source = None
+    digest = _file_digest(source) if source else None
+    name = f"{getattr(ref, '__module__', '')}:{getattr(ref, '__qualname__', repr(ref))}"
+    return digest or _sha256({"ref": name})
+
+
+def _plain(value: Any) -> Any:
+    """An assertion as canonical data: containers kept, anything else by its ``repr``."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return repr(value)
+
+
+def _proof_digest(ref: str | None, proof_dirs: Iterable[str | Path]) -> str | None:
+    if not ref:
+        return None
+    file_name = ref.partition("#")[0]
+    for directory in proof_dirs:
+        candidate = Path(directory) / file_name
+        if candidate.is_file():
+            return _file_digest(candidate)
+    return None
+
+
+def definition_digest(claim: Any, model: Any = None, proof_dirs: Iterable[str | Path] = ()) -> str:
+    """SHA-256 over what defines a case: the claim, its false variants, the model and the code of each check."""
+    definition = {
+        "id": claim.id,
+        "statement": claim.statement,
+        "assertion": _plain(claim.assertion),
+        "expected": str(claim.expected),
+        "model_kind": claim.model_kind,
+        "checks": {"symbolic": code_digest(claim.symbolic), "numeric": code_digest(claim.numeric)},
+        "proof": claim.proof,
+        "proof_text": _proof_digest(claim.proof, proof_dirs),
+        "false_variants": [{"name": v.name, "description": v.description, "assertion": _plain(v.assertion),
+                            "model": code_digest(v.model)} for v in claim.false_variants],
+        "model": None if model is None else {"name": model.name, "kind": model.kind,
+                                             "declared": _plain(dict(model.declared)),
+                                             "factory": code_digest(model.factory)},
+    }
+    return _sha256(escape_surrogates(definition))
+
+
+# --- a report --------------------------------------------------------------------------------------------------------
+
+def claim_digest(entry: Mapping[str, Any]) -> str:
+    """SHA-256 over a claim entry without its own ``digest`` and without volatile fields."""
+    return _sha256(_strip_volatile({k: v for k, v in entry.items() if k != "digest"}))
+
+
+def _section(report: Mapping[str, Any], name: str) -> Any:
+    value = report.get(name)
+    if name == "environment" and isinstance(value, Mapping):
+        value = {k: v for k, v in value.items() if k not in VOLATILE_ENVIRONMENT}
+    return _strip_volatile(value)
+
+
+def section_digests(report: Mapping[str, Any]) -> dict[str, str]:
+    """One digest per section the id covers (``tool``, ``environment``, ``summary``, ``sources``, ``plugins``, and
+    ``interrupted`` when the report has it)."""
+    names = SECTIONS + tuple(n for n in OPTIONAL_SECTIONS if n in report)
+    return {name: _sha256(_section(report, name)) for name in names}
+
+
+def report_id(report: Mapping[str, Any]) -> str:
+    """``kv-`` and the first 20 hex digits of SHA-256 over the schema version, section and claim digests.
+
+    Everything is recomputed from the content: the ``digest`` fields stored in the report are not trusted.
+    """
+    content = {
+        "schema_version": report.get("schema_version"),
+        "sections": section_digests(report),
+        "claims": [claim_digest(e) for e in report.get("claims", [])],
+    }
+    return f"kv-{_sha256(content)[:20]}"
+
+
+def seal(report: dict[str, Any]) -> dict[str, Any]:
+    """Set every claim's ``digest``, the section ``digests`` and ``report_id`` from the content; returns ``report``.
+
+    :func:`~kexue_verify.reports.build_report` seals each report it builds; reports built by hand (tests, tools
+    that merge reports) are sealed the same way.
+    """
+    for entry in report.get("claims", []):
+        entry["digest"] = claim_digest(entry)
+    report["digests"] = section_digests(report)
+    report["report_id"] = report_id(report)
+    return report
+
+
+def _summary_problems(report: Mapping[str, Any]) -> list[str]:
+    summary, claims = report.get("summary") or {}, report.get("claims") or []
+    counts: dict[str, int] = {}
+    for e in claims:
+        counts[e.get("verdict")] = counts.get(e.get("verdict"), 0) + 1
+    stated = {k: v for k, v in (summary.get("verdicts") or {}).items() if v}
+    problems = []
+    if stated != counts or summary.get("total") != len(claims):
+        problems.append(f"summary: it counts {summary.get('total')} claims {stated}, but the claims are "
+                        f"{len(claims)} {counts}")
+    for e in claims:
+        if e.get("as_expected") != (e.get("verdict") == e.get("expected")):
+            problems.append(f"claim {e.get('id')}: as_expected is {e.get('as_expected')} but the verdict is "
+                            f"{e.get('verdict')} and the expected verdict {e.get('expected')}")
+    return problems
+
+
+def check_report(report: Mapping[str, Any]) -> list[str]:
+    """Every digest (claims, sections, the id) that does not match the content, one line each; empty if intact."""
+    problems = []
+    for e in report.get("claims", []):
+        if e.get("digest") != claim_digest(e):
+            problems.append(f"claim {e.get('id')}: its content does not match its digest (altered after the run)")
+    stored = report.get("digests") or {}
+    for name, digest in section_digests(report).items():
+        if stored.get(name) != digest:
+            problems.append(f"{name}: its content does not match its digest (altered after the run)")
+    problems += _summary_problems(report)
+    rid = report_id(report)
+    if report.get("report_id") != rid:
+        problems.append(f"report_id: the report says {report.get('report_id')}, its content gives {rid}")
+    return problems
