@@ -105,7 +105,7 @@ def evaluate_on_worker(token: str, options: LoadOptions, shipped: tuple[ShippedD
     loaded, pool = _resident_pool(token, options, shipped, config)
     case = Case(loaded.claims[claim_id], loaded.models[model] if model else None)
     with _LOCK:
-        result = next(iter(pool.run([case], close=False)))
+        (result,) = list(pool.run([case], close=False))  # run to its end: an abandoned run closes the pool
     moved = zip(loaded.options.dirs, options.dirs, strict=True)
     return _restore_paths(result, {str(Path(here)): str(Path(there)) for here, there in moved})
 
