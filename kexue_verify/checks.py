@@ -91,7 +91,22 @@ def holds(
     note: str = "",
     **quantities: Any,
 ) -> Evidence:
-    """Pass when ``condition`` is true; record the quantities it was computed from."""
+    """Pass when ``condition`` is true; record the quantities it was computed from.
+
+    ``condition=None`` is *undecided*, not false: it is what SymPy's three-valued predicates
+    (``expr.is_nonnegative``, ``is_zero``, ...) return when SymPy cannot decide, and "cannot decide"
+    must never count as a refutation.
+    """
+    if condition is None:
+        return Evidence(
+            name=name,
+            outcome=Outcome.UNDECIDED,
+            method=method,
+            quantities=dict(quantities),
+            expected=expected,
+            note=(note + " " if note else "") + "the condition is None, so undecided: SymPy's is_* predicates "
+            "return None when SymPy cannot decide",
+        )
     ok = bool(condition) and _finite(quantities)
     return Evidence(
         name=name,

@@ -12,6 +12,7 @@ on the false variants is what proves that the check can tell true from false.
 from __future__ import annotations
 
 import enum
+import fnmatch
 import importlib
 import math
 import re
@@ -200,6 +201,15 @@ class ModelSpec:
     ``factory(ctx)`` returns the module, built on ``ctx.device`` with ``ctx.dtype``.
     ``declared`` holds kind-specific promises (e.g. ``{"lipschitz_bound": 1.0}``)
     that the claims of that kind check.
+
+    ``expect`` makes the model a **control**: it maps claim ids, or ``fnmatch`` patterns of them
+    (``"flows.layer-*"``), to the verdict the claim must get *on this model* — ``"refuted"`` for a
+    known-buggy layer kept as a negative control, ``"verified"`` for a positive one.  A control runs
+    only on the claims its ``expect`` matches (the first matching key wins: put exact ids before
+    patterns), its expectation replaces the claim's own, and the report says where the expectation
+    came from.  A case expected ``refuted`` does not run the claim's false variants (a refutation
+    does not rest on them).  An empty ``expect`` (the default) is an ordinary model: every claim of its
+    kind runs on it with the claim's own expectation.
     """
 
     name: str
@@ -207,6 +217,7 @@ class ModelSpec:
     factory: Check
     description: str = ""
     declared: Mapping[str, Any] = field(default_factory=dict)
+    expect: Mapping[str, Verdict] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not MODEL_NAME.match(self.name or ""):
@@ -215,6 +226,29 @@ class ModelSpec:
         _check_ref(self.factory, "ModelSpec.factory")
         if self.factory is None:
             raise ClaimDefinitionError(f"ModelSpec {self.name!r} needs a factory")
+        if not isinstance(self.expect, Mapping):
+            raise ClaimDefinitionError(f"ModelSpec {self.name!r}: expect must map claim ids or patterns to "
+                                       f"'verified' or 'refuted', got {type(self.expect).__name__}")
+        checked: dict[str, Verdict] = {}
+        for pattern, verdict in self.expect.items():
+            if not isinstance(pattern, str) or not pattern:
+                raise ClaimDefinitionError(f"ModelSpec {self.name!r}: expect keys are claim ids or patterns, "
+                                           f"got {pattern!r}")
+            if verdict not in (Verdict.VERIFIED, Verdict.REFUTED, "verified", "refuted"):
+                raise ClaimDefinitionError(f"ModelSpec {self.name!r}: expect[{pattern!r}] must be 'verified' or "
+                                           f"'refuted', got {verdict!r}")
+            checked[pattern] = Verdict(verdict)
+        object.__setattr__(self, "expect", checked)
+
+    def expected_for(self, claim_id: str) -> Verdict | None:
+        """The verdict this model declares for ``claim_id`` (exact id first, then the first matching pattern)."""
+        if claim_id in self.expect:
+            return self.expect[claim_id]
+        return next((v for p, v in self.expect.items() if fnmatch.fnmatchcase(claim_id, p)), None)
+
+    def runs(self, claim_id: str) -> bool:
+        """Whether a claim about this model's kind runs on it: always, unless the model is a control for others."""
+        return not self.expect or self.expected_for(claim_id) is not None
 
     def build(self, ctx: CheckContext) -> Any:
         return resolve(self.factory)(ctx)

@@ -1,7 +1,8 @@
 """The ``kexue-verify`` command: thin commands over library functions.
 
 Exit codes, in pytest's spirit: 0 every verdict as expected; 1 some verdict not as expected;
-2 a usage error (unknown claim, bad option, missing file); 3 an error or timeout inside a check.
+2 a usage error (unknown claim, bad option, missing file); 3 an error or timeout inside a check;
+4 every selected case was skipped, so nothing was checked.
 ``list``, ``show`` and ``--help`` import neither torch nor sympy.
 """
 
@@ -28,7 +29,7 @@ Examples:
   kexue-verify run all -o report.json -o report.md
   kexue-verify list --json                   # the claims, machine-readable
   kexue-verify show stirling.formula         # one claim, its source and false variants
-  kexue-verify prove proofs/stirling.md      # check a derivation step by step
+  kexue-verify prove stirling                # check a derivation document step by step
   kexue-verify cite report.json              # BibTeX for the report and its sources
   kexue-verify report --check report.json    # was the report altered after the run?
   kexue-verify rerun report.json             # are its verdicts reproduced?
@@ -45,13 +46,34 @@ def _fail(exc: KexueError) -> UserError:
     return UserError(str(exc))
 
 
+def complete_claims(ctx: click.Context, param: click.Parameter, incomplete: str) -> list[Any]:
+    """Shell completion of claim ids, families and labels (``eval "$(_KEXUE_VERIFY_COMPLETE=bash_source ...)"``)."""
+    from click.shell_completion import CompletionItem
+
+    from kexue_verify.plugins import LoadOptions, load
+
+    try:
+        loaded = load(LoadOptions.from_env(modules=ctx.params.get("plugin_modules") or (),
+                                           dirs=ctx.params.get("plugin_dirs") or ()))
+    except Exception:  # noqa: BLE001 - completion must never print a traceback into the shell
+        return []
+    words = {"all": "every claim"}
+    for claim in loaded.claims:
+        words.setdefault(claim.family, "family")
+        words[claim.id] = claim.title
+        if claim.label:
+            words[claim.label] = claim.id
+    return [CompletionItem(w, help=h) for w, h in sorted(words.items()) if w.startswith(incomplete)]
+
+
 def plugin_options(func: F) -> F:
     """``-p MODULE``, ``--plugins-dir DIR`` and ``--strict-plugins`` for commands that load plugins."""
 
     @click.option("-p", "--plugin", "plugin_modules", multiple=True, metavar="MODULE",
                   help="Also load this importable plugin module (repeatable).")
     @click.option("--plugins-dir", "plugin_dirs", multiple=True, type=click.Path(file_okay=False),
-                  metavar="DIR", help="Also load every *.py plugin file in DIR (repeatable).")
+                  metavar="DIR", help="Make DIR an import root and load each module and package in it as a plugin "
+                       "(repeatable; names starting with '_' and test files are skipped).")
     @click.option("--strict-plugins", is_flag=True, help="Fail if any plugin cannot be loaded.")
     @functools.wraps(func)
     def wrapper(*args: Any, plugin_modules: tuple[str, ...], plugin_dirs: tuple[str, ...],
@@ -82,17 +104,26 @@ Examples:
 \b
   kexue-verify list
   kexue-verify list stirling -k "series"
+  kexue-verify list --cases flows                # one line per case: each claim on each of its models
   kexue-verify list --json | python -m json.tool
 """)
-@click.argument("patterns", nargs=-1)
-@click.option("-k", "keyword", metavar="EXPR", help="Keep claims matching EXPR ('and', 'or', 'not').")
+@click.argument("patterns", nargs=-1, shell_complete=complete_claims)
+@click.option("-k", "keyword", metavar="EXPR",
+              help="Keep claims matching EXPR: words of ids, labels, tags, model names; 'and', 'or', 'not'.")
 @click.option("--tag", "tags", multiple=True, help="Keep claims carrying this tag (repeatable).")
+@click.option("--cases", "as_cases", is_flag=True,
+              help="List the cases `run` would run (a claim about a model kind once per model), like "
+                   "pytest --collect-only.")
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON array instead of a table.")
 @plugin_options
-def list_(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], as_json: bool, loaded: Any) -> None:
-    """List claims (all, or those matching ids, families, labels or globs)."""
+def list_(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], as_cases: bool, as_json: bool,
+          loaded: Any) -> None:
+    """List claims (all, or those matching ids, families, labels or globs), or with --cases what run would run."""
     from kexue_verify.selection import select
 
+    if as_cases:
+        _list_cases(patterns, keyword, tags, as_json, loaded)
+        return
     try:
         claims = select(loaded.claims, patterns or ("all",), keyword=keyword, tags=tags)
     except KexueError as exc:
@@ -105,7 +136,31 @@ def list_(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...],
         label = c.label or ""
         kind = f" [each {c.model_kind}]" if c.model_kind else ""
         click.echo(f"{c.id:<{width}}  {label:<8} {c.expected.value:<8}  {c.title}{kind}")
-    click.echo(f"{len(claims)} claims", err=True)
+    cases = len(_plan(loaded, patterns, keyword, tags)) if claims else 0
+    click.echo(f"{len(claims)} claims, {cases} cases (see `list --cases`)", err=True)
+
+
+def _plan(loaded: Any, patterns: Sequence[str], keyword: str | None, tags: Sequence[str]) -> list[Any]:
+    from kexue_verify.verify import plan
+
+    try:
+        return plan(loaded, patterns or ("all",), keyword=keyword, tags=tags)
+    except KexueError as exc:
+        raise _fail(exc) from None
+
+
+def _list_cases(patterns: Sequence[str], keyword: str | None, tags: Sequence[str], as_json: bool,
+                loaded: Any) -> None:
+    cases = _plan(loaded, patterns, keyword, tags)
+    if as_json:
+        click.echo(json.dumps([{"case_id": c.id, "claim_id": c.claim.id, "model": c.model.name if c.model else None,
+                                "expected": c.claim.expected.value} for c in cases], indent=2))
+        return
+    width = max(len(c.id) for c in cases)
+    for c in cases:
+        click.echo(f"{c.id:<{width}}  {c.claim.expected.value}")
+    claims = len({c.claim.id for c in cases})
+    click.echo(f"{len(cases)} cases from {claims} claims", err=True)
 
 
 @cli.command(epilog="""
@@ -115,7 +170,7 @@ Examples:
   kexue-verify show stirling.formula
   kexue-verify show ST-1
 """)
-@click.argument("claim_id")
+@click.argument("claim_id", shell_complete=complete_claims)
 @plugin_options
 def show(claim_id: str, loaded: Any) -> None:
     """Show one claim: statement, source, checks, false variants and models it runs on."""
@@ -159,38 +214,8 @@ def _resolve_device(device: str) -> str:
     return device
 
 
-class _Progress:
-    """A rich progress bar on a terminal; one plain line per claim otherwise."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.quiet = quiet
-        self.tty = sys.stderr.isatty()
-        self.bar: Any = None
-
-    def start(self, cases: list[Any]) -> None:
-        if self.tty and not self.quiet:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                                TimeElapsedColumn(), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("checking claims", total=len(cases))
-
-    def result(self, result: Any) -> None:
-        line = (f"{result.verdict.value:<12} {result.case_id}"
-                + ("" if result.as_expected else f"  (expected {result.expected.value})")
-                + ("  [reused from the cache]" if result.reused else
-                   f"  [{result.duration:.2f}s"
-                   + (f", proof {result.proof_duration:.2f}s]" if result.proof_duration >= 0.005 else "]")))
-        if self.bar is not None:
-            self.bar.advance(self.task)
-            self.bar.console.print(line, highlight=False, markup=False)
-        elif not self.quiet:
-            click.echo(line)
-
-    def stop(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
+#: ``-o -``: the JSON report on stdout (the terminal output then goes to stderr).
+STDOUT = "-"
 
 
 @cli.command(epilog="""
@@ -202,13 +227,21 @@ Examples:
   kexue-verify run 'flows.*' -k logdet --device cuda --dtype float32
   kexue-verify run 'flows.layer-*[glow-step]'       # every generic flow claim on one model
   kexue-verify run -p my_plugin -k my-layer          # every claim on the model you plugged in
+  kexue-verify run all -x --durations 5              # stop at the first surprise; the 5 slowest cases
+  kexue-verify run --lf -v                           # re-run what was not as expected, with all evidence
+  kexue-verify run svd -o - | python -m json.tool    # the JSON report on stdout
   kexue-verify run all -j 2 --timeout 120 -o report.json -o report.html -o junit.xml
+
+Exit codes: 0 every verdict as expected; 1 some verdict not as expected; 2 usage error;
+3 a check crashed or timed out; 4 every selected case was skipped (nothing was checked).
 """)
-@click.argument("patterns", nargs=-1)
-@click.option("-k", "keyword", metavar="EXPR", help="Run claims matching EXPR ('and', 'or', 'not').")
+@click.argument("patterns", nargs=-1, shell_complete=complete_claims)
+@click.option("-k", "keyword", metavar="EXPR",
+              help="Run cases matching EXPR: words of ids, labels, tags, model names; 'and', 'or', 'not'.")
 @click.option("--tag", "tags", multiple=True, help="Run claims carrying this tag (repeatable).")
 @click.option("-o", "--output", "outputs", multiple=True, metavar="FILE",
-              help="Write the report; the extension picks the format (.json .md .html .xml). Repeatable.")
+              help="Write the report; the extension picks the format (.json .md .html .xml); '-' writes the JSON "
+                   "report to stdout. Repeatable.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Base seed; each claim derives its own.")
 @click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), default="cpu", show_default=True)
 @click.option("--dtype", type=click.Choice(["float64", "float32"]), default="float64", show_default=True)
@@ -226,17 +259,40 @@ Examples:
 @click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
               help="Reuse the stored result of a case whose claim, code, proof, model, seed, device, dtype and "
                    "package versions are unchanged (see `kexue-verify cache`).")
-@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line.")
+@click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first verdict that is not the expected one.")
+@click.option("--lf", "--last-failed", "last_failed", is_flag=True,
+              help="Re-run only the cases that were not as expected in the last run here (all if none were).")
+@click.option("--durations", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Show the N slowest cases (0: all).")
+@click.option("-v", "--verbose", is_flag=True, help="Show the evidence of every case, not only of the unexpected.")
+@click.option("-q", "--quiet", is_flag=True, help="One line per unexpected case, and the summary.")
 @plugin_options
 def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], outputs: tuple[str, ...], seed: int,
-        device: str, dtype: str, timeout: float, jobs: int | None, in_process: bool, executor: str,
-        scheduler: str | None, use_cache: bool, quiet: bool, loaded: Any) -> None:
-    """Run claims (`all`, ids, families, labels, globs) and report their verdicts."""
+        device: str, dtype: str, timeout: float, jobs: int | None, in_process: bool, exitfirst: bool,
+        last_failed: bool, durations: int | None, verbose: bool, quiet: bool, executor: str,
+        scheduler: str | None, use_cache: bool, loaded: Any) -> None:
+    """Run claims (`all`, ids, families, labels, globs) and report their verdicts, and why when unexpected."""
     from kexue_verify import outputs as report_outputs
+    from kexue_verify.cache import last_failed as read_last_failed
+    from kexue_verify.cache import record_run
     from kexue_verify.evaluation import RunConfig
     from kexue_verify.runner import default_jobs
+    from kexue_verify.terminal import TerminalReporter
     from kexue_verify.verify import run as run_claims
 
+    if verbose and quiet:
+        raise UserError("-v and -q contradict each other; give one")
+    notes = []
+    case_ids = None
+    if last_failed:
+        recorded = read_last_failed()
+        if recorded:
+            case_ids = recorded
+            patterns = patterns or tuple(recorded)
+            notes.append(f"--lf: re-running {len(recorded)} case(s) not as expected in the last run")
+        else:
+            notes.append("--lf: the last run here left nothing to re-run; running the whole selection")
+            patterns = patterns or ("all",)
     if not patterns and not keyword and not tags:
         raise UserError("say what to run: `kexue-verify run all`, a claim id, a family, or -k EXPR")
     if scheduler:
@@ -250,26 +306,33 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
             from kexue_verify.distributed import MISSING_DASK
 
             raise UserError(MISSING_DASK)
+    if outputs.count(STDOUT) > 1:
+        raise UserError("-o - (the JSON report on stdout) can be given once")
+    for note in notes:
+        click.echo(note, err=True)
     config = RunConfig(seed=seed, device=_resolve_device(device), dtype=dtype, timeout=timeout,
                        jobs=jobs or default_jobs(), in_process=in_process, executor=executor, scheduler=scheduler)
     cache = None
     if use_cache:
-        from kexue_verify.cache import ResultCache
+        from kexue_verify.result_cache import ResultCache
 
         cache = ResultCache()
-    progress = _Progress(quiet)
+    terminal = TerminalReporter(verbosity=1 if verbose else (-1 if quiet else 0),
+                                claims={c.id: c for c in loaded.claims}, to_stderr=STDOUT in outputs)
     try:
-        destinations = report_outputs.prepare(outputs, loaded.reporters)  # checked and opened before the run
+        destinations = report_outputs.prepare([o for o in outputs if o != STDOUT],  # checked and opened before the run
+                                              loaded.reporters)
     except KexueError as exc:
         raise _fail(exc) from None
     try:
         outcome = run_claims(patterns or ("all",), keyword=keyword, tags=tags, config=config, loaded=loaded,
-                             on_start=progress.start, on_result=progress.result, cache=cache)
+                             on_start=terminal.start, on_result=terminal.result, case_ids=case_ids,
+                             exitfirst=exitfirst, cache=cache)
     except KexueError as exc:
         report_outputs.discard(destinations)
         raise _fail(exc) from None
     finally:
-        progress.stop()
+        terminal.stop()
     try:
         for path in report_outputs.write(outcome.report, destinations):
             click.echo(f"wrote {path}", err=True)
@@ -280,13 +343,15 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
         click.echo(f"{outcome.interrupted}: {len(outcome.results)} of {outcome.planned} cases finished{written}",
                    err=True)
         sys.exit(outcome.exit_code)
-    summary = outcome.report["summary"]
-    counts = ", ".join(f"{n} {v}" for v, n in summary["verdicts"].items() if n) or "nothing run"
-    reused = f"; {cache.hits} reused from the cache" if cache is not None and cache.hits else ""
-    click.echo(f"{summary['as_expected']} of {summary['total']} as expected ({counts}){reused}; "
-               f"report {outcome.report['report_id']}")
-    for case_id in summary["unexpected"]:
-        click.secho(f"not as expected: {case_id}", fg="red", err=True)
+    record_run(outcome.report)
+    if STDOUT in outputs:
+        click.echo(json.dumps(outcome.report, indent=2, ensure_ascii=False, allow_nan=False))
+    terminal.failures()
+    terminal.durations(durations)
+    terminal.summary(outcome.report, stopped_early=outcome.not_run)
+    if cache is not None and cache.hits:
+        click.echo(f"{cache.hits} of {len(outcome.results)} verdicts reused from the cache "
+                   "(--no-cache runs them again)", err=True)
     sys.exit(outcome.exit_code)
 
 
@@ -294,19 +359,30 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
 Examples:
 
 \b
-  kexue-verify prove proofs/stirling.md
-  kexue-verify prove proofs/flows.md --seed 3
+  kexue-verify prove --list                # the installed derivation documents
+  kexue-verify prove stirling              # an installed document, by name
+  kexue-verify prove flows --seed 3
+  kexue-verify prove docs/derivations.md   # any document, by path
 """)
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("document", required=False)
+@click.option("--list", "list_documents", is_flag=True, help="List the derivation documents that can be named.")
 @click.option("--seed", type=int, default=0, show_default=True, help="Seed of the random points for sampled steps.")
-def prove(file: str, seed: int) -> None:
-    """Check every step of the derivations in a proofs/ document, printing ✓/✗ and the method."""
-    if not Path(file).is_file():
-        raise UserError(f"{file}: no such file; derivation documents live in proofs/, e.g. proofs/stirling.md")
+@plugin_options
+def prove(document: str | None, list_documents: bool, seed: int, loaded: Any) -> None:
+    """Check every step of the derivations in a document (a name from --list, or a path), printing ✓/✗ and how."""
+    from kexue_verify.proofdocs import find_document, installed_documents
+
+    dirs = list(loaded.claims.proof_dirs)
+    if list_documents:
+        for name, path in installed_documents(dirs).items():
+            click.echo(f"{name:<16} {path}")
+        return
+    if document is None:
+        raise UserError("name a derivation document (see `kexue-verify prove --list`) or give its path")
     from kexue_verify.proofs import check_document, format_results
 
     try:
-        results = check_document(file, seed=seed)
+        results = check_document(find_document(document, dirs), seed=seed)
     except KexueError as exc:
         raise _fail(exc) from None
     click.echo(format_results(results))
@@ -480,6 +556,8 @@ def plugins(as_json: bool, loaded: Any) -> None:
         status = f"FAILED: {p['error']}" if p["error"] else (
             f"{len(p['claims'])} claims, {len(p['models'])} models, {len(p['reporters'])} report formats")
         click.echo(f"{p['name']:<14} {p['version'] or '-':<10} {p['origin']:<12} {p['module']:<32} {status}")
+    for path, why in loaded.skipped:
+        click.echo(f"not a plugin: {path}: {why}", err=True)
 
 
 @cli.group(epilog="""
@@ -497,7 +575,7 @@ def cache() -> None:
 @cache.command("info")
 def cache_info() -> None:
     """Print where the cache is and how many results it holds."""
-    from kexue_verify.cache import ResultCache
+    from kexue_verify.result_cache import ResultCache
 
     store = ResultCache()
     click.echo(f"{store.directory}: {store.entries()} stored results")
@@ -506,7 +584,7 @@ def cache_info() -> None:
 @cache.command("clear")
 def cache_clear() -> None:
     """Delete every stored result."""
-    from kexue_verify.cache import ResultCache
+    from kexue_verify.result_cache import ResultCache
 
     store = ResultCache()
     click.echo(f"removed {store.clear()} stored results from {store.directory}")
@@ -517,7 +595,7 @@ Examples:
 
 \b
   kexue-verify new-plugin my-claims
-  cd my-claims && pip install -e . && kexue-verify list my_claims
+  cd my-claims && kexue-verify run my-claims --plugins-dir . -v && python -m pytest
 """)
 @click.argument("name")
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=".", show_default=True,
@@ -530,7 +608,12 @@ def new_plugin(name: str, directory: str) -> None:
         path = create_plugin(name, Path(directory))
     except KexueError as exc:
         raise _fail(exc) from None
-    click.echo(f"created {path}; next: cd {path} && pip install -e . && kexue-verify list")
+    from kexue_verify.scaffold import family_of
+
+    family = family_of(name)
+    click.echo(f"created {path}")
+    click.echo(f"next: cd {path} && kexue-verify run {family} --plugins-dir . -v && python -m pytest")
+    click.echo("then: pip install -e . (its entry point makes every kexue-verify command load it)")
 
 
 def main(argv: Sequence[str] | None = None) -> None:

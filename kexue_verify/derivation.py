@@ -43,6 +43,7 @@ import contextlib
 import dataclasses
 import decimal
 import enum
+import heapq
 import keyword
 import random
 import re
@@ -1090,6 +1091,27 @@ def _integrals_agree(prev: Any, new: Any, substitution: Any, budget: _Budget) ->
     return f"{_short(method)}: equal integrands after the monotone substitution {t} = {phi}"
 
 
+#: The functions interval arithmetic can enclose (hyperbolic ones are rewritten with exp first).
+_IV_FUNCTIONS: dict[str, Any] = {
+    "exp": mpmath.iv.exp, "log": mpmath.iv.log, "sqrt": mpmath.iv.sqrt, "sin": mpmath.iv.sin,
+    "cos": mpmath.iv.cos, "tan": mpmath.iv.tan, "gamma": mpmath.iv.gamma, "loggamma": mpmath.iv.loggamma,
+    "erf": mpmath.iv.erf, "pi": mpmath.iv.pi, "E": mpmath.iv.e, "Abs": abs,
+}
+#: Boxes the interval search may examine per step.
+_BOXES = 400
+
+
+def _interior_points(lo: Any, hi: Any) -> list[Any]:
+    """Two points strictly inside ``(lo, hi)`` (either end may be infinite)."""
+    if lo.is_finite and hi.is_finite:
+        return [lo + (hi - lo) / 3, lo + 2 * (hi - lo) / 3]
+    if lo.is_finite:
+        return [lo + sp.Rational(1, 2), lo + sp.Rational(3, 2)]
+    if hi.is_finite:
+        return [hi - sp.Rational(1, 2), hi - sp.Rational(3, 2)]
+    return [sp.Rational(-1, 2), sp.Rational(1, 3)]
+
+
 def _short(method: str) -> str:
     return "sympy" if method.startswith("sympy (") else method
 
@@ -1231,6 +1253,31 @@ def _show(value: Any) -> str:
     return mpmath.nstr(value, 20)
 
 
+#: How random points after the two edge points are placed (one entry drawn per variable and point).
+_SAMPLING = ("uniform", "uniform", "uniform", "near-lower", "near-upper", "small")
+#: Index offset of the interior points (:meth:`_Numeric.interior_candidate`), so that their cached values never
+#: collide with those of the edge-and-mix points.
+_INTERIOR = 10**6
+#: How close (relative to the width of the range) a point comes to an open edge; the smallest log-uniform distance.
+_NUDGE = sp.Rational(1, 10**8)
+
+
+def _log_uniform(rng: random.Random, top: Any) -> Any:
+    """A rational ``top·10^u`` with ``u`` uniform on ``[−8, 0]`` (12 significant digits)."""
+    return top * sp.Rational(f"{10 ** rng.uniform(-8.0, 0.0):.12e}")
+
+
+def _sampled_range(cands: Iterable[_Candidate], symbols: Iterable[Any]) -> str:
+    """``x ∈ [min, max]`` over the points used, per symbol: the region the numerical check actually covered."""
+    cands = list(cands)
+    parts = []
+    for sym in sorted(symbols, key=str):
+        values = [c.values[sym] for c in cands if sym in c.values]
+        if values:
+            parts.append(f"{sym} ∈ [{_decimal(min(values))}, {_decimal(max(values))}]")
+    return ", ".join(parts)
+
+
 @dataclass(frozen=True)
 class _Candidate:
     """A random point of the domain, with random instances of the undefined functions."""
@@ -1255,7 +1302,9 @@ class _Numeric:
         self.work_dps = digits + 10
         self.confirm_dps = digits + 25
         self.rng = random.Random(f"kexue-verify:{seed}:{key}")
+        self._interior_rng = random.Random(f"kexue-verify:{seed}:{key}:interior")
         self.candidates: list[_Candidate] = []
+        self._interior: list[_Candidate] = []
         self.arities = self._arities()
         self._cache: dict[Any, Any] = {}
         self._plans: dict[Any, Any] = {}
@@ -1277,28 +1326,61 @@ class _Numeric:
             self.candidates.append(self._draw(len(self.candidates)))
         return self.candidates[i]
 
-    def _draw(self, index: int) -> _Candidate:
-        rng = self.rng
+    def interior_candidate(self, i: int) -> _Candidate:
+        """The ``i``-th point drawn uniformly inside the ranges (no edges): for the limit extrapolation, which
+        assumes an expansion that can converge arbitrarily slowly at an edge of a parameter's range."""
+        while len(self._interior) <= i:
+            self._interior.append(self._draw(_INTERIOR + len(self._interior), self._interior_rng, uniform=True))
+        return self._interior[i]
+
+    def _draw(self, index: int, rng: random.Random | None = None, *, uniform: bool = False) -> _Candidate:
+        rng = rng or self.rng
         values = {}
         for sym, rng_ in self.compiled.ranges.items():
-            values[sym] = self._draw_value(rng, rng_)
+            values[sym] = self._draw_value(rng, rng_, 2 if uniform else index, uniform=uniform)
         functions = {}
         for fn, arity in self.arities:
             functions[(fn, arity)] = self._draw_function(rng, fn, arity)
         return _Candidate(index, values, functions)
 
     @staticmethod
-    def _draw_value(rng: random.Random, r: _Range) -> Any:
+    def _draw_value(rng: random.Random, r: _Range, index: int = 2, *, uniform: bool = False) -> Any:
+        """A point of the declared domain: point 0 at its lower edge, point 1 at its upper edge, then a mix.
+
+        The mix (:data:`_SAMPLING`): half uniform on the range, the rest log-uniform in the distance to an
+        edge (``10⁻⁸`` to the full width), or in magnitude where the range contains 0 — so that terms that
+        matter only near an edge or at small magnitudes are evaluated where they matter.  An open edge is
+        approached to within ``10⁻⁸`` of the width.
+        """
         if r.integer:
             lo = int(sp.ceiling(r.lower)) + (1 if r.lower_open and r.lower.is_Integer else 0)
             hi = int(sp.floor(r.upper)) - (1 if r.upper_open and r.upper.is_Integer else 0)
             choices = [k for k in range(lo, hi + 1) if not (r.nonzero and k == 0)] or [lo]
+            if index < 2:
+                return sp.Integer(choices[-index])
             return sp.Integer(rng.choice(choices))
-        while True:
-            k = rng.randrange(1, 10_000)
-            value = r.lower + (r.upper - r.lower) * sp.Rational(k, 10_000)
+        width = r.upper - r.lower
+        mode = "uniform" if uniform else "lower" if index == 0 else "upper" if index == 1 else rng.choice(_SAMPLING)
+        for _ in range(100):
+            if mode in ("lower", "upper"):
+                edge, inward, is_open = ((r.lower, 1, r.lower_open) if mode == "lower" else (r.upper, -1, r.upper_open))
+                value = edge + inward * width * _NUDGE if is_open else edge
+            elif mode == "uniform":
+                value = r.lower + width * sp.Rational(rng.randrange(1, 10_000), 10_000)
+            else:
+                distance = width * _log_uniform(rng, 1)
+                if mode == "small" and r.lower < 0 < r.upper:
+                    side = r.upper if rng.random() < 0.5 else r.lower
+                    value = side * _log_uniform(rng, 1)
+                elif mode == "near-upper" or (mode == "small" and r.upper <= 0):
+                    value = r.upper - distance
+                else:
+                    value = r.lower + distance
+                value = min(max(value, r.lower + width * _NUDGE), r.upper - width * _NUDGE)
             if not (r.nonzero and value == 0):
                 return value
+            mode = "uniform"
+        return r.lower + width / 3
 
     @staticmethod
     def _draw_function(rng: random.Random, fn: Any, arity: int) -> Any:
@@ -1541,6 +1623,77 @@ class _StepChecker:
     # -- equality --------------------------------------------------------------------------
 
     def _equal(self, prev: Any, new: Any, cstep: _CompiledStep, budget: _Budget) -> _Decision:
+        decision = self._equal_decision(prev, new, cstep, budget)
+        if cstep.substitution is None or decision.status not in (StepStatus.PROVED, StepStatus.NUMERIC):
+            return decision
+        if "substitution" in decision.method or "substitution" in decision.detail:
+            return decision
+        # a budget of its own: deciding the step may have spent the step's
+        reason = self._substitution_mismatch(prev, new, cstep.substitution, _Budget(self.time_limit))
+        if reason is None:
+            return decision
+        return _Decision(
+            StepStatus.UNDECIDED,
+            decision.method,
+            f"the two sides are equal ({decision.method}), but not by the step's stated justification "
+            f"'with {cstep.step.substitution}': {reason}; correct the substitution or remove it",
+        )
+
+    def _substitution_mismatch(self, prev: Any, new: Any, substitution: tuple[Any, Any], budget: _Budget) -> str | None:
+        """Why ``old = phi`` does not turn the integral ``prev`` into ``new``, or None if it does (or cannot tell).
+
+        Checked numerically at a few points: the new integrand against ``f(φ(v))·φ'(v)`` (or its negative,
+        for a decreasing ``φ``), and the new limits mapped by ``φ`` against the old ones, with the other
+        symbols at a random point of the domain.
+        """
+        left, right = _single_integral(prev), _single_integral(new)
+        old, phi = substitution
+        if left is None or right is None:
+            return "one side is not a single integral, so there is nothing for the substitution to act on"
+        f, t, a, b = left
+        g, v, alpha, beta = right
+        if old != t:
+            return f"the integral on the left is over {t}, not {old}"
+        if v not in phi.free_symbols:
+            return f"{old} = {phi} does not involve the new integration variable {v}"
+        dphi = budget.attempt(sp.diff, phi, v)
+        ends = (budget.attempt(_value_at, phi, v, alpha, "+"), budget.attempt(_value_at, phi, v, beta, "-"))
+        if dphi is None or ends[0] is None or ends[1] is None:
+            return None
+        params = {s: val for s, val in self.numeric.candidate(0).values.items() if s not in (t, v)}
+
+        def num(expr: Any) -> Any:
+            value = sp.N(sp.sympify(expr).subs(params), 30)
+            if not value.is_number or value.has(sp.nan, sp.zoo):
+                raise ValueError("not a number")
+            return complex(value) if not value.is_infinite else value
+
+        def same(x: Any, y: Any) -> bool:
+            if sp.sympify(x).is_infinite or sp.sympify(y).is_infinite:
+                return sp.sympify(x) == sp.sympify(y)
+            return abs(x - y) <= 1e-12 * max(1.0, abs(x), abs(y))
+
+        inside = _interior_points(alpha, beta)
+        try:
+            mapped = [num(e) for e in ends]
+            limits = [num(a), num(b)]
+            forward = same(mapped[0], limits[0]) and same(mapped[1], limits[1])
+            backward = same(mapped[0], limits[1]) and same(mapped[1], limits[0])
+            if not (forward or backward):
+                return (f"it maps the new limits ({alpha}, {beta}) to ({sp.sstr(ends[0])}, {sp.sstr(ends[1])}), "
+                        f"not to the old ones ({a}, {b})")
+            sign = 1 if forward else -1
+            for point in inside:
+                lhs = num(g.subs(v, point))
+                rhs = num(sign * f.subs(t, phi).subs(v, point) * dphi.subs(v, point))
+                if not same(lhs, rhs):
+                    return (f"at {v} = {point} the new integrand is {sp.N(lhs, 8)}, but f({phi})·d({phi})/d{v} "
+                            f"is {sp.N(rhs, 8)}")
+        except (ValueError, TypeError, ArithmeticError):
+            return None
+        return None
+
+    def _equal_decision(self, prev: Any, new: Any, cstep: _CompiledStep, budget: _Budget) -> _Decision:
         if _shape(prev) != _shape(new):
             return _Decision(
                 StepStatus.REFUTED,
@@ -1594,7 +1747,7 @@ class _StepChecker:
         num = self.numeric
         digits = digits or self.digits
         work = digits + 10
-        good, reasons = 0, []
+        good, reasons, used = 0, [], []
         symbols = self._symbols_of(prev, new)
         for i in range(3 * points):
             cand = num.candidate(i)
@@ -1605,7 +1758,11 @@ class _StepChecker:
                 reasons.append(str(exc))
                 continue
             if num.agree(left, right, digits):
+                hidden = self._hidden_difference(prev, new, cand, digits)
+                if hidden is not None:
+                    return hidden
                 good += 1
+                used.append(cand)
                 if good == points or (not symbols and not num.arities):
                     break
                 continue
@@ -1620,13 +1777,54 @@ class _StepChecker:
                 StepStatus.NUMERIC,
                 method,
                 f"SymPy could not decide; both sides agree to {digits} significant digits at "
-                f"{good} random point{'s' if good != 1 else ''} of the domain",
+                f"{good} random point{'s' if good != 1 else ''} of the domain"
+                + (f" (sampled {_sampled_range(used, symbols)}, edges included)" if symbols else ""),
             )
         why = f" ({reasons[0]})" if reasons else ""
         return _Decision(
             StepStatus.UNDECIDED,
             method,
             f"SymPy could not decide, and only {good} of {needed} random points could be evaluated{why}",
+        )
+
+    def _hidden_difference(self, prev: Any, new: Any, cand: _Candidate, digits: int) -> _Decision | None:
+        """A difference too small for ``digits`` digits, found at twice the precision and confirmed 20 digits higher.
+
+        Two sides that agree to 30 digits may still differ by a term of relative size 10⁻³⁵ at that point
+        (an extra ``e^{-x²}`` far out): at ``2·(digits + 10)`` working digits a true identity agrees to
+        ``2·digits``, while a real difference stays the same when the precision is raised again.  Skipped for
+        integrals and sums, whose quadrature error would swamp it.
+        """
+        if any(e.has(sp.Integral, sp.Sum, sp.Product) for e in (prev, new)):
+            return None
+        num = self.numeric
+        high = 2 * (digits + 10)
+        try:
+            left1, right1 = num.value(prev, cand, high), num.value(new, cand, high)
+            if num.agree(left1, right1, 2 * digits):
+                return None
+            left2, right2 = num.value(prev, cand, high + 20), num.value(new, cand, high + 20)
+        except _NoValueError:
+            return None
+        worst = mpmath.mpf(0)
+        for a1, b1, a2, b2 in zip(left1, right1, left2, right2, strict=True):
+            d1, d2 = abs(a1 - b1), abs(a2 - b2)
+            if d1 and abs(d1 - d2) > mpmath.mpf("0.01") * d1:
+                return None  # it moved with the precision: rounding noise, not a term
+            worst = max(worst, d2 / max(abs(a2), abs(b2), mpmath.mpf(10) ** -(high + 20)))
+        if worst == 0:
+            return None
+        symbols = self._symbols_of(prev, new)
+        ce = {**cand.describe(symbols), "lhs": _show(left2), "rhs": _show(right2),
+              "relative_difference": mpmath.nstr(worst, 3)}
+        where = ", ".join(f"{k} = {v}" for k, v in cand.describe(symbols).items()) or "(no variables)"
+        return _Decision(
+            StepStatus.REFUTED,
+            f"mpmath {2 * digits} digits (raised from {digits}; confirmed at {high + 20})",
+            f"the two sides agree to {digits} digits at {where} but differ there by a relative "
+            f"{mpmath.nstr(worst, 3)}, the same at {high} and {high + 20} working digits: a term too small "
+            f"to show at {digits} digits",
+            ce,
         )
 
     def _confirm_difference(
@@ -1717,6 +1915,9 @@ class _StepChecker:
         found = self._search(prev, new, relation, worst[1], symbols)
         if found is not None:
             return found
+        boxed = self._interval_search(prev, new, relation, symbols)
+        if boxed is not None:
+            return boxed
         return _Decision(
             StepStatus.NUMERIC,
             f"mpmath {self.digits} digits at {good} points + local search",
@@ -1744,6 +1945,76 @@ class _StepChecker:
             f"mpmath {self.digits} digits (confirmed at {num.confirm_dps})",
             f"the inequality fails at {where}: lhs = {ce['lhs']}, rhs = {ce['rhs']}",
             ce,
+        )
+
+    def _interval_search(self, prev: Any, new: Any, relation: str, symbols: set[Any]) -> _Decision | None:
+        """Branch and bound with interval arithmetic (``mpmath.iv``) over the declared box of one or two variables.
+
+        The gap ``d`` (``≥ 0`` where the inequality holds) is enclosed on a box; a box whose enclosure is
+        ``≥ 0`` (``> 0`` for a strict inequality) holds everywhere; otherwise the gap is evaluated at its
+        centre (a violation there is confirmed at higher precision and refutes the step) and the box is
+        split along its widest side.  Boxes are taken widest first, at most :data:`_BOXES` of them.  A narrow
+        interval of violation, which random points and a local search from the tightest of them miss, is
+        found this way.  Returns a refutation, a certificate (every box holds), or None (budget spent, or an
+        expression interval arithmetic cannot evaluate).
+        """
+        free = sorted(symbols, key=str)
+        ranges = self.compiled.ranges
+        if (not free or len(free) > 2 or self.numeric.arities or any(ranges[v].integer for v in free)
+                or any(e.has(sp.Integral, sp.Sum, sp.Product) for e in (prev, new))):
+            return None
+        diff = new - prev if relation in ("<", "<=") else prev - new
+        strict = relation in ("<", ">")
+        try:
+            hyperbolic_as_exp = diff.rewrite([sp.tanh, sp.sinh, sp.cosh], sp.exp)
+            enclose = sp.lambdify(free, hyperbolic_as_exp, modules=[_IV_FUNCTIONS])
+        except Exception:  # noqa: BLE001 - SymPy's printer rejects what it cannot print: no interval check
+            return None
+        tol = mpmath.mpf(10) ** (-self.digits)
+        cand = self.numeric.candidate(0)
+        box0 = tuple((mpmath.mpf(ranges[v].lower.p) / ranges[v].lower.q,
+                      mpmath.mpf(ranges[v].upper.p) / ranges[v].upper.q) for v in free)
+        heap: list[tuple[Any, int, tuple]] = [(-max(b - a for a, b in box0), 0, box0)]
+        counter = 0
+        while heap:
+            if counter >= _BOXES:
+                return None
+            _, _, box = heapq.heappop(heap)
+            counter += 1
+            saved = mpmath.iv.prec
+            try:
+                mpmath.iv.dps = self.digits
+                value = enclose(*(mpmath.iv.mpf([a, b]) for a, b in box))
+                low = mpmath.mpf(value.a) if hasattr(value, "a") else mpmath.mpf(value)
+            except Exception:  # noqa: BLE001 - a function mpmath.iv lacks, or an enclosure through a pole
+                return None
+            finally:
+                mpmath.iv.prec = saved
+            if low > 0 or (low >= 0 and not strict):
+                continue
+            centre = {v: (a + b) / 2 for v, (a, b) in zip(free, box, strict=True)}
+            try:
+                d, _, _ = self._gap(prev, new, relation, cand, self.numeric.work_dps, centre)
+            except _NoValueError:
+                d = None
+            if d is not None and d < -tol:
+                found = self._confirm_violation(prev, new, relation, cand, centre)
+                if found is not None:
+                    return dataclasses.replace(found, method=f"{found.method}; found by interval bisection")
+            widest = max(range(len(free)), key=lambda i: box[i][1] - box[i][0])
+            a, b = box[widest]
+            if b - a <= (box0[widest][1] - box0[widest][0]) * mpmath.mpf(10) ** -12:
+                return None  # a box that will not resolve (a touching point, a sharp enclosure): give up
+            for half in ((a, (a + b) / 2), ((a + b) / 2, b)):
+                child = tuple(half if i == widest else box[i] for i in range(len(free)))
+                heapq.heappush(heap, (-max(hi - lo for lo, hi in child), counter + len(heap), child))
+        where = ", ".join(f"{v} ∈ [{mpmath.nstr(a, 10)}, {mpmath.nstr(b, 10)}]" for v, (a, b) in zip(free, box0,
+                                                                                                   strict=True))
+        return _Decision(
+            StepStatus.NUMERIC,
+            f"interval arithmetic (mpmath.iv, {self.digits} digits), {counter} boxes",
+            f"SymPy could not decide; interval arithmetic encloses the gap and shows it "
+            f"{'positive' if strict else 'nonnegative'} on every one of {counter} boxes covering {where}",
         )
 
     def _search(self, prev: Any, new: Any, relation: str, cand: _Candidate, symbols: set[Any]) -> _Decision | None:
@@ -1858,7 +2129,7 @@ class _StepChecker:
         good, reasons = 0, []
         method = "Richardson extrapolation with mpmath"
         for i in range(3 * samples):
-            cand = num.candidate(i)
+            cand = num.interior_candidate(i)
             try:
                 goal = _one(num.value(target, cand, num.work_dps))
                 estimates = self._extrapolate(expr, var, point, direction, cand)

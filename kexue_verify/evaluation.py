@@ -9,13 +9,13 @@ The rules, in order (see ``docs/explanation.md``):
 * a verified claim stays verified only if the **same checks refute every false variant**:
   a variant that also passes means the check cannot tell true from false, so the claim
   is ``inconclusive``; so is a claim with no false variant at all; a variant whose check
-  crashes makes the claim ``error``.
+  crashes makes the claim ``error``;
+* a **control model** (a ``ModelSpec`` with ``expect``) runs only on the claims it names, its declared verdict is the
+  case's expectation (``expected_by`` says so), and a case it expects ``refuted`` runs no false variants.
 """
 
 from __future__ import annotations
 
-import copy
-import random
 import sys
 import time
 import traceback
@@ -27,10 +27,11 @@ from kexue_verify.capture import Output, captured_output
 from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Verdict, as_evidence_list, resolve
 from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import KexueError
+from kexue_verify.isolation import preserved_global_state, seed_globals
 from kexue_verify.threads import ensure_sound_lapack
+from kexue_verify.tracebacks import plugin_traceback
 
-__all__ = ["Case", "CaseResult", "PartResult", "RunConfig", "SharedVariants", "SkipCheck", "VariantResult", "evaluate",
-           "expand", "model_independent"]
+__all__ = ["Case", "CaseResult", "PartResult", "RunConfig", "SkipCheck", "VariantResult", "evaluate", "expand"]
 
 
 class SkipCheck(Exception):  # noqa: N818 - it is a signal, like pytest's Skipped
@@ -124,9 +125,11 @@ class CaseResult:
     variants: list[VariantResult] = field(default_factory=list)
     message: str = ""
     duration: float = 0.0
+    #: Who set ``expected``: ``"claim"``, or ``"model <name>"`` for a control model's declared expectation.
+    expected_by: str = "claim"
     #: Seconds spent checking the claim's derivation (``Claim.proof``), included in ``duration``.
     proof_duration: float = 0.0
-    #: Whether this result was reused from the result cache (:mod:`kexue_verify.cache`) rather than computed.
+    #: Whether this result was reused from the result cache (:mod:`kexue_verify.result_cache`), not computed.
     reused: bool = False
 
     @property
@@ -140,6 +143,7 @@ class CaseResult:
             "model": self.model,
             "verdict": self.verdict.value,
             "expected": self.expected.value,
+            "expected_by": self.expected_by,
             "as_expected": self.as_expected,
             "seed": self.seed,
             "message": self.message,
@@ -163,7 +167,7 @@ def expand(claims: Sequence[Claim], models: Any) -> list[Case]:
         if claim.model_kind is None:
             cases.append(Case(claim))
             continue
-        specs = models.of_kind(claim.model_kind)
+        specs = [spec for spec in models.of_kind(claim.model_kind) if spec.runs(claim.id)]
         cases.extend(Case(claim, spec) for spec in specs) if specs else cases.append(Case(claim))
     return cases
 
@@ -172,18 +176,6 @@ def _cuda_available() -> bool:
     import torch
 
     return bool(torch.cuda.is_available())
-
-
-def _seed_globals(seed: int) -> None:
-    random.seed(seed)
-    try:
-        import numpy as np
-
-        np.random.seed(seed % 2**32)
-    except ImportError:  # pragma: no cover - numpy is a dependency
-        pass
-    if "torch" in sys.modules:
-        sys.modules["torch"].manual_seed(seed)
 
 
 def _combine(evidence: list[Evidence]) -> Outcome:
@@ -203,11 +195,11 @@ def run_part(part: str, check: Any, ctx: CheckContext, assertion: Any, extra: Se
     error = None
     printed = None
     if check is not None:
-        _seed_globals(ctx.seed)
+        seed_globals(ctx.seed)
         try:
             if "torch" in sys.modules:
                 ensure_sound_lapack()
-            with captured_output() as printed:  # into the report, not onto the terminal
+            with preserved_global_state(), captured_output() as printed:  # output into the report
                 returned = resolve(check)(ctx, assertion)
             evidence += as_evidence_list(returned, part)
         except SkipCheck as exc:
@@ -215,8 +207,7 @@ def run_part(part: str, check: Any, ctx: CheckContext, assertion: Any, extra: Se
                               printed)
         except Exception as exc:  # noqa: BLE001 - a crashing check is reported, not raised
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-            tb = traceback.format_exc(limit=-4)
-            error = f"{error}\n{tb}" if not isinstance(exc, KexueError) else error
+            error = f"{error}\n{plugin_traceback(exc)}" if not isinstance(exc, KexueError) else error
     outcome = Outcome.ERROR if error else _combine(evidence)
     return PartResult(part, outcome, evidence, error, time.perf_counter() - start, printed)
 
@@ -235,7 +226,10 @@ def _verdict(parts: dict[str, PartResult]) -> Verdict:
 
 
 def _build_model(spec: ModelSpec | Any, ctx: CheckContext) -> Any:
-    model = spec.build(ctx) if isinstance(spec, ModelSpec) else resolve(spec)(ctx)
+    """Build the model with the global generators seeded from the case (``nn.Linear``'s default init included)."""
+    seed_globals(ctx.seed, import_torch=True)
+    with preserved_global_state():
+        model = spec.build(ctx) if isinstance(spec, ModelSpec) else resolve(spec)(ctx)
     to = getattr(model, "to", None)
     if callable(to):
         model = to(device=ctx.device, dtype=ctx.torch_dtype)
@@ -275,69 +269,56 @@ def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult
     return ctx.with_model(built, name, declared), None
 
 
-def model_independent(claim: Claim, variant: FalseVariant) -> bool:
-    """Whether a false variant's result cannot depend on the model under test.
-
-    True for a variant of a claim about a model kind that brings its own model (a bug-corpus layer): it replaces
-    the model under test, so it gives the same result on every model of the kind.  Such a variant is evaluated
-    once per claim (see :class:`SharedVariants`), seeded from the claim id (:func:`shared_variant_seed`), not the
-    case id, so that its result is the same whichever case computes it first.
-    """
-    return claim.model_kind is not None and variant.model is not None
+#: Results of false variants that replace the model, per worker: (claim, variant, seed, device, dtype) -> result.
+_MODEL_VARIANTS: dict[tuple[Any, ...], VariantResult] = {}
 
 
-def shared_variant_seed(base_seed: int, claim: Claim) -> int:
-    """The seed of a model-independent variant: derived from the claim id, the same for all its cases."""
-    return derive_seed(base_seed, claim.id)
-
-
-class SharedVariants:
-    """The results of model-independent false variants, computed once per claim per run and then reused.
-
-    Keyed by (claim id, variant name, base seed, device, dtype).  One instance lives for one run in one process
-    (a worker, or the calling process with ``in_process``); each reuse hands out a deep copy.
-    """
-
-    def __init__(self) -> None:
-        self._results: dict[tuple[str, str, int, str, str], VariantResult] = {}
-        self.computed = 0
-        self.reused = 0
-
-    def get(self, claim: Claim, variant: FalseVariant, config: RunConfig,
-            compute: Any) -> VariantResult:
-        key = (claim.id, variant.name, config.seed, config.device, config.dtype)
-        if key not in self._results:
-            self._results[key] = compute()
-            self.computed += 1
-        else:
-            self.reused += 1
-        return copy.deepcopy(self._results[key])
-
-
-def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: ModelSpec | None) -> VariantResult:
+def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: ModelSpec | None,
+             run_seed: int) -> VariantResult:
+    """One false variant.  A variant that replaces the model does not depend on the case's model, so it is seeded
+    from ``(run seed, claim, variant)`` and decided once per worker for all the claim's cases (same result, since
+    every check is deterministic given its seed); an assertion variant runs on the case's model, with its seed."""
     assertion = claim.assertion if variant.assertion is None else variant.assertion
-    vctx = CheckContext(case_id=ctx.case_id, seed=ctx.seed, device=ctx.device, dtype=ctx.dtype, variant=variant.name)
+    seed = ctx.seed if variant.model is None else derive_seed(run_seed, f"{claim.id}~{variant.name}")
+    key = (claim.id, variant.name, str(variant.model), seed, ctx.device, ctx.dtype)
+    if variant.model is not None and key in _MODEL_VARIANTS:
+        return _MODEL_VARIANTS[key]
+    vctx = CheckContext(case_id=ctx.case_id, seed=seed, device=ctx.device, dtype=ctx.dtype, variant=variant.name)
     vctx, failure = _with_model(vctx, variant.model if variant.model is not None else model)
     if failure:
-        return VariantResult(variant.name, variant.description, _verdict({"model": failure}), {"model": failure})
-    parts = _assess(claim, vctx, assertion, ())
-    return VariantResult(variant.name, variant.description, _verdict(parts), parts)
+        result = VariantResult(variant.name, variant.description, _verdict({"model": failure}), {"model": failure})
+    else:
+        parts = _assess(claim, vctx, assertion, ())
+        result = VariantResult(variant.name, variant.description, _verdict(parts), parts)
+    if variant.model is not None:
+        _MODEL_VARIANTS[key] = result
+    return result
 
 
 def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] = (), *,
-             proof_seconds: float = 0.0, shared: SharedVariants | None = None) -> CaseResult:
+             proof_seconds: float = 0.0) -> CaseResult:
     """Decide ``case``: check the assertion, then every false variant with the same checks.
 
     ``proof_seconds`` is the time already spent producing ``proof_evidence`` (checking the claim's derivation):
     it is added to the case's ``duration`` and to its symbolic part's, and kept as ``proof_duration``.
-    ``shared`` (one per run) lets the model-independent false variants of a claim be computed once for all its
-    cases; without it they are computed per case, with the same claim-derived seed, so the result is the same.
+
+    The process's global settings are restored afterwards (:func:`~kexue_verify.isolation.preserved_global_state`),
+    so that a case cannot change the verdicts of the cases after it in the same worker.
     """
+    with preserved_global_state():
+        return _evaluate_case(case, config, proof_evidence, proof_seconds)
+
+
+def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence],
+                   proof_seconds: float = 0.0) -> CaseResult:
     start = time.perf_counter() - proof_seconds
     claim = case.claim
     seed = derive_seed(config.seed, case.id)
+    declared = case.model.expected_for(claim.id) if case.model is not None else None
     result = CaseResult(case.id, claim.id, case.model.name if case.model else None, Verdict.INCONCLUSIVE,
-                        claim.expected, seed, proof_duration=proof_seconds)
+                        declared or claim.expected, seed,
+                        expected_by=f"model {case.model.name}" if declared is not None else "claim",
+                        proof_duration=proof_seconds)
     if claim.model_kind and case.model is None:
         result.message = (f"no model of kind {claim.model_kind!r} is registered; "
                           "a plugin adds one with kexue_register_models")
@@ -360,30 +341,24 @@ def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] =
     if "symbolic" in result.parts:
         result.parts["symbolic"].duration += proof_seconds
     verdict = _verdict(result.parts)
-    result.variants = [_false_variant(claim, v, base, case.model, config, shared) for v in claim.false_variants]
-    if verdict is Verdict.VERIFIED:
+    control_refuted = declared is Verdict.REFUTED
+    result.variants = [] if control_refuted else [_variant(claim, v, base, case.model, config.seed)
+                                                  for v in claim.false_variants]
+    if verdict is Verdict.VERIFIED and control_refuted:
+        result.message = (f"the checks pass on {case.model.name}, which declares that {claim.id} is refuted on it: "
+                          "the negative control is not caught")
+    elif verdict is Verdict.VERIFIED:
         verdict, result.message = _judge_variants(result.variants)
     elif verdict is Verdict.REFUTED:
         result.message = _first_failure(result.parts)
+    elif verdict is Verdict.INCONCLUSIVE:
+        result.message = _first_undecided(result.parts)
     elif verdict is Verdict.ERROR:
         result.message = next((p.error or "non-finite value measured" for p in result.parts.values()
                                if p.outcome is Outcome.ERROR), "")
     result.verdict = verdict
     result.duration = time.perf_counter() - start
     return result
-
-
-def _false_variant(claim: Claim, variant: FalseVariant, base: CheckContext, model: ModelSpec | None,
-                   config: RunConfig, shared: SharedVariants | None) -> VariantResult:
-    if not model_independent(claim, variant):
-        return _variant(claim, variant, base, model)
-    ctx = CheckContext(case_id=claim.id, seed=shared_variant_seed(config.seed, claim), device=base.device,
-                       dtype=base.dtype)
-
-    def compute() -> VariantResult:
-        return _variant(claim, variant, ctx, None)
-
-    return shared.get(claim, variant, config, compute) if shared is not None else compute()
 
 
 def _judge_variants(variants: list[VariantResult]) -> tuple[Verdict, str]:
@@ -400,10 +375,22 @@ def _judge_variants(variants: list[VariantResult]) -> tuple[Verdict, str]:
     return Verdict.VERIFIED, f"all {len(variants)} false variant(s) refuted"
 
 
+def _first_undecided(parts: dict[str, PartResult]) -> str:
+    for part in parts.values():
+        for ev in part.evidence:
+            if ev.outcome is Outcome.UNDECIDED:
+                return f"{part.part}: {ev.name} could not be decided" + (f" ({ev.note})" if ev.note else "")
+    return ""
+
+
 def _first_failure(parts: dict[str, PartResult]) -> str:
     for part in parts.values():
         for ev in part.evidence:
             if ev.outcome is Outcome.FAIL:
-                detail = f"; counterexample {ev.counterexample}" if ev.counterexample is not None else ""
-                return f"{part.part}: {ev.name} failed (measured {ev.quantities}, expected {ev.expected}){detail}"
+                measured = [f"measured {ev.quantities}"] if ev.quantities else []
+                measured += [f"expected {ev.expected}"] if ev.expected is not None else []
+                detail = f" ({', '.join(measured)})" if measured else ""
+                detail += f"; counterexample {ev.counterexample}" if ev.counterexample is not None else ""
+                detail += f"; {ev.note}" if ev.note else ""
+                return f"{part.part}: {ev.name} failed{detail}"
     return ""

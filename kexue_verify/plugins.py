@@ -6,7 +6,15 @@ Discovery, in order:
 2. the built-in topics, listed in ``kexue_verify_plugins.DEFAULT_PLUGINS`` (the ``plugins/``
    folder of the source tree, shipped in the wheel);
 3. the ``kexue_verify`` entry-point group of installed distributions;
-4. ``--plugins-dir DIR`` (every ``*.py`` file in it) and ``-p module`` from the command line.
+4. ``--plugins-dir DIR`` and ``-p module`` from the command line.
+
+``--plugins-dir DIR`` makes DIR an import root: it is put at the front of ``sys.path``, and every
+module (``name.py``) and package (``name/__init__.py``) directly in it is imported *by its own name*
+and loaded as a plugin, so ``"name.checks:function"`` references and imports of sibling helper modules
+resolve, in worker processes too.  Skipped, and listed by ``kexue-verify plugins``: names starting with
+``_`` or ``.`` (helpers: still importable, never loaded as plugins), ``conftest.py``, ``setup.py``,
+test files (``test_*.py``, ``*_test.py``), and folders without ``__init__.py``.  A name that an
+installed module already has is refused (it would shadow that module for the whole process).
 
 The environment variable ``KEXUE_VERIFY_PLUGINS`` restricts steps 2 and 3 to a comma-separated
 list of plugin names (set it empty to load none of them); command-line plugins always load.
@@ -24,7 +32,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
-import importlib.util
+import importlib.machinery
 import os
 import sys
 from collections.abc import Callable, Iterable, Mapping
@@ -103,6 +111,9 @@ class LoadedPlugins:
     plugins: list[PluginInfo]
     options: LoadOptions
 
+    #: (path, why) for every file or folder in a ``--plugins-dir`` that was not loaded as a plugin.
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
     @property
     def problems(self) -> list[PluginInfo]:
         return [p for p in self.plugins if p.error]
@@ -112,18 +123,75 @@ def _version(module: ModuleType, fallback: str | None = None) -> str | None:
     return getattr(module, "__version__", None) or fallback
 
 
-def _import_file(path: Path) -> ModuleType:
-    name = f"kexue_verify_dirplugin_{path.stem}"
-    spec = importlib.util.spec_from_file_location(name, path)
-    if spec is None or spec.loader is None:  # pragma: no cover - only for odd files
-        raise ImportError(f"cannot import {path}")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
+#: Folders made import roots by ``--plugins-dir`` in this process, most recent last.
+_IMPORT_ROOTS: list[str] = []
+#: The import root each plugin module of a ``--plugins-dir`` was imported from.
+_OWNED: dict[str, str] = {}
+
+
+def _inside(module: ModuleType, folder: str) -> bool:
+    file = getattr(module, "__file__", None)
+    return bool(file) and os.path.abspath(file).startswith(folder + os.sep)
+
+
+def _use_import_roots(folders: Iterable[str]) -> None:
+    """Put ``folders`` at the front of ``sys.path``; forget modules imported from earlier roots no longer asked for.
+
+    Forgetting them matters when one process loads several folders in turn (tests, notebooks): a module ``helpers``
+    from an earlier folder must not stand in for the ``helpers`` of the folder loaded now.
+    """
+    wanted = [os.path.abspath(f) for f in folders]
+    for old in [r for r in _IMPORT_ROOTS if r not in wanted]:
+        for name, module in list(sys.modules.items()):
+            if module is not None and _inside(module, old):
+                del sys.modules[name]
+        while old in sys.path:
+            sys.path.remove(old)
+        _IMPORT_ROOTS.remove(old)
+    for folder in reversed(wanted):
+        if folder in sys.path:
+            sys.path.remove(folder)
+        sys.path.insert(0, folder)
+        if folder not in _IMPORT_ROOTS:
+            _IMPORT_ROOTS.append(folder)
+    importlib.invalidate_caches()
+
+
+def _skip_reason(entry: Path) -> str | None:
+    """Why a file or folder in a ``--plugins-dir`` is not a plugin (``None``: it is one)."""
+    name = entry.name
+    if name.startswith((".", "_")):
+        return "private (name starts with '_' or '.'): importable by other modules, not loaded as a plugin"
+    if entry.is_dir():
+        if not (entry / "__init__.py").is_file():
+            return "a folder without __init__.py, so not a package"
+        return None if entry.name.isidentifier() else "not a valid module name"
+    if entry.suffix != ".py":
+        return "not a Python file"
+    if name in ("conftest.py", "setup.py") or name.startswith("test_") or name.endswith("_test.py"):
+        return "a test or build file"
+    return None if entry.stem.isidentifier() else "not a valid module name"
+
+
+def _import_from_root(name: str, folder: str) -> ModuleType:
+    """Import ``name`` from the import root ``folder``, refusing to shadow a module installed elsewhere."""
+    present = sys.modules.get(name)
+    if present is not None and not _inside(present, folder) and _OWNED.get(name) not in (None, folder):
+        for key in [k for k in sys.modules if k == name or k.startswith(name + ".")]:
+            del sys.modules[key]  # imported from another --plugins-dir earlier in this process: not this one
+        present = None
+    if present is not None and not _inside(present, folder):
+        where = getattr(present, "__file__", None) or "built in"
+        raise ImportError(f"{name!r} is already the name of the module {where}; rename the plugin file")
+    if present is None:
+        others = [p for p in sys.path if os.path.abspath(p or ".") != folder]
+        spec = None if name in sys.builtin_module_names else importlib.machinery.PathFinder.find_spec(name, others)
+        if name in sys.builtin_module_names or spec is not None:
+            where = spec.origin if spec is not None else "built in"
+            raise ImportError(f"{name!r} is already the name of the installed module {where}; "
+                              "rename the plugin file so that it does not shadow it")
+    module = importlib.import_module(name)
+    _OWNED[name] = folder
     return module
 
 
@@ -136,8 +204,9 @@ def _raiser(exc: BaseException) -> Callable[[], ModuleType]:
     return importer
 
 
-def _candidates(options: LoadOptions) -> list[tuple[str, str, Callable[[], ModuleType], str | None]]:
-    """(name, origin, importer, version) for every plugin to try, in load order."""
+def _candidates(options: LoadOptions, skipped: list[tuple[str, str]] | None = None,
+                ) -> list[tuple[str, str, Callable[[], ModuleType], str | None]]:
+    """(name, origin, importer, version) for every plugin to try, in load order; ``skipped`` collects the rest."""
     from kexue_verify import __version__
 
     found: list[tuple[str, str, Callable[[], ModuleType], str | None]] = []
@@ -169,12 +238,23 @@ def _candidates(options: LoadOptions) -> list[tuple[str, str, Callable[[], Modul
             version = ep.dist.version if ep.dist is not None else None
             found.append((ep.name, "entry-point", ep.load, version))
     for folder in options.dirs:
-        path = Path(folder)
-        if not path.is_dir():
+        if not Path(folder).is_dir():
             raise PluginError(f"--plugins-dir {folder}: no such folder")
-        for file in sorted(path.glob("*.py")):
-            if not file.name.startswith("_"):
-                found.append((file.stem, "plugins-dir", lambda f=file: _import_file(f), None))
+    if options.dirs:
+        _use_import_roots(options.dirs)
+    for folder in options.dirs:
+        root = os.path.abspath(folder)
+        for entry in sorted(Path(root).iterdir()):
+            if entry.name in ("__pycache__", "build", "dist") or entry.name.startswith(".") or (
+                    entry.is_file() and entry.suffix != ".py") or entry.name.endswith(".egg-info"):
+                continue  # not Python, or not a module: nothing to say
+            reason = _skip_reason(entry)
+            if reason is not None:
+                if skipped is not None:
+                    skipped.append((str(entry), reason))
+                continue
+            name = entry.stem if entry.is_file() else entry.name
+            found.append((name, "plugins-dir", lambda n=name, r=root: _import_from_root(n, r), None))
     for module_name in options.modules:
         found.append((module_name, "command-line", lambda m=module_name: importlib.import_module(m), None))
     return found
@@ -288,7 +368,8 @@ def load(options: LoadOptions | None = None) -> LoadedPlugins:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     infos: dict[str, PluginInfo] = {}
-    for name, origin, importer, version in _candidates(options):
+    skipped: list[tuple[str, str]] = []
+    for name, origin, importer, version in _candidates(options, skipped):
         info = PluginInfo(name=name, origin=origin, module=name, version=version)
         if name in infos:
             info.error = f"a plugin named {name!r} is already loaded (from {infos[name].origin}); rename one"
@@ -305,7 +386,7 @@ def load(options: LoadOptions | None = None) -> LoadedPlugins:
         if info.error:
             _roll_back(pm, info, (reporters, claims, models))
     loaded = LoadedPlugins(manager=pm, claims=claims, models=models, reporters=reporters,
-                           plugins=list(infos.values()), options=options)
+                           plugins=list(infos.values()), options=options, skipped=skipped)
     if options.strict and loaded.problems:
         first = loaded.problems[0]
         raise PluginError(f"plugin {first.name!r} ({first.origin}): {first.error}")

@@ -28,7 +28,7 @@ from typing import Any
 
 from kexue_verify.claims import Evidence, Outcome, Verdict
 from kexue_verify.context import derive_seed
-from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, SharedVariants, evaluate
+from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, evaluate
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.threads import single_threaded, thread_environment
 
@@ -85,11 +85,11 @@ def default_jobs(cores: int | None = None, busy: int | None = None) -> int:
     return max(1, min(8, cores - max(0, busy)))
 
 
-def _evaluate(case: Case, loaded: LoadedPlugins, config: RunConfig, shared: SharedVariants | None = None) -> CaseResult:
+def _evaluate(case: Case, loaded: LoadedPlugins, config: RunConfig) -> CaseResult:
     """Check the claim's derivation, then the case; the derivation's time is counted in the case's."""
     start = time.perf_counter()
     evidence = proof_evidence(case, loaded, config)
-    return evaluate(case, config, evidence, proof_seconds=time.perf_counter() - start, shared=shared)
+    return evaluate(case, config, evidence, proof_seconds=time.perf_counter() - start)
 
 
 def _exit_now(code: int = 0) -> None:
@@ -163,14 +163,13 @@ def _worker(conn: Connection, options: LoadOptions, config: RunConfig) -> None:
     with contextlib.suppress(ImportError):
         import torch  # noqa: F401 - imported now, so that the first case's clock does not include it
     conn.send(READY)
-    shared = SharedVariants()
     while True:
         job = conn.recv()
         if job is None:
             conn.close()
             _exit_now(0)
         case = _find_case(loaded, *job)
-        conn.send(_evaluate(case, loaded, config, shared) if isinstance(case, Case) else (MISMATCH, case))
+        conn.send(_evaluate(case, loaded, config) if isinstance(case, Case) else (MISMATCH, case))
 
 
 @dataclass
@@ -288,10 +287,9 @@ def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig) -
     if not cases:
         return
     if config.in_process:
-        shared = SharedVariants()
         with single_threaded():  # as in a worker, so that the numbers are the same
             for case in cases:
-                yield _evaluate(case, loaded, config, shared)
+                yield _evaluate(case, loaded, config)
         return
     if config.executor == "dask" or config.scheduler:
         from kexue_verify.distributed import run_cases_dask

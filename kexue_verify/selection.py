@@ -2,9 +2,10 @@
 
 A ``-k`` expression works like pytest's: words joined by ``and``, ``or``, ``not`` and
 parentheses; a word matches a claim when it is a case-insensitive substring of its id,
-title, catalogue label or one of its tags, and a case also by its model's name
-(``-k glow-step`` runs every claim on that model).  It is parsed by a small recursive-descent
-parser, never evaluated as Python.
+catalogue label or one of its tags, and a case also by its model's name
+(``-k glow-step`` runs every claim on that model).  Titles are prose and are not matched:
+``-k 'logdet and not lu'`` must not drop a claim whose title says "convolution".  It is parsed
+by a small recursive-descent parser, never evaluated as Python.
 
 >>> matcher = parse_keyword("stirling and not series")
 >>> matcher({"stirling.formula", "st-1"}), matcher({"stirling.series", "st-2"})
@@ -98,8 +99,8 @@ def parse_keyword(expr: str) -> Matcher:
 
 
 def claim_words(claim: Claim, model: str | None = None) -> set[str]:
-    """What a ``-k`` word is matched against: id, title, label and tags, and the model's name for a case."""
-    words = {claim.id.lower(), claim.title.lower(), *(t.lower() for t in claim.tags)}
+    """What a ``-k`` word is matched against: id, label and tags, and the model's name for a case (not the title)."""
+    words = {claim.id.lower(), *(t.lower() for t in claim.tags)}
     if claim.label:
         words.add(claim.label.lower())
     if model:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from kexue_verify.claims import Verdict
 from kexue_verify.errors import UsageError
 from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
 from kexue_verify.interrupts import Interrupted, signals_interrupt
@@ -25,7 +26,7 @@ from kexue_verify.runner import run_cases
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
 
 if TYPE_CHECKING:
-    from kexue_verify.cache import ResultCache
+    from kexue_verify.result_cache import ResultCache
 
 __all__ = ["RunOutcome", "plan", "run"]
 
@@ -43,6 +44,8 @@ class RunOutcome:
     exit_code: int
     interrupted: Interrupted | None = None
     planned: int = 0
+    #: Cases selected but not run because the run stopped at the first unexpected verdict (``exitfirst``).
+    not_run: int = 0
 
 
 def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: str | None = None,
@@ -88,8 +91,8 @@ def _case_matches(case: Case, pattern: str) -> bool:
 def _nothing_selected(keyword: str | None, tags: Sequence[str]) -> str:
     given = [f"-k {keyword!r}"] if keyword else []
     given += [f"--tag {t!r}" for t in tags]
-    return (f"{' and '.join(given) or 'the selection'} leaves no claim to run; -k words match ids, titles, labels, "
-            "tags and model names (see `kexue-verify list`)")
+    return (f"{' and '.join(given) or 'the selection'} leaves no claim to run; -k words match ids, labels, tags "
+            "and model names, not titles (see `kexue-verify list`)")
 
 
 def run(
@@ -103,25 +106,34 @@ def run(
     on_start: Callable[[list[Case]], None] | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
     cache: ResultCache | None = None,
+    case_ids: Sequence[str] | None = None,
+    exitfirst: bool = False,
 ) -> RunOutcome:
     """Load plugins (unless ``loaded`` is given), run the selected claims and build the report.
 
-    With a ``cache`` (:class:`~kexue_verify.cache.ResultCache`), a case whose key is stored is not run again: its
+    With a ``cache`` (:class:`~kexue_verify.result_cache.ResultCache`), a case whose key is stored is not run again: its
     stored result is reused (and marked so); every newly decided result is stored.
 
     SIGINT, SIGTERM and SIGHUP during the run stop it: the workers are ended and the outcome holds the
     results so far, its report marked ``interrupted`` (see :class:`RunOutcome`).
+    ``case_ids`` keeps only those cases of the selection (``--lf``: the cases unexpected last time);
+    ``exitfirst`` stops at the first verdict that is not the expected one (``-x``), other than ``skipped``.
     """
     config = config or RunConfig()
     loaded = loaded or load(options)
     cases = plan(loaded, patterns, keyword=keyword, tags=tags)
+    if case_ids is not None:
+        wanted = set(case_ids)
+        cases = [c for c in cases if c.id in wanted]
+        if not cases:
+            raise UsageError("none of the cases to re-run is in the selection any more; run without --lf")
     if on_start:
         on_start(cases)
     results: list[CaseResult] = []
     keys: dict[str, str] = {}
     to_run = list(cases)
     if cache is not None:
-        from kexue_verify.cache import case_key
+        from kexue_verify.result_cache import case_key
 
         keys = {c.id: case_key(c, config, loaded.claims.proof_dirs) for c in cases}
         to_run = []
@@ -143,6 +155,8 @@ def run(
                 results.append(result)
                 if on_result:
                     on_result(result)
+                if exitfirst and not result.as_expected and result.verdict is not Verdict.SKIPPED:
+                    break
     except KeyboardInterrupt:
         interrupted = Interrupted(signal.SIGINT)
     except Interrupted as exc:
@@ -150,7 +164,11 @@ def run(
     finally:
         stream.close()  # ends the workers whatever happened (a no-op when the runner finished or raised)
     claims = {c.id: c for c in loaded.claims}
-    selection = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
+    selection: dict[str, Any] = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
+    if case_ids is not None:
+        selection["cases"] = sorted(c.id for c in cases)
+    if exitfirst:
+        selection["exitfirst"] = True
     definitions = {c.id: definition_digest(c.claim, c.model, loaded.claims.proof_dirs) for c in cases}
     report = build_report(results, claims, config, selection=selection, definitions=definitions,
                           plugins=[p.to_dict() for p in loaded.plugins if not p.error])
@@ -160,4 +178,4 @@ def run(
                                  "not_run": sorted(c.id for c in cases if c.id not in done)}
         seal(report)  # the interruption is part of what the report asserts: its own digest, and the id
         return RunOutcome(results, report, interrupted.exit_code, interrupted, len(cases))
-    return RunOutcome(results, report, exit_code(results), None, len(cases))
+    return RunOutcome(results, report, exit_code(results), None, len(cases), not_run=len(cases) - len(results))

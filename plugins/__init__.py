@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 #: Topic plugins loaded by default, in this order (names of the submodules of this package).
-DEFAULT_PLUGINS: tuple[str, ...] = ("stirling", "flows", "svd", "lipschitz", "keras")
+DEFAULT_PLUGINS: tuple[str, ...] = ("stirling", "flows", "svd", "lipschitz", "keras", "capsules", "networks", "mangoes")
 
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -136,3 +136,17 @@ def one_thread():
 
     with single_threaded():
         yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _last_failed_cache_outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Every ``run`` records what was unexpected for ``--lf``; the tests keep that file out of the checkout.
+
+    A test that is about the cache folder sets ``KEXUE_VERIFY_CACHE_DIR`` itself (monkeypatch wins)."""
+    from kexue_verify.cache import ENV_CACHE_DIR
+
+    previous = os.environ.get(ENV_CACHE_DIR)
+    os.environ.setdefault(ENV_CACHE_DIR, str(tmp_path_factory.mktemp("kexue-verify-cache")))
+    yield
+    if previous is None:
+        os.environ.pop(ENV_CACHE_DIR, None)

@@ -37,7 +37,7 @@ def test_list_prints_one_line_per_claim(invoke) -> None:
     good = next(row for row in rows if row.startswith("fake.good-sum"))
     assert good.split()[1:3] == ["FK-1", "verified"]
     assert "[each fake-doubler]" in rows[0]
-    assert result.stderr.strip() == "9 claims"
+    assert result.stderr.strip() == "9 claims, 10 cases (see `list --cases`)"
 
 
 def test_list_json_is_a_machine_readable_array(invoke) -> None:
@@ -100,8 +100,9 @@ def test_run_exit_codes(invoke, claims: list[str], code: int) -> None:
 
 def test_run_prints_one_line_per_claim_and_a_summary_when_not_a_tty(fake_run) -> None:
     out = lines(fake_run.result.stdout)
+    why = next(i for i, line in enumerate(out) if " not as expected " in line)  # then why, case by case
     seen = {}
-    for line in out[:-1]:
+    for line in out[:why]:
         match = VERDICT_LINE.match(line)
         assert match, f"not a progress line: {line!r}"
         seen[match.group(2)] = match.group(1)
@@ -135,15 +136,15 @@ def test_run_writes_every_requested_format(fake_run) -> None:
 
 def test_run_on_a_terminal_shows_a_progress_bar_and_still_names_each_claim(invoke,
                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from kexue_verify import cli as cli_module
+    from kexue_verify import terminal
 
-    plain_init = cli_module._Progress.__init__
+    plain_init = terminal.TerminalReporter.__init__
 
-    def on_a_terminal(self, quiet: bool) -> None:
-        plain_init(self, quiet)
+    def on_a_terminal(self, **kwargs) -> None:
+        plain_init(self, **kwargs)
         self.tty = True
 
-    monkeypatch.setattr(cli_module._Progress, "__init__", on_a_terminal)
+    monkeypatch.setattr(terminal.TerminalReporter, "__init__", on_a_terminal)
     result = invoke("run", "fake.good-sum", "fake.post-typo", "--in-process")
     assert result.exit_code == 0, result.output
     assert "verified     fake.good-sum" in result.output
@@ -161,7 +162,7 @@ def test_run_device_cuda_without_cuda_is_skipped_not_failed(invoke) -> None:
     if torch.cuda.is_available():
         pytest.skip("this machine has CUDA")
     result = invoke("run", "fake.good-sum", "--device", "cuda", "--in-process")
-    assert result.exit_code == 0
+    assert result.exit_code == 4  # nothing was checked, which is not a success
     assert lines(result.stdout)[0].startswith("skipped      fake.good-sum  (expected verified)")
     assert "(1 skipped)" in result.stdout
 
@@ -341,8 +342,8 @@ print("HEAVY=" + ",".join(heavy))
 """
 
 
-@pytest.mark.parametrize("argv", [["list"], ["list", "--json"], ["show", "stirling.formula"], ["--help"],
-                                  ["run", "--help"], ["plugins"]])
+@pytest.mark.parametrize("argv", [["list"], ["list", "--json"], ["list", "--cases"], ["show", "stirling.formula"],
+                                  ["--help"], ["run", "--help"], ["plugins"], ["prove", "--list"]])
 def test_light_commands_import_neither_torch_nor_sympy(argv: list[str], tmp_path: Path) -> None:
     probe = subprocess.run([sys.executable, "-c", HEAVY_PROBE.format(argv=argv)], capture_output=True, text=True,
                            cwd=tmp_path, timeout=60, check=False)

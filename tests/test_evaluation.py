@@ -199,8 +199,8 @@ def test_result_dict_without_timings_has_no_duration() -> None:
     assert "duration_s" not in json.dumps(data)
     assert data["false_variants"][0]["refuted"] is True
     assert data["symbolic"]["outcome"] == "pass"
-    assert set(data) == {"case_id", "claim_id", "model", "verdict", "expected", "as_expected", "seed", "message",
-                         "symbolic", "numeric", "false_variants"}
+    assert set(data) == {"case_id", "claim_id", "model", "verdict", "expected", "expected_by", "as_expected", "seed",
+                         "message", "symbolic", "numeric", "false_variants"}
 
 
 def test_proof_evidence_joins_the_symbolic_part() -> None:
@@ -398,3 +398,32 @@ def test_a_claim_about_a_kind_without_models_is_inconclusive_with_a_message() ->
     assert "no model of kind 'absent' is registered" in result.message
     assert "kexue_register_models" in result.message
     assert [c.id for c in expand([model_claim()], registry)] == ["rules.model[double]"]
+
+
+def test_a_control_model_declares_the_verdict_it_expects_and_runs_only_there() -> None:
+    spec = ModelSpec(name="buggy", kind="k", factory=lambda ctx: object(), expect={"fam.other": "verified",
+                                                                                   "fam.*": "refuted"})
+    assert spec.expected_for("fam.other") is Verdict.VERIFIED
+    assert spec.expected_for("fam.one") is Verdict.REFUTED
+    assert spec.expected_for("else.one") is None
+    failing = scripted_claim([F], [F], variants=[([F], [F])])
+    claim = dataclasses.replace(failing, id="fam.one", model_kind="k")
+    other = dataclasses.replace(failing, id="else.one", model_kind="k")
+
+    class Models:
+        def of_kind(self, kind):
+            return [spec]
+
+    assert [c.id for c in expand([claim, other], Models())] == ["fam.one[buggy]", "else.one"]
+    result = evaluate(Case(claim, spec), RunConfig(in_process=True))
+    assert result.verdict is Verdict.REFUTED
+    assert result.as_expected
+    assert result.expected_by == "model buggy"
+    assert result.variants == []  # a refutation does not rest on them
+
+
+def test_a_control_with_a_bad_expectation_is_refused() -> None:
+    from kexue_verify.errors import ClaimDefinitionError
+
+    with pytest.raises(ClaimDefinitionError, match="must be 'verified' or 'refuted'"):
+        ModelSpec(name="m", kind="k", factory=lambda ctx: None, expect={"a.b": "inconclusive"})

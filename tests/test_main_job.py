@@ -24,7 +24,7 @@ def test_run_all_gives_every_expected_verdict(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
     assert "oneMKL ERROR" not in done.stderr
     families = {c["id"].split(".")[0] for c in report["claims"]}
-    assert families >= {"stirling", "flows", "svd", "lipschitz"}
+    assert families >= {"stirling", "flows", "svd", "lipschitz", "capsules"}
 
 
 @pytest.mark.slow

@@ -39,7 +39,7 @@ def test_fake_plugins_load_with_provenance() -> None:
     assert plugins["doublers"].claims == ["fake.doubles"]
     assert plugins["doublers"].models == ["doubler-a"]
     assert plugins["good"].origin == "plugins-dir"
-    assert plugins["good"].module == "kexue_verify_dirplugin_good"
+    assert plugins["good"].module == "good"  # imported by its own name: the folder is an import root
     assert list(plugins["good"].to_dict()) == ["name", "origin", "module", "version", "claims", "models", "reporters",
                                                "error"]
 
@@ -199,7 +199,7 @@ def test_hooks_do_not_fire_at_import_time(tmp_path: Path) -> None:
         "    CALLS.append(registry)\n"
     )
     loaded = load(LoadOptions(dirs=(str(tmp_path),), only=()))
-    module = sys.modules["kexue_verify_dirplugin_counting"]
+    module = sys.modules["counting"]
     assert len(module.CALLS) == 1  # exactly once, when loaded
     assert module.CALLS[0] is loaded.models
 

@@ -11,8 +11,8 @@ import pytest
 from conftest import CORE_FAKES
 
 from kexue_verify import Case, LoadOptions, RunConfig, Verdict, load, run
-from kexue_verify.cache import ResultCache, case_key, result_from_dict
-from kexue_verify.evaluation import SharedVariants, evaluate, model_independent
+from kexue_verify.evaluation import evaluate
+from kexue_verify.result_cache import ResultCache, case_key, result_from_dict
 from kexue_verify.runner import default_jobs
 
 FAKES = LoadOptions(dirs=(str(CORE_FAKES),), only=())
@@ -46,50 +46,24 @@ def test_the_proof_check_time_is_counted_in_the_case_and_its_symbolic_part() -> 
 
 # --- model-independent false variants --------------------------------------------------------------------------------
 
-def test_a_variant_with_its_own_model_is_computed_once_for_all_models_of_the_kind() -> None:
+def test_a_variant_with_its_own_model_gives_the_same_result_on_every_model_and_is_still_refuted() -> None:
+    from kexue_verify import evaluation
+
     loaded = load(FAKES)
     claim = loaded.claims["fake.doubles"]
-    shifted, triples = claim.false_variants
-    assert model_independent(claim, shifted)
-    assert not model_independent(claim, triples)
-    config = RunConfig()
-    shared = SharedVariants()
     specs = loaded.models.of_kind("fake-doubler")
     assert len(specs) >= 2
-    together = [evaluate(Case(claim, spec), config, shared=shared) for spec in specs]
-    alone = [evaluate(Case(claim, spec), config) for spec in specs]
-    assert (shared.computed, shared.reused) == (1, len(specs) - 1)
+    evaluation._MODEL_VARIANTS.clear()
+    together = [evaluate(Case(claim, spec), RunConfig()) for spec in specs]
+    assert len([k for k in evaluation._MODEL_VARIANTS if k[0] == "fake.doubles"]) == 1  # computed once
+    alone = []
+    for spec in specs:
+        evaluation._MODEL_VARIANTS.clear()
+        alone.append(evaluate(Case(claim, spec), RunConfig()))
     assert [r.to_dict(timings=False) for r in together] == [r.to_dict(timings=False) for r in alone]
-    assert all(r.verdict is Verdict.VERIFIED for r in together)
-    first, second = (r.variants[0] for r in together)
-    assert first is not second
-    assert first.to_dict(timings=False) == second.to_dict(timings=False)
-    # the shared variant still sees the buggy model, not the model under test, and is refuted
-    assert first.verdict is Verdict.REFUTED
-    assert first.parts["numeric"].evidence[0].quantities["measured"] == 6.5
-    assert first.parts["numeric"].evidence[0].quantities["model"].endswith(":make_buggy")
-
-
-def test_shared_variants_are_keyed_by_seed_dtype_and_device() -> None:
-    loaded = load(FAKES)
-    claim = loaded.claims["fake.doubles"]
-    spec = loaded.models.of_kind("fake-doubler")[0]
-    shared = SharedVariants()
-    for config in (RunConfig(seed=0), RunConfig(seed=1), RunConfig(dtype="float32")):
-        evaluate(Case(claim, spec), config, shared=shared)
-    assert (shared.computed, shared.reused) == (3, 0)
-
-
-def test_a_shared_variant_that_the_check_does_not_refute_still_makes_every_case_inconclusive() -> None:
-    loaded = load(FAKES)
-    claim = loaded.claims["fake.doubles"]
-    exact = loaded.models.of_kind("fake-doubler")[0].factory
-    exact_as_variant = dataclasses.replace(claim.false_variants[0], model=exact)
-    weak = dataclasses.replace(claim, false_variants=(exact_as_variant, claim.false_variants[1]))
-    shared = SharedVariants()
-    results = [evaluate(Case(weak, spec), RunConfig(), shared=shared) for spec in loaded.models.of_kind("fake-doubler")]
-    assert [r.verdict for r in results] == [Verdict.INCONCLUSIVE] * len(results)
-    assert all("shifted-model" in r.message for r in results)
+    shifted = together[0].variants[0]
+    assert shifted.verdict is Verdict.REFUTED
+    assert shifted.parts["numeric"].evidence[0].quantities["measured"] == 6.5
 
 
 # --- the result cache ------------------------------------------------------------------------------------------------
@@ -138,7 +112,7 @@ def test_the_key_changes_with_seed_dtype_device_model_and_the_plugins_code(tmp_p
     assert base not in others
     assert len(others) == 5
     # an edited check (one character of the plugin file) is another case
-    from kexue_verify import cache as cache_module
+    from kexue_verify import result_cache as cache_module
 
     source = plugins / "doublers.py"
     source.write_text(source.read_text(encoding="utf-8").replace("x = 3.0", "x = 4.0"), encoding="utf-8")
@@ -158,7 +132,7 @@ def test_an_edited_check_is_run_again_and_its_new_verdict_reported(tmp_path: Pat
     text = good.read_text(encoding="utf-8")
     good.write_text(text.replace("FalseVariant(name=\"no-halving\"", "FalseVariant(name=\"no-halving-edited\""),
                     encoding="utf-8")
-    from kexue_verify import cache as cache_module
+    from kexue_verify import result_cache as cache_module
 
     cache_module._tree_digest.cache_clear()
     second = run(["fake.good-sum"], config=RunConfig(in_process=True), options=options, cache=cache)
@@ -172,7 +146,10 @@ def test_cache_clear_and_no_cache_on_the_command_line(invoke, tmp_path: Path, mo
     assert first.exit_code == 0, first.output
     second = invoke("run", "fake.good-sum", "--in-process")
     assert "reused from the cache" in second.output
-    assert second.output.splitlines()[-1].split("report ")[-1] == first.output.splitlines()[-1].split("report ")[-1]
+    import re
+
+    ids = [re.findall(r"kv-[0-9a-f]{20}", r.output) for r in (first, second)]
+    assert ids[0] and ids[0] == ids[1]
     fresh = invoke("run", "fake.good-sum", "--in-process", "--no-cache")
     assert "reused" not in fresh.output
     info = invoke("cache", "info")

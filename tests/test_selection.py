@@ -112,10 +112,19 @@ def test_select_with_keyword_and_tags() -> None:
     assert ids(select(CLAIMS, keyword="stirling and not series")) == ["stirling.formula"]
     assert ids(select(CLAIMS, keyword="st-1 or flow-5")) == ["flows.actnorm", "stirling.formula"]
     assert ids(select(CLAIMS, keyword="jacobian")) == ["flows.affine-logdet"]  # tags are words too
-    assert ids(select(CLAIMS, keyword="optimal")) == ["svd.eckart-young"]       # and titles
+    assert ids(select(CLAIMS, keyword="optimal")) == []                         # titles are not words
     assert ids(select(CLAIMS, tags=["asymptotics"])) == ["stirling.formula", "stirling.series"]
     assert ids(select(CLAIMS, tags=["asymptotics", "gamma"])) == ["stirling.formula"]
     assert ids(select(CLAIMS, ["flows"], keyword="stirling")) == []
+
+
+def test_keyword_words_are_not_matched_against_titles() -> None:
+    """The quickstart's -k 'logdet and not lu' must keep a claim whose title says "convolution"."""
+    conv = claim("flows.conv1x1-logdet", "Invertible 1x1 convolution log-determinant", "FLOW-9", ("flows",))
+    lu = claim("flows.lu-logdet", "LU-parametrised 1x1 convolution", "FLOW-10", ("flows",))
+    assert ids(select([*CLAIMS, conv, lu], keyword="logdet and not lu")) == ["flows.affine-logdet",
+                                                                             "flows.conv1x1-logdet"]
+    assert ids(select([*CLAIMS, conv, lu], keyword="convolution")) == []
 
 
 @pytest.mark.parametrize(("pattern", "suggestion"), [

@@ -28,8 +28,11 @@ def test_the_plugin_registers_every_claim_and_model():
     loaded = builtin_plugins()
     labels = {c.label for c in loaded.claims if c.family == "flows" and c.label}
     assert labels == {f"FLOW-{k}" for k in range(1, 22)} - {"FLOW-9", "FLOW-12"}
-    assert len(loaded.models.of_kind("flow-layer")) == 13
-    assert {m.name for m in loaded.models.of_kind("flow-2d")} == {"realnvp-2d", "glow-2d"}
+    layers_ = [m for m in loaded.models.of_kind("flow-layer") if not m.expect]
+    assert len(layers_) == 13
+    assert {m.name for m in loaded.models.of_kind("flow-2d") if not m.expect} == {"realnvp-2d", "glow-2d"}
+    controls = {m.name for m in loaded.models if m.expect and m.name.startswith("bug-")}
+    assert len(controls) == 23  # 20 buggy flow layers and 3 buggy 2-D flows, each a negative control
 
 
 @pytest.mark.parametrize("claim", [c.id for c in CATALOGUE_CLAIMS])

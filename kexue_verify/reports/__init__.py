@@ -148,13 +148,20 @@ def summarize(results: Iterable[CaseResult]) -> dict[str, Any]:
     }
 
 
+#: The exit code of a run in which every selected case was skipped: nothing was checked, which is not a success.
+ALL_SKIPPED = 4
+
+
 def exit_code(results: Iterable[CaseResult]) -> int:
-    """0: every verdict as expected (or skipped); 3: an error or timeout; 1: another unexpected verdict."""
+    """0: every verdict as expected (or skipped); 3: an error or timeout; 1: another unexpected verdict;
+    4 (:data:`ALL_SKIPPED`): every case was skipped, so nothing was checked."""
     results = list(results)
     if any(r.verdict in (Verdict.ERROR, Verdict.TIMEOUT) and not r.as_expected for r in results):
         return 3
     if any(not r.as_expected and r.verdict is not Verdict.SKIPPED for r in results):
         return 1
+    if results and all(r.verdict is Verdict.SKIPPED for r in results):
+        return ALL_SKIPPED
     return 0
 
 

@@ -125,7 +125,8 @@ def _claim(entry: Mapping[str, Any], figures: list[tuple[str, Mapping[str, Any]]
         f"### {MARK.get(entry['verdict'], '')} `{entry['id']}`{label} — {entry['title']}",
         "",
         f"- **Verdict:** {entry['verdict']} (expected {entry['expected']}"
-        f"{' — NOT AS EXPECTED' if flagged(entry) else ''})",
+        + (f", declared by the control {entry['expected_by']}" if entry.get("expected_by", "claim") != "claim" else "")
+        + f"{' — NOT AS EXPECTED' if flagged(entry) else ''})",
         f"- **Source:** [{src['title']}]({src['url']}), {src['author']}, {src['date']}"
         + (f", {src['section']}" if src.get("section") else ""),
         f"- **Seed:** {entry['seed']}" + (f"; **model:** `{entry['model']}`" if entry.get("model") else ""),

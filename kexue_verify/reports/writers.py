@@ -2,7 +2,8 @@
 
 ``.json`` — the canonical report (indented); ``.html`` — one self-contained page (MathML, inline SVG);
 ``.md`` — Markdown with LaTeX GitHub renders and SVG figures beside it; ``.xml`` — JUnit XML for CI
-dashboards (one test case per claim, a failure when the verdict is not the expected one, an error on error/timeout).
+dashboards (one test case per claim, a failure when the verdict is not the expected one, an error on error/timeout;
+the claim's status, e.g. ``constructed`` or ``empirical``, as a ``status`` property of its test case).
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def write_junit(report: Mapping[str, Any], path: Path) -> None:
     for e in report["claims"]:
         case = ET.SubElement(suite, "testcase", classname=e["family"], name=e["id"],
                              time=str(e.get("duration_s", 0)))
+        if e.get("status"):  # the catalogue's label: e.g. "constructed" or "empirical" must reach CI dashboards too
+            ET.SubElement(ET.SubElement(case, "properties"), "property", name="status", value=e["status"])
         message = f"verdict {e['verdict']}, expected {e['expected']}: {e.get('message', '')}"
         if e["verdict"] == "skipped":
             ET.SubElement(case, "skipped", message=message)

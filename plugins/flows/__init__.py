@@ -43,8 +43,14 @@ def _at(section: str, source: Source = POST) -> Source:
                   language=source.language)
 
 
+HIDDEN_BUGS = "kexue_verify_plugins.flows.hidden_bugs"
+#: Bugs that hide from bounded probing or from autograd as ground truth (:mod:`.hidden_bugs`).
+HIDDEN = ("far-clamp", "saturating", "wrong-backward")
+
+
 def _bug(name: str, description: str) -> FalseVariant:
-    return FalseVariant(name=name, description=description, model=f"{BUGGY}:make_{name.replace('-', '_')}")
+    module = HIDDEN_BUGS if name in HIDDEN else BUGGY
+    return FalseVariant(name=name, description=description, model=f"{module}:make_{name.replace('-', '_')}")
 
 
 # --------------------------------------------------------------------------------------------- the bug corpus
@@ -68,6 +74,11 @@ BUGS = {
     "mask-leak": "the conditioner also sees the half it transforms (mask applied to the wrong tensor)",
     "duplicate-shuffle": "a 'random shuffle' drawn with randint: not a permutation",
     "raw-scale": "s = 1 + h instead of exp(h): the reported Σ log|s| is right but scales change sign in the tails",
+    "far-clamp": "an affine coupling whose output is clamped to ±R/8 (1024 in float64; R the probe's reach), "
+                 "reporting the unclamped log-det",
+    "saturating": "identity up to |x| = T = R/160 (51 in float64), then T + tanh(|x| − T), reporting log-det 0",
+    "wrong-backward": "x + c·tanh x through a custom autograd.Function whose backward doubles the tanh term; "
+                      "log-det and inverse consistent with that wrong derivative",
 }
 
 
@@ -93,7 +104,7 @@ GENERIC_CLAIMS = (
         false_variants=_bugs("inverse-sign-flip", "sign-flip", "missing-abs", "per-element-logdet",
                              "batch-summed-logdet", "stale-cache", "linearised-logdet", "orthogonal-assumed",
                              "missing-hw", "doubled-logdet", "lu-without-pivoting", "tail-clamp",
-                             "wrong-inverse-scaled", "mask-leak", "duplicate-shuffle"),
+                             "wrong-inverse-scaled", "mask-leak", "duplicate-shuffle", *HIDDEN),
         notes="Parameters are perturbed after a warm-up call in both directions (exposes identity-init luck and "
               "stale caches); two probe samples are from the tails.",
     ),
@@ -107,7 +118,7 @@ GENERIC_CLAIMS = (
         numeric=f"{GENERIC}:inverse_check",
         model_kind="flow-layer",
         false_variants=_bugs("wrong-inverse", "wrong-inverse-scaled", "mask-leak", "duplicate-shuffle",
-                             "lu-without-pivoting"),
+                             "lu-without-pivoting", *HIDDEN),
     ),
     Claim(
         id="flows.layer-directions-agree",
@@ -116,10 +127,10 @@ GENERIC_CLAIMS = (
         source=_at("affine coupling (仿射耦合层)"),
         tags=("flows", "generic", "inverse", "log-det"),
         assertion=PROBE,
-        numeric=f"{GENERIC}:directions_check",
+        numeric="kexue_verify_plugins.flows.directions:directions_check",
         model_kind="flow-layer",
         false_variants=_bugs("inverse-sign-flip", "missing-abs", "wrong-inverse", "wrong-inverse-scaled",
-                             "mask-leak", "duplicate-shuffle", "lu-without-pivoting"),
+                             "mask-leak", "duplicate-shuffle", "lu-without-pivoting", "saturating", "wrong-backward"),
     ),
     Claim(
         id="flows.layer-structure",
@@ -132,7 +143,7 @@ GENERIC_CLAIMS = (
         numeric=f"{GENERIC}:structure_check",
         model_kind="flow-layer",
         false_variants=_bugs("orthogonal-assumed", "mask-leak", "duplicate-shuffle", "raw-scale",
-                             "lu-without-pivoting"),
+                             "lu-without-pivoting", *HIDDEN),
     ),
     Claim(
         id="flows.density-normalised",
@@ -604,12 +615,39 @@ MODELS = (
     _layer("glow-multiscale", "make_multiscale_glow", "multi-scale Glow, L = 3, K = 1, on 3×8×8 (D = 192)",
            (3, 8, 8)),
     _layer("torch-transform", "make_torch_transform",
-           "torch.distributions ComposeTransform (affine, softplus, affine), built-in adapter, D = 6", (6,)),
+           "torch.distributions ComposeTransform (affine, exp, affine), built-in adapter, D = 6", (6,)),
     ModelSpec(name="realnvp-2d", kind="flow-2d", factory=f"{LAYERS}:make_realnvp_2d",
               description="2-D RealNVP: exp couplings, reversals, additive coupling", declared={"event_shape": (2,)}),
     ModelSpec(name="glow-2d", kind="flow-2d", factory=f"{LAYERS}:make_glow_2d",
               description="2-D Glow: two (actnorm, LU, sigmoid coupling) steps", declared={"event_shape": (2,)}),
 )
+
+
+
+
+def _controls(claims: tuple[Claim, ...]) -> tuple[ModelSpec, ...]:
+    """The bug corpus as negative controls: one ModelSpec per buggy model, expecting ``refuted`` on every generic
+    claim that lists it as a false variant (and running only there).  The claims' false variants and these controls
+    are the same declarations, so they cannot drift apart."""
+    expect: dict[tuple[str, str], dict[str, str]] = {}
+    described: dict[tuple[str, str], str] = {}
+    for claim in claims:
+        for variant in claim.false_variants:
+            if variant.model is None or claim.model_kind is None:
+                continue
+            key = (claim.model_kind, str(variant.model))
+            expect.setdefault(key, {})[claim.id] = "refuted"
+            described[key] = variant.description
+    specs = []
+    for (kind, factory), claims_expected in expect.items():
+        slug = factory.rsplit(":make_", 1)[1].replace("_", "-")
+        specs.append(ModelSpec(name=f"bug-{slug}", kind=kind, factory=factory, expect=claims_expected,
+                               description=f"negative control: {described[(kind, factory)]}"))
+    return tuple(specs)
+
+
+#: The bug corpus, registered as negative controls of kind flow-layer / flow-2d.
+CONTROLS = _controls(GENERIC_CLAIMS)
 
 
 @hookimpl
@@ -621,5 +659,5 @@ def kexue_register_claims(registry: ClaimRegistry) -> None:
 
 @hookimpl
 def kexue_register_models(registry: ModelRegistry) -> None:
-    for spec in MODELS:
+    for spec in MODELS + CONTROLS:
         registry.add(spec)

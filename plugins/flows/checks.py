@@ -19,9 +19,9 @@ import sympy as sp
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
 from kexue_verify_plugins.flows import buggy, layers
+from kexue_verify_plugins.flows.directions import directions_check
 from kexue_verify_plugins.flows.generic import (
     consistency_only,
-    directions_check,
     inverse_check,
     logdet_check,
     plain,

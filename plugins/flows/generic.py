@@ -33,18 +33,26 @@ from typing import Any
 
 import torch
 from kexue_verify_plugins.flows.figures import logdet_figure, roundtrip_figure
-from kexue_verify_plugins.flows.jacobian import batch_jacobian, componentwise_condition, no_tf32, slogdet64
+from kexue_verify_plugins.flows.jacobian import (
+    batch_jacobian,
+    componentwise_condition,
+    no_tf32,
+    reference_logdet,
+    slogdet64,
+)
 from kexue_verify_plugins.flows.layers import perturb_
+from kexue_verify_plugins.flows.probing import DEFAULTS, probe, region_evidence, settings
 from kexue_verify_plugins.flows.protocol import Flow, as_flow_layer
+from kexue_verify_plugins.flows.reference import checked_jacobian, float64_twin
 from torch import Tensor
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds
 from kexue_verify.tolerances import eps, tolerance
 
 __all__ = [
+    "DEFAULTS",
     "INVARIANTS",
     "consistency_only",
-    "directions_check",
     "inverse_check",
     "logdet_check",
     "plain",
@@ -52,9 +60,6 @@ __all__ = [
     "probe",
     "structure_check",
 ]
-
-DEFAULTS: dict[str, Any] = {"bulk": 2, "tail": 2, "tail_scale": 3.0, "extreme": 7.0, "perturbation": 0.1}
-
 
 def plain(value: Any) -> Any:
     """A number for the report: a float when finite, else its text (a layer's NaN is data, not a measurement)."""
@@ -68,50 +73,22 @@ def plain(value: Any) -> Any:
     return value
 
 
-def _settings(assertion: Any) -> dict[str, Any]:
-    return {**DEFAULTS, **(assertion or {})}
-
-
-def probe(flow: Flow, ctx: CheckContext, assertion: Any = None, offset: int = 0) -> tuple[Tensor, list[str]]:
-    """The probe batch ``(N, *event_shape)`` and a label per sample: bulk, tail-scaled or tail-extreme."""
-    a = _settings(assertion)
-    gen = torch.Generator().manual_seed((ctx.seed + 7919 * (offset + 1)) % 2**63)
-    rows, kinds = [], []
-    for _ in range(int(a["bulk"])):
-        rows.append(torch.randn(flow.event_shape, generator=gen, dtype=torch.float64))
-        kinds.append("bulk")
-    for i in range(int(a["tail"])):
-        z = torch.randn(flow.event_shape, generator=gen, dtype=torch.float64)
-        if i % 2 == 0:
-            rows.append(float(a["tail_scale"]) * z)
-            kinds.append(f"tail ({a['tail_scale']}× scaled)")
-        else:
-            picked = torch.rand(flow.event_shape, generator=gen, dtype=torch.float64) < 0.25
-            rows.append(torch.where(picked, float(a["extreme"]) * torch.sign(z), z))
-            kinds.append(f"tail (a quarter of the coordinates at ±{a['extreme']})")
-    return torch.stack(rows).to(device=ctx.device, dtype=ctx.torch_dtype), kinds
-
-
 def prepare(ctx: CheckContext, assertion: Any = None) -> Flow:
     """Adapt ``ctx.model``, eval mode, one call each way (caches fill), then perturb every parameter."""
     flow = as_flow_layer(ctx.model, ctx.declared).eval()
-    x, _ = probe(flow, ctx, assertion, offset=99)
+    x, _ = probe(flow, ctx, assertion, offset=99, sweep=False)
     with torch.no_grad():
         y, _ = flow.forward(x)
         flow.inverse(y)
     gen = torch.Generator().manual_seed((ctx.seed + 104729) % 2**63)
     for module in flow.modules:
-        perturb_(module, gen, float(_settings(assertion)["perturbation"]))
+        perturb_(module, gen, float(settings(assertion)["perturbation"]))
         flow.perturbed += sum(1 for p in module.parameters() if p.is_floating_point())
     return flow
 
 
 def _perturbation_note(flow: Flow) -> str:
     return "" if flow.perturbed else "the layer has no torch.nn parameters, so nothing was perturbed"
-
-
-def _jac(fn: Callable[[Tensor], Tensor], x: Tensor) -> tuple[Tensor, str]:
-    return batch_jacobian(fn, x, method="rev")
 
 
 def _finite(t: Tensor | None) -> bool:
@@ -135,17 +112,62 @@ def _shape(name: str, ld: Tensor | None, n: int, note: str = "") -> Evidence:
                  counterexample={"shape": str(shape)}, note=note, shape=str(shape))
 
 
+def logdet_sensitivity(fn: Callable[[Tensor], Tensor], x: Tensor, ctx: CheckContext) -> Tensor:
+    r"""The measured local sensitivity of a reported log-det: :math:`4\max|\mathrm{ld}(x+\Delta)-\mathrm{ld}(x)|` over
+    four moves :math:`\Delta_j=\pm4u\max(1,|x_j|)` (random signs), per sample.
+
+    The input of a layer is itself rounded, and a layer's log-det formula can amplify that (a spline's
+    :math:`\log` of a derivative at a flat slope, a sigmoid scale near saturation): the first-order tolerance in
+    :math:`\kappa` does not see it.  A move of the input's own rounding size is what a correct layer's value may
+    legitimately differ by; a wrong log-det is wrong by far more than its own jitter.
+    """
+    u = eps(ctx.dtype) / 2
+    gen = torch.Generator().manual_seed((ctx.seed + 271) % 2**63)
+    flat = x.detach().reshape(x.shape[0], -1)
+    with torch.no_grad():
+        base = fn(x).detach().to(torch.float64).reshape(-1)
+        moved = []
+        for _ in range(4):
+            step = torch.where(torch.rand(flat.shape, generator=gen) < 0.5, -1.0, 1.0).to(flat) * 4 * u
+            moved.append((fn((flat + step * flat.abs().clamp_min(1.0)).reshape(x.shape)).detach()
+                          .to(torch.float64).reshape(-1) - base).abs())
+    sens = 4 * torch.stack(moved).amax(dim=0)
+    return torch.where(torch.isfinite(sens), sens, torch.zeros_like(sens))
+
+
+def reference_jitter(flow: Flow, x: Tensor, jac: Tensor, ctx: CheckContext, *, inverse: bool = False) -> Tensor:
+    r"""The measured jitter of the reference: :math:`4|\log|\det J(x)|-\log|\det J(x+\Delta)||` for one move
+    :math:`\Delta_j=\pm4u\max(1,|x_j|)`, per sample.
+
+    An autograd Jacobian's entries carry rounding errors relative to the layer's intermediate values (a composition
+    :math:`J_3PJ_1` is accurate to :math:`\gamma|J_3||J_1|`, not to :math:`\gamma|J|`), which the entrywise
+    sensitivity :math:`\kappa` does not see; recomputing at a rounding-size move redraws those errors.
+    """
+    gen = torch.Generator().manual_seed((ctx.seed + 577) % 2**63)
+    flat = x.detach().reshape(x.shape[0], -1)
+    sign = torch.where(torch.rand(flat.shape, generator=gen) < 0.5, -1.0, 1.0).to(flat)
+    moved = (flat + sign * 2 * eps(ctx.dtype) * flat.abs().clamp_min(1.0)).reshape(x.shape)
+    fn = (lambda t: flow.inverse(t)[0]) if inverse else (lambda t: flow.forward(t)[0])
+    other, _ = batch_jacobian(fn, moved)
+    jitter = 4 * (reference_logdet(other)[1] - reference_logdet(jac)[1]).abs()
+    return torch.where(torch.isfinite(jitter), jitter, torch.zeros_like(jitter))
+
+
 def _compare_logdet(name: str, reported: Tensor, jac: Tensor, kinds: list[str], ctx: CheckContext,
-                    method: str) -> Evidence:
-    """Reported log-dets against float64 slogdet of the Jacobians, sample by sample."""
+                    method: str, sensitivity: Tensor | None = None) -> Evidence:
+    """Reported log-dets against the float64 log-determinants of the Jacobians, sample by sample
+    (:func:`.jacobian.reference_logdet`: the diagonal's product where J is triangular in some order, else slogdet,
+    with the sensitivity of whichever was used), plus the measured sensitivity of the reported value
+    (:func:`logdet_sensitivity`)."""
     d = jac.shape[-1]
-    sign, truth = slogdet64(jac)
-    kappa = componentwise_condition(jac)
+    sign, truth, kappa, methods = reference_logdet(jac)
     rep = reported.detach().to(torch.float64)
     singular = (sign == 0) | ~torch.isfinite(truth)
     tol = torch.tensor([tolerance(ctx.dtype, n=d, condition=float(k)) + tolerance(ctx.dtype, n=d, scale=float(t))
                         if math.isfinite(float(k)) and math.isfinite(float(t)) else 0.0
                         for k, t in zip(kappa, truth, strict=True)], dtype=torch.float64, device=rep.device)
+    if sensitivity is not None and sensitivity.shape == tol.shape:
+        tol = tol + sensitivity.to(tol.device)
     err = (rep - truth).abs()
     bad = singular | ~torch.isfinite(rep) | (err > tol)
     ratio = torch.where(bad, torch.full_like(err, float("inf")), err / tol.clamp_min(1e-300))
@@ -158,10 +180,11 @@ def _compare_logdet(name: str, reported: Tensor, jac: Tensor, kinds: list[str], 
     return Evidence(
         name=name,
         outcome=Outcome.PASS if ok else Outcome.FAIL,
-        method=f"{method}; slogdet in float64 ({ctx.dtype} layer, {ctx.device}), D = {d}",
+        method=f"{method}; log|det| in float64 by {' / '.join(sorted(set(methods)))} ({ctx.dtype} layer, "
+               f"{ctx.device}), D = {d}",
         quantities={"max_error": plain(err.max()), "max_error_over_tolerance": plain(ratio.max()) if ok else "exceeded",
                     "samples": len(kinds), "reported": plain(rep), "slogdet": plain(truth)},
-        expected="|reported − slogdet| ≤ 8γ_D(κ + |log|det||) per sample",
+        expected="|reported − log|det J|| ≤ 8γ_D(κ + |log|det||) per sample, κ the sensitivity of the reference",
         tolerance={"atol_max": plain(tol.max())},
         counterexample=None if ok else counterexample,
         note=note,
@@ -176,12 +199,15 @@ def logdet_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:
         x, kinds = probe(flow, ctx, assertion)
         with torch.no_grad():
             y, ld = flow.forward(x)
-        evidence = [_shape("forward log-det shape", ld, x.shape[0], _perturbation_note(flow))]
+        evidence = [region_evidence(flow), _shape("forward log-det shape", ld, x.shape[0], _perturbation_note(flow))]
         if not _finite(y):
             return [*evidence, _non_finite("forward output finite", "y = f(x)", kinds, y)]
-        jac, method = _jac(lambda t: flow.forward(t)[0], x)
+        twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
+        jac, method, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
+        evidence.append(cross)
         if ld.shape == (x.shape[0],):
-            evidence.append(_compare_logdet("forward log-det = slogdet J_f", ld, jac, kinds, ctx, method))
+            sens = logdet_sensitivity(lambda t: flow.forward(t)[1], x, ctx) + reference_jitter(flow, x, jac, ctx)
+            evidence.append(_compare_logdet("forward log-det = slogdet J_f", ld, jac, kinds, ctx, method, sens))
         with torch.no_grad():
             _, ld_inv = flow.inverse(y)
         if ld_inv is None:
@@ -190,8 +216,11 @@ def logdet_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:
             return evidence
         evidence.append(_shape("inverse log-det shape", ld_inv, x.shape[0]))
         if ld_inv.shape == (x.shape[0],):
-            jac_inv, method = _jac(lambda t: flow.inverse(t)[0], y)
-            evidence.append(_compare_logdet("inverse log-det = slogdet J_f⁻¹", ld_inv, jac_inv, kinds, ctx, method))
+            jac_inv, method, cross = checked_jacobian(flow, y, ctx, kinds, inverse=True, twin=twin)
+            sens = logdet_sensitivity(lambda t: flow.inverse(t)[1], y, ctx) + reference_jitter(
+                flow, y, jac_inv, ctx, inverse=True)
+            evidence += [cross, _compare_logdet("inverse log-det = slogdet J_f⁻¹", ld_inv, jac_inv, kinds, ctx,
+                                                method, sens)]
         return evidence
 
 
@@ -234,6 +263,7 @@ def inverse_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:
     with no_tf32(ctx.device):
         flow = prepare(ctx, assertion)
         x, kinds = probe(flow, ctx, assertion)
+        region = region_evidence(flow)
         x_b, kinds_b = probe(flow, ctx, assertion, offset=1)
         with torch.no_grad():
             y, _ = flow.forward(x)
@@ -247,61 +277,14 @@ def inverse_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:
             y_b_back, _ = flow.forward(x_b_inv)
         if not _finite(y_b_back):
             return [_non_finite("round trip finite", "f(f⁻¹(y))", kinds_b, y_b_back)]
-        jac, _ = _jac(lambda t: flow.forward(t)[0], x)
-        jac_b, _ = _jac(lambda t: flow.forward(t)[0], x_b)
+        twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
+        jac, _, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
+        jac_b, _, cross_b = checked_jacobian(flow, x_b, ctx, kinds_b, twin=twin)
         return [
+            region, cross, cross_b,
             _roundtrip("f⁻¹(f(x)) = x", x, x_back, y, jac, kinds, ctx, inverse_jacobian=True),
             _roundtrip("f(f⁻¹(y)) = y", y_b, y_b_back, x_b_inv, jac_b, kinds_b, ctx, inverse_jacobian=False),
         ]
-
-
-def directions_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:
-    r"""Both directions agree: :math:`J_{f^{-1}}(f(x))\,J_f(x)=I`, and the inverse's reported log-det is minus the
-    forward one at the matching point."""
-    with no_tf32(ctx.device):
-        flow = prepare(ctx, assertion)
-        x, kinds = probe(flow, ctx, assertion)
-        with torch.no_grad():
-            y, ld = flow.forward(x)
-            x_back, ld_inv = flow.inverse(y)
-        if not (_finite(y) and _finite(x_back)):
-            return [_non_finite("both directions finite", "f(x) or f⁻¹(f(x))", kinds, torch.cat(
-                [y.reshape(len(kinds), -1), x_back.reshape(len(kinds), -1)], dim=1))]
-        jac, _ = _jac(lambda t: flow.forward(t)[0], x)
-        jac_inv, _ = _jac(lambda t: flow.inverse(t)[0], y)
-        d = jac.shape[-1]
-        a, b = jac_inv.to(torch.float64), jac.to(torch.float64)
-        eye = torch.eye(d, dtype=torch.float64, device=a.device)
-        err = (a @ b - eye).abs()
-        # normwise: entries of J carry errors relative to the layer's intermediate values, not to themselves
-        bound = tolerance(ctx.dtype, n=d) * (a.abs() @ b.abs()).sum(dim=-1).amax(dim=-1)
-        ratio = err.amax(dim=(-1, -2)) / bound.clamp_min(torch.finfo(torch.float64).tiny)
-        n = int(torch.argmax(ratio))
-        i, j = (int(v) for v in torch.unravel_index(torch.argmax(err[n]), err[n].shape))
-        evidence = [holds("J_f⁻¹(f(x)) · J_f(x) = I", bool((ratio <= 1).all()),
-                          method=f"torch.func Jacobians of both directions ({ctx.dtype}, {ctx.device}), D = {d}",
-                          expected="max |J_inv J − I| ≤ 8γ_D ‖|J_inv||J|‖∞ per sample",
-                          counterexample={"sample": n, "kind": kinds[n], "entry": [i, j],
-                                          "product": plain((a @ b)[n, i, j]), "identity": float(i == j)},
-                          max_error=plain(err.max()))]
-        if ld_inv is None:
-            evidence.append(Evidence(name="reported log-dets cancel", outcome=Outcome.SKIPPED,
-                                     note="the inverse reports no log-det"))
-            return evidence
-        if ld_inv.shape != ld.shape:
-            evidence.append(holds("reported log-dets cancel", False, method="shape check",
-                                  counterexample={"forward_shape": str(tuple(ld.shape)),
-                                                  "inverse_shape": str(tuple(ld_inv.shape))}))
-            return evidence
-        total = (ld.to(torch.float64) + ld_inv.to(torch.float64)).abs()
-        tol = tolerance(ctx.dtype, n=d, scale=float(ld.abs().max()) + 1.0)
-        k = int(torch.argmax(total.reshape(-1)))
-        evidence.append(holds("reported log-dets cancel: ld_f(x) + ld_f⁻¹(f(x)) = 0", bool((total <= tol).all()),
-                              method="reported values", expected=f"|sum| ≤ {tol:.3g}",
-                              counterexample={"sample": k, "forward": plain(ld.reshape(-1)[k]),
-                                              "inverse": plain(ld_inv.reshape(-1)[k])},
-                              max_sum=plain(total.max())))
-        return evidence
 
 
 # --------------------------------------------------------------------------------------------- invariants
@@ -446,13 +429,14 @@ def structure_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:
             y, _ = flow.forward(x)
         if not _finite(y):
             return [_non_finite("forward output finite", "y = f(x)", kinds, y)]
-        jac, method = _jac(lambda t: flow.forward(t)[0], x)
+        jac, method, cross = checked_jacobian(flow, x, ctx, kinds)
         sign, logabs = slogdet64(jac)
         i = int(torch.argmin(sign.abs()))
         evidence = [holds("nonsingular: det J ≠ 0 at every probe point", bool((sign != 0).all()),
                           method=f"{method}; float64 slogdet", expected="sign(det J) = ±1",
                           counterexample={"sample": i, "kind": kinds[i], "log_abs_det": plain(logabs[i])},
                           invariants_declared=list(flow.invariants))]
+        evidence += [region_evidence(flow), cross]
         evidence += [INVARIANTS[name](jac, ctx, flow, kinds) for name in flow.invariants]
         return evidence
 

@@ -71,6 +71,10 @@ class Flow:
     modules: list[nn.Module] = field(default_factory=list)
     #: How many parameter tensors the checks perturbed (set by :func:`.generic.prepare`).
     perturbed: int = 0
+    #: The ModelSpec's ``declared`` mapping (event shape, invariants, ``domain_radius``).
+    declared: dict[str, Any] = field(default_factory=dict)
+    #: What the last probe covered (set by :func:`.probing.probe`).
+    region: dict[str, Any] = field(default_factory=dict)
 
     @property
     def dim(self) -> int:
@@ -126,6 +130,12 @@ def _native(obj: Any) -> tuple[Callable[..., Any], Callable[..., Any]]:
     return forward, inverse
 
 
+def _with_declared(flow: Flow, declared: dict[str, Any]) -> Flow:
+    own = getattr(flow.obj, "flow_declared", None)
+    flow.declared = {**(dict(own) if isinstance(own, Mapping) else {}), **declared}
+    return flow
+
+
 def as_flow_layer(obj: Any, declared: Mapping[str, Any] | None = None) -> Flow:
     """Adapt ``obj`` (a native layer, a torch/zuko/nflows/normflows object, or a :class:`Flow`) to :class:`Flow`.
 
@@ -141,16 +151,17 @@ def as_flow_layer(obj: Any, declared: Mapping[str, Any] | None = None) -> Flow:
     shape = event_shape_of(obj, declared)
     invariants = _invariants(obj, declared)
     if library in adapters.LIBRARIES:
-        return adapters.LIBRARIES[library](obj, shape, invariants)
+        return _with_declared(adapters.LIBRARIES[library](obj, shape, invariants), declared)
     if isinstance(obj, torch.distributions.transforms.Transform):
-        return adapters.torch_transform(obj, shape, invariants)
+        return _with_declared(adapters.torch_transform(obj, shape, invariants), declared)
     if callable(getattr(obj, "forward", None)) and callable(getattr(obj, "inverse", None)):
         if shape is None:
             raise TypeError(f"{type(obj).__name__}: give the layer an event_shape attribute or declare "
                             "'event_shape' in its ModelSpec")
         forward, inverse = _native(obj)
         modules = [obj] if isinstance(obj, nn.Module) else []
-        return Flow(obj, shape, "native (forward -> (y, ld), inverse)", forward, inverse, invariants, modules)
+        return _with_declared(Flow(obj, shape, "native (forward -> (y, ld), inverse)", forward, inverse, invariants,
+                                   modules), declared)
     raise TypeError(
         f"{type(obj).__name__} is not a flow layer: it needs forward(x) -> (y, log_abs_det) and inverse(y), or to be "
         "a torch.distributions Transform, a zuko, nflows or normflows object (see docs/topics/flows.md)"

@@ -4,7 +4,10 @@ For ``f: ℝⁿ → ℝᵐ`` (the module in eval mode, on inputs of a given shap
 
 .. math::  \\max_{\\text{found } x} \\|J_f(x)\\|_2 \\;\\le\\; |f|_L \\;\\le\\; \\prod_\\ell |f_\\ell|_L .
 
-* **Upper** (:func:`certified_upper_bound`): walk the module — ``nn.Sequential`` multiplies,
+* **Upper** (:func:`certified_upper_bound`): walk the computation actually performed — one forward pass
+  with hooks records every call of every layer, so a layer used twice (weight tying) counts twice, and a
+  forward that does not follow the module structure, or a module with forward hooks, gets no certificate.
+  ``nn.Sequential`` multiplies,
   :class:`Residual` adds one (``|x + g(x)|_L ≤ 1 + |g|_L``), a ``Linear`` contributes its exact
   ``σ_max``, a ``Conv2d`` its exact circular operator norm or a certified bound
   (:func:`~kexue_verify_plugins.lipschitz.norms.conv_operator_norm`), an eval-mode BatchNorm
@@ -12,7 +15,8 @@ For ``f: ℝⁿ → ℝᵐ`` (the module in eval mode, on inputs of a given shap
   (:data:`ACTIVATION_LIPSCHITZ`).  A module it does not know gives **no certificate**, and says which.
   Norms are computed in float64 from the module's own (possibly float32) parameters, so the
   certificate is about the function those parameters define.
-* **Lower** (:func:`empirical_lower_bound`): from seeded random starts, gradient ascent on the
+* **Lower** (:func:`empirical_lower_bound`): from seeded random starts spread over input scales
+  (:data:`SEARCH_SCALES`, 1 to 10³), gradient ascent on the
   difference quotient ``‖f(x+δ) − f(x−δ)‖/(2‖δ‖)`` over the centre ``x`` and the direction ``δ``,
   with ``‖δ‖`` shrinking from ``h₀`` to ``h₁``: a finite-difference smoothing of ``‖J_f(x)δ̂‖``
   that still has a gradient for piecewise-linear networks, where ``∇ₓ‖J_f(x)‖`` vanishes.
@@ -38,6 +42,7 @@ from torch import nn
 
 __all__ = [
     "ACTIVATION_LIPSCHITZ",
+    "SEARCH_SCALES",
     "Certificate",
     "LayerFactor",
     "LowerBound",
@@ -110,22 +115,72 @@ class Certificate:
     unsupported: tuple[str, ...]
 
 
-def _input_shapes(model: nn.Module, example: torch.Tensor) -> dict[str, tuple[int, ...]]:
-    """The input shape each submodule sees, from one forward pass with hooks."""
-    shapes: dict[str, tuple[int, ...]] = {}
+@dataclass
+class _Trace:
+    """The leaf-module calls one forward pass actually made, in order, with the input shape of each.
+
+    A *leaf* is any module other than a plain ``nn.Sequential`` or :class:`Residual` (whose forwards are
+    known); calls made inside a leaf (a parametrization computing its weight) are not recorded.
+    """
+
+    calls: list[tuple[nn.Module, tuple[int, ...] | None]]
+    position: int = 0
+    broken: bool = False  # the walk met a call it did not expect; later mismatches follow from that one
+
+    def take(self, module: nn.Module) -> tuple[int, ...] | bool | None:
+        """The shape of the next call if it is a call of ``module``; ``False`` when the forward did something else."""
+        if self.position >= len(self.calls) or self.calls[self.position][0] is not module:
+            return False
+        shape = self.calls[self.position][1]
+        self.position += 1
+        return shape
+
+
+def _hooks(module: nn.Module) -> list[str]:
+    """The forward hooks on ``module`` (they may change what it computes)."""
+    found = []
+    for attr in ("_forward_hooks", "_forward_pre_hooks"):
+        if getattr(module, attr, None):
+            found.append(attr.strip("_").replace("_", " "))
+    return found
+
+
+def _global_hooks() -> list[str]:
+    from torch.nn.modules import module as module_impl
+
+    return [name for name in ("_global_forward_hooks", "_global_forward_pre_hooks") if getattr(module_impl, name, None)]
+
+
+def _container(module: nn.Module) -> bool:
+    return (_plain(module, nn.Sequential) or _plain(module, Residual)) and not _hooks(module)
+
+
+def _trace(model: nn.Module, example: torch.Tensor) -> _Trace:
+    """One forward pass with hooks on every module, recording the outermost leaf calls (a reused module each time)."""
+    calls: list[tuple[nn.Module, tuple[int, ...] | None]] = []
+    depth = [0]
     handles = []
-    for name, module in model.named_modules():
-        def hook(mod: nn.Module, args: tuple[Any, ...], out: Any, name: str = name) -> None:
-            if args and isinstance(args[0], torch.Tensor):
-                shapes.setdefault(name, tuple(args[0].shape))
-        handles.append(module.register_forward_hook(hook))
+    for module in model.modules():
+        if _container(module):
+            continue
+
+        def pre(mod: nn.Module, args: tuple[Any, ...]) -> None:
+            if depth[0] == 0:
+                calls.append((mod, tuple(args[0].shape) if args and isinstance(args[0], torch.Tensor) else None))
+            depth[0] += 1
+
+        def post(mod: nn.Module, args: tuple[Any, ...], out: Any) -> None:
+            depth[0] -= 1
+
+        handles.append(module.register_forward_pre_hook(pre))
+        handles.append(module.register_forward_hook(post, always_call=True))
     try:
         with torch.no_grad():
             model(example)
     finally:
         for handle in handles:
             handle.remove()
-    return shapes
+    return _Trace(calls)
 
 
 def _f64(t: torch.Tensor) -> torch.Tensor:
@@ -134,11 +189,12 @@ def _f64(t: torch.Tensor) -> torch.Tensor:
 
 def _plain(module: nn.Module, base: type) -> bool:
     """``module`` is a ``base`` whose ``forward`` is ``base``'s own: a subclass that overrides it (a LoRA linear,
-    a Sequential with a skip) computes something else, and gets no certificate."""
-    return isinstance(module, base) and type(module).forward is base.forward
+    a Sequential with a skip), or an instance given its own ``forward``, computes something else, and gets no
+    certificate."""
+    return isinstance(module, base) and type(module).forward is base.forward and "forward" not in vars(module)
 
 
-def _layer_factor(module: nn.Module, path: str, shapes: dict[str, tuple[int, ...]]) -> LayerFactor | None:
+def _layer_factor(module: nn.Module, path: str, shape: tuple[int, ...] | None) -> LayerFactor | None:
     kind = type(module).__name__
     for cls, rule in ACTIVATION_LIPSCHITZ.items():
         if type(module) is cls:
@@ -146,9 +202,9 @@ def _layer_factor(module: nn.Module, path: str, shapes: dict[str, tuple[int, ...
     if _plain(module, nn.Linear):
         return LayerFactor(path, kind, float(spectral_norm(_f64(module.weight))), True, "σ_max (SVD, float64)")
     if _plain(module, nn.Conv2d):
-        if path not in shapes:
+        if shape is None:
             return None
-        norm = conv_operator_norm(_f64(module.weight), tuple(shapes[path][-2:]), padding=module.padding,
+        norm = conv_operator_norm(_f64(module.weight), tuple(shape[-2:]), padding=module.padding,
                                   padding_mode=module.padding_mode, stride=module.stride,
                                   dilation=module.dilation, groups=module.groups)
         return LayerFactor(path, kind, float(norm.value), norm.exact, norm.method)
@@ -160,41 +216,74 @@ def _layer_factor(module: nn.Module, path: str, shapes: dict[str, tuple[int, ...
     return None
 
 
-def _walk(module: nn.Module, path: str, shapes: dict[str, tuple[int, ...]],
-          factors: list[LayerFactor], unsupported: list[str]) -> float | None:
+def _walk(module: nn.Module, path: str, trace: _Trace, factors: list[LayerFactor],
+          unsupported: list[str]) -> float | None:
+    """The bound of ``module``, consuming from ``trace`` the leaf calls its forward made, in order.
+
+    A plain ``nn.Sequential`` is walked over *all* its entries (``_modules``, where a module listed twice
+    appears twice, as its forward calls it twice), not ``named_children()``, which lists a module once.
+    """
+    where = path or "<root>"
+    hooks = _hooks(module)
+    if hooks:
+        unsupported.append(f"{where} ({type(module).__name__}: it has {' and '.join(hooks)}, which may change what "
+                           "it computes)")
+        return None
     if _plain(module, nn.Sequential):
         total: float | None = 1.0
-        for name, child in module.named_children():
-            part = _walk(child, f"{path}.{name}" if path else name, shapes, factors, unsupported)
+        for name, child in module._modules.items():
+            if child is None:
+                continue
+            part = _walk(child, f"{path}.{name}" if path else name, trace, factors, unsupported)
             total = None if total is None or part is None else total * part
         return total
     if _plain(module, Residual):
-        inner = _walk(module.inner, f"{path}.inner" if path else "inner", shapes, factors, unsupported)
+        inner = _walk(module.inner, f"{path}.inner" if path else "inner", trace, factors, unsupported)
         return None if inner is None else 1.0 + inner
+    shape = trace.take(module)
+    if shape is False:
+        if trace.broken:
+            return None
+        trace.broken = True
+        unsupported.append(f"{where} ({type(module).__name__}: the forward pass does not call it where the module "
+                           "structure puts it; the computation is not a chain this walk can certify)")
+        return None
     try:
-        factor = _layer_factor(module, path, shapes)
+        factor = _layer_factor(module, path, shape)  # type: ignore[arg-type]
     except ValueError as exc:
-        unsupported.append(f"{path or '<root>'} ({type(module).__name__}: {exc})")
+        unsupported.append(f"{where} ({type(module).__name__}: {exc})")
         return None
     if factor is None:
-        unsupported.append(f"{path or '<root>'} ({type(module).__name__})")
+        unsupported.append(f"{where} ({type(module).__name__})")
         return None
     factors.append(factor)
     return factor.factor
 
 
 def certified_upper_bound(model: nn.Module, input_shape: tuple[int, ...]) -> Certificate:
-    """The product of exact (or certified) layer norms along the module, or ``None`` with the reason.
+    """The product of exact (or certified) layer norms along the computation performed, or ``None`` with the reason.
 
-    ``input_shape`` excludes the batch dimension.  The model is put in eval mode.
+    ``input_shape`` excludes the batch dimension.  The model is put in eval mode.  The bound is read from
+    the forward pass actually made (:func:`_trace`): every call of a module contributes its factor, so a
+    module used twice (weight tying) counts twice, and the walk of the module structure must account for
+    exactly the calls that were made, in order; otherwise — or if a module carries forward hooks, or global
+    forward hooks are installed — there is no certificate, and ``unsupported`` says why.
     """
     model.eval()
     param = next(model.parameters(), None)
     dtype, device = (param.dtype, param.device) if param is not None else (torch.float64, "cpu")
-    shapes = _input_shapes(model, torch.zeros((1, *input_shape), dtype=dtype, device=device))
     factors: list[LayerFactor] = []
-    unsupported: list[str] = []
-    value = _walk(model, "", shapes, factors, unsupported)
+    unsupported: list[str] = [f"<global> (torch.nn.modules.module.{name} is set: it may change every module's "
+                              "output)" for name in _global_hooks()]
+    if unsupported:
+        return Certificate(None, (), tuple(unsupported))
+    trace = _trace(model, torch.zeros((1, *input_shape), dtype=dtype, device=device))
+    value = _walk(model, "", trace, factors, unsupported)
+    if value is not None and trace.position != len(trace.calls):
+        extra = trace.calls[trace.position][0]
+        unsupported.append(f"{type(extra).__name__} (called {len(trace.calls) - trace.position} more time(s) than "
+                           "the module structure accounts for)")
+        value = None
     return Certificate(value, tuple(factors), tuple(unsupported))
 
 
@@ -274,6 +363,8 @@ class LowerBound:
     witness_ratio: float
     evaluations: int
     history: list[float] = field(default_factory=list)
+    scale: float = 1.0
+    scales: tuple[float, ...] = (1.0,)
 
 
 def _float64_copy(model: nn.Module) -> nn.Module:
@@ -286,72 +377,89 @@ def _witness(model: nn.Module, centre: torch.Tensor, direction: torch.Tensor, sc
     """The pair ``centre ± t·direction`` (``t = 10⁻⁴·scale``) and its ratio, evaluated in float64."""
     model64 = _float64_copy(model)
     c, d = _f64(centre).unsqueeze(0), _f64(direction).unsqueeze(0)
+    if not bool(torch.linalg.vector_norm(d) > 0):  # the Jacobian vanished there: any direction gives a true pair
+        d = torch.zeros_like(d).flatten()
+        d[0] = 1.0
+        d = d.reshape(c.shape)
     t = 1e-4 * scale
     x1, x2 = c + t * d, c - t * d
     return (x1[0], x2[0]), float(pair_ratio(model64, x1, x2)[0])
 
 
-def _screen(model: nn.Module, shape: tuple[int, ...], keep: int, power_steps: int, scale: float,
-            generator: torch.Generator | None, dtype: torch.dtype, device: Any) -> tuple[torch.Tensor, torch.Tensor]:
-    """Random inputs ranked by a short power iteration on ``JᵀJ``: the ``keep`` best and their directions."""
-    x = scale * randn(shape, generator, dtype, device)
-    gains, directions = jacobian_spectral_norm(model, x, power_steps, generator=generator)
-    order = torch.argsort(gains, descending=True)[:keep]
-    return x[order], directions[order]
+#: Input scales the lower-bound search starts from by default: the unit ball and out to 10³, since a bias
+#: can put a network's steepest region far from the origin, where starts drawn from ``N(0, I)`` never go.
+SEARCH_SCALES: tuple[float, ...] = (1.0, 10.0, 100.0, 1000.0)
+
+
+def _row_scales(scales: tuple[float, ...], rows: int, dims: int, dtype: torch.dtype, device: Any) -> torch.Tensor:
+    """``scales`` repeated over ``rows`` rows (row ``b`` gets ``scales[b mod len]``), shaped to broadcast."""
+    values = torch.tensor([scales[b % len(scales)] for b in range(rows)], dtype=dtype, device=device)
+    return values.reshape((rows,) + (1,) * dims)
 
 
 def empirical_lower_bound(model: nn.Module, input_shape: tuple[int, ...], *, restarts: int = 8, steps: int = 40,
-                          screen: int = 8, screen_power_steps: int = 3, power_steps: int = 10, scale: float = 1.0,
-                          lr: float = 0.2, h_end: float = 0.05,
+                          screen: int = 8, screen_power_steps: int = 3, power_steps: int = 10,
+                          scale: float | tuple[float, ...] = 1.0, lr: float = 0.2, h_end: float = 0.05,
                           generator: torch.Generator | None = None) -> LowerBound:
     """Screen ``screen·restarts`` random inputs, ascend from the best ``restarts``, then ``‖J‖`` at the centres found.
 
-    Screening ranks ``x ~ N(0, scale²I)`` by ``screen_power_steps`` steps of power iteration on ``JᵀJ``.
-    The ascent maximises the difference quotient over ``(x, δ)`` with Adam (step ``lr·scale``) while
-    ``‖δ‖`` shrinks geometrically from ``scale`` to ``h_end·scale``.  Finally ``power_steps`` of power
-    iteration at the last and at the best centres.  ``history`` is the best quotient after each step;
-    ``evaluations`` counts Jacobian products per restart, screening included.
+    Screening ranks ``x ~ N(0, s²I)`` by ``screen_power_steps`` steps of power iteration on ``JᵀJ``; with
+    several ``scale`` values the screened inputs are spread evenly over them, so the starts kept are the
+    most promising at any scale (:data:`SEARCH_SCALES`).  The ascent maximises the difference quotient over
+    ``(x, δ)`` with Adam, each start in units of its own scale ``s`` (``x = s z``, ``δ = s e``, step ``lr``
+    in ``z``), while ``‖δ‖`` shrinks geometrically from ``s`` to ``h_end·s``.  Finally ``power_steps`` of
+    power iteration at the last and at the best centres.  ``history`` is the best quotient after each step;
+    ``evaluations`` counts Jacobian products per restart, screening included; ``scale`` of the result is the
+    scale of the start that found it.
     """
     model.eval()
+    scales = (float(scale),) if isinstance(scale, int | float) else tuple(float(v) for v in scale)
     param = next(model.parameters(), None)
     dtype, device = (param.dtype, param.device) if param is not None else (torch.float64, "cpu")
-    x0, d0 = _screen(model, (screen * restarts, *input_shape), restarts, screen_power_steps, scale, generator,
-                     dtype, device)
-    x = x0.clone().requires_grad_(True)
-    d = d0.clone().requires_grad_(True)
-    opt = torch.optim.Adam([x, d], lr=lr * scale)
+    dims = len(input_shape)
+    rows = screen * restarts
+    row_scale = _row_scales(scales, rows, dims, dtype, device)
+    x = row_scale * randn((rows, *input_shape), generator, dtype, device)
+    gains, directions = jacobian_spectral_norm(model, x, screen_power_steps, generator=generator)
+    order = torch.argsort(gains, descending=True)[:restarts]
+    s = row_scale[order]
+    x0, d0 = x[order], directions[order]
+    z = (x0 / s).clone().requires_grad_(True)
+    e = d0.clone().requires_grad_(True)
+    opt = torch.optim.Adam([z, e], lr=lr)
     best_ratio = torch.zeros(restarts, dtype=dtype, device=device)
-    best_pair = (x.detach().clone(), d.detach().clone())
+    best_pair = (z.detach().clone(), e.detach().clone())
     history: list[float] = []
-    h0, h1 = scale, h_end * scale
     for step in range(steps):
-        h = h0 * (h1 / h0) ** (step / max(steps - 1, 1))
+        h = h_end ** (step / max(steps - 1, 1))
         with torch.no_grad():
-            d.copy_(h * _unit(d))
-        ratio = _per_sample_norm(model(x + d) - model(x - d)) / (2 * h)
+            e.copy_(h * _unit(e))
+        ratio = _per_sample_norm(model(s * (z + e)) - model(s * (z - e))) / (2 * h * s.flatten())
         with torch.no_grad():
             better = ratio.detach() > best_ratio
             best_ratio = torch.where(better, ratio.detach(), best_ratio)
-            mask = better.reshape((-1,) + (1,) * len(input_shape))
-            best_pair = (torch.where(mask, x, best_pair[0]), torch.where(mask, d, best_pair[1]))
+            mask = better.reshape((-1,) + (1,) * dims)
+            best_pair = (torch.where(mask, z, best_pair[0]), torch.where(mask, e, best_pair[1]))
         history.append(float(best_ratio.max()))
         opt.zero_grad(set_to_none=True)
-        x.grad, d.grad = torch.autograd.grad(-ratio.sum(), [x, d])
+        z.grad, e.grad = torch.autograd.grad(-ratio.sum(), [z, e])
         opt.step()
-    centres = torch.cat([x.detach(), best_pair[0], x0])
-    starts = torch.cat([d.detach(), best_pair[1], d0])
+    centres = torch.cat([s * z.detach(), s * best_pair[0], x0])
+    starts = torch.cat([e.detach(), best_pair[1], d0])
+    centre_scales = torch.cat([s, s, s]).flatten()
     gains, directions = jacobian_spectral_norm(model, centres, power_steps, start=starts)
     best = int(torch.argmax(gains))
-    witness, witness_ratio = _witness(model, centres[best], directions[best], scale)
+    witness, witness_ratio = _witness(model, centres[best], directions[best], float(centre_scales[best]))
+    found_at = float(centre_scales[best])
     i = int(torch.argmax(best_ratio))
-    c, dd = _f64(best_pair[0][i]), _f64(best_pair[1][i])
+    c, dd = _f64(s[i] * best_pair[0][i]), _f64(s[i] * best_pair[1][i])
     pair_value = float(pair_ratio(_float64_copy(model), (c + dd).unsqueeze(0), (c - dd).unsqueeze(0))[0])
     if pair_value > witness_ratio:
-        witness, witness_ratio = (c + dd, c - dd), pair_value
+        witness, witness_ratio, found_at = (c + dd, c - dd), pair_value, float(s[i].flatten()[0])
     jac = float(gains[best])
     cost = screen * (2 * screen_power_steps + 1) + 2 * steps + 3 * (2 * power_steps + 1)
     return LowerBound(value=max(jac, witness_ratio), jacobian_norm=jac, pair_ratio=pair_value, witness=witness,
-                      witness_ratio=witness_ratio, evaluations=cost, history=history)
+                      witness_ratio=witness_ratio, evaluations=cost, history=history, scale=found_at, scales=scales)
 
 
 def random_search_lower_bound(model: nn.Module, input_shape: tuple[int, ...], *, points: int, power_steps: int = 10,
@@ -390,6 +498,8 @@ class Sandwich:
             "jacobian_norm": self.lower.jacobian_norm,
             "best_pair_ratio": self.lower.pair_ratio,
             "witness_ratio": self.lower.witness_ratio,
+            "search_scales": list(self.lower.scales),
+            "scale_of_best": self.lower.scale,
             "gap_upper_over_lower": self.gap,
             "uncertified_modules": list(self.certificate.unsupported),
             "layers": [{"path": f.path, "kind": f.kind, "factor": f.factor, "exact": f.exact, "method": f.method}
@@ -398,7 +508,8 @@ class Sandwich:
 
 
 def sandwich(model: nn.Module, input_shape: tuple[int, ...], *, generator: torch.Generator | None = None,
-             **search: Any) -> Sandwich:
-    """Both sides for ``model`` on inputs of ``input_shape`` (batch dimension excluded)."""
+             scales: tuple[float, ...] = SEARCH_SCALES, **search: Any) -> Sandwich:
+    """Both sides for ``model`` on inputs of ``input_shape`` (batch dimension excluded); the lower bound
+    searched from starts spread over every scale in ``scales``."""
     return Sandwich(certified_upper_bound(model, input_shape),
-                    empirical_lower_bound(model, input_shape, generator=generator, **search))
+                    empirical_lower_bound(model, input_shape, scale=scales, generator=generator, **search))

@@ -109,7 +109,8 @@ def _pair_evidence(name: str, s: Sandwich, bound: float, tol: float, method: str
     x1, x2 = s.lower.witness
     return holds(name, lower <= bound + tol, method=method, expected=f"witness ratio ≤ {bound!r}",
                  counterexample={"x1": x1.tolist(), "x2": x2.tolist(), "ratio": lower, "bound": bound},
-                 empirical_lower=lower, bound=bound, certified_upper=s.upper, **quantities)
+                 empirical_lower=lower, bound=bound, certified_upper=s.upper, search_scales=list(s.lower.scales),
+                 scale_of_best=s.lower.scale, **quantities)
 
 
 def _lower_tol(s: Sandwich, bound: float) -> float:

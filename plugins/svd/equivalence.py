@@ -42,7 +42,7 @@ from kexue_verify_plugins.svd.memo import remember
 from kexue_verify_plugins.svd.models import biased_autoencoder, linear_autoencoder, seeded, shape
 from kexue_verify_plugins.svd.training import Fit, fit_adam, fit_lbfgs, reconstruction_loss
 
-from kexue_verify import CheckContext, CheckError, Evidence, at_most, close, holds
+from kexue_verify import CheckContext, CheckError, Evidence, at_most, close, holds, undecided
 from kexue_verify.threads import single_threaded
 
 __all__ = ["Measurement", "autoencoder_is_pca", "autoencoder_is_svd", "compare_with_target", "make_target", "measure",
@@ -174,6 +174,11 @@ def autoencoder_is_svd(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """
     n, k = shape(ctx)
     if ctx.model is not None:
+        if not any(p.requires_grad for p in ctx.model.parameters()):
+            return [undecided("the trained map is the asserted one", method="training the model under test",
+                              note=f"{ctx.model_name or type(ctx.model).__name__} has no trainable parameters "
+                                   "(none, or all with requires_grad=False), so there is nothing to train and the "
+                                   "claim, which is about the trained map, cannot be checked on it")]
         result = _trained(ctx, ctx.model_name or repr(ctx.model), lambda: ctx.model, n, k, a["loss"])
     else:
         result = _trained(ctx, "builtin:linear", lambda: seeded(linear_autoencoder(n, k), ctx), n, k, a["loss"])

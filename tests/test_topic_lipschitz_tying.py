@@ -1,0 +1,123 @@
+"""Weight tying and far-away steep regions: the Lipschitz certificate follows the computation performed.
+
+Both weight-tied networks below were *verified* against a declared bound they do not have while the
+certificate walked ``named_children()`` (which lists a module once however often the forward calls it)
+and the lower-bound search started only near the origin:
+
+* ``tied-sequential`` — ``x + W relu(Wx + b) + b`` with one ``Linear`` listed twice in a Sequential,
+  ``‖W‖₂ = 2`` and ``b = −40``: the steep region (both ReLUs active) lies at ``‖x‖ ≳ 60``; the constant
+  is ``≈ 1 + 4 = 5``, the once-counted certificate said 3.  Now: certified 5, refuted by a pair.
+* ``tied-by-hook`` — ``W tanh(Wx + b) + b`` where the second ``W`` is applied by a forward hook on the Tanh:
+  the module structure does not show the second call at all.  Now: no certificate (inconclusive).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import torch
+from kexue_verify_plugins.lipschitz import bounds
+from kexue_verify_plugins.lipschitz.bounds import Residual
+from torch import nn
+
+from kexue_verify import ModelSpec, Verdict
+from kexue_verify.testing import run_claim
+
+pytestmark = pytest.mark.slow
+
+
+def _orthogonal_linear(n: int, seed: int, norm: float) -> nn.Linear:
+    gen = torch.Generator().manual_seed(seed)
+    q, _ = torch.linalg.qr(torch.randn(n, n, generator=gen, dtype=torch.float64))
+    layer = nn.Linear(n, n).double()
+    with torch.no_grad():
+        layer.weight.copy_(norm * q)
+        layer.bias.zero_()
+    return layer
+
+
+def make_tied_sequential(ctx: Any) -> nn.Module:
+    layer = _orthogonal_linear(8, 1, 2.0)
+    with torch.no_grad():
+        layer.bias.fill_(-40.0)
+    return nn.Sequential(Residual(nn.Sequential(layer, nn.ReLU(), layer)))
+
+
+def make_tied_by_hook(ctx: Any) -> nn.Module:
+    layer = _orthogonal_linear(8, 2, 0.9)
+    act = nn.Tanh()
+    act.register_forward_hook(lambda module, args, out: layer(out))
+    return nn.Sequential(layer, act)
+
+
+def make_tied_counted(ctx: Any) -> nn.Module:
+    """``W tanh(W x)`` with ``‖W‖₂ = 1``: tied, and 1-Lipschitz as declared (the tie counted twice is 1·1)."""
+    layer = _orthogonal_linear(8, 3, 1.0)
+    return nn.Sequential(layer, nn.Tanh(), layer)
+
+
+def _spec(name: str, factory: Any, bound: float) -> ModelSpec:
+    return ModelSpec(name=name, kind="lipschitz-net", factory=factory,
+                     declared={"lipschitz_bound": bound, "input_shape": (8,)})
+
+
+def test_a_module_listed_twice_counts_twice_and_the_far_region_is_found() -> None:
+    result = run_claim("lipschitz.declared-bound", model=_spec("tied-sequential", make_tied_sequential, 3.0))
+    assert result.verdict is Verdict.REFUTED, result.message
+    (upper, lower) = result.parts["numeric"].evidence
+    assert upper.quantities["certified_upper"] == pytest.approx(5.0, rel=1e-12)  # 1 + 2·2, not 1 + 2
+    assert lower.quantities["empirical_lower"] > 3.0
+    assert lower.quantities["scale_of_best"] >= 10.0  # found away from the unit ball
+    x1 = torch.tensor(lower.counterexample["x1"], dtype=torch.float64)
+    assert float(x1.norm()) > 20.0
+
+
+def test_a_module_called_by_a_hook_gets_no_certificate() -> None:
+    result = run_claim("lipschitz.declared-bound", model=_spec("tied-by-hook", make_tied_by_hook, 0.9))
+    assert result.verdict is Verdict.INCONCLUSIVE
+    assert "forward hooks" in result.message
+
+
+def test_a_tie_counted_twice_still_verifies_a_true_bound() -> None:
+    result = run_claim("lipschitz.declared-bound", model=_spec("tied-counted", make_tied_counted, 1.0))
+    assert result.verdict is Verdict.VERIFIED, result.message
+
+
+def test_the_certificate_counts_every_call_of_a_reused_module() -> None:
+    layer = _orthogonal_linear(4, 0, 3.0)
+    cert = bounds.certified_upper_bound(nn.Sequential(layer, nn.Tanh(), layer, nn.Tanh(), layer), (4,))
+    assert cert.value == pytest.approx(27.0, rel=1e-12)
+    assert [f.path for f in cert.factors] == ["0", "1", "2", "3", "4"]
+
+
+def test_an_instance_forward_override_gets_no_certificate() -> None:
+    layer = _orthogonal_linear(4, 0, 1.0)
+    layer.forward = lambda x: 10 * nn.functional.linear(x, layer.weight, layer.bias)  # what really runs
+    cert = bounds.certified_upper_bound(nn.Sequential(layer), (4,))
+    assert cert.value is None
+    assert "Linear" in cert.unsupported[0]
+
+
+def test_a_module_the_forward_calls_outside_the_structure_gets_no_certificate() -> None:
+    class Twice(nn.Sequential):
+        pass  # a plain Sequential subclass: same forward
+
+    layer = _orthogonal_linear(4, 0, 1.0)
+    model = Twice(layer)
+    model.register_forward_pre_hook(lambda module, args: (layer(args[0]),))
+    cert = bounds.certified_upper_bound(model, (4,))
+    assert cert.value is None
+    assert "forward pre hooks" in cert.unsupported[0]
+
+
+def test_a_vanishing_jacobian_gives_a_true_zero_lower_bound_not_nan() -> None:
+    layer = nn.Linear(4, 4).double()
+    with torch.no_grad():
+        layer.weight.copy_(torch.eye(4))
+        layer.bias.fill_(-1e6)  # relu(x - 10⁶) = 0 on every scale searched
+    found = bounds.empirical_lower_bound(nn.Sequential(layer, nn.ReLU()), (4,), scale=bounds.SEARCH_SCALES,
+                                         generator=bounds.cpu_generator(0))
+    assert found.value == 0.0
+    assert found.witness_ratio == 0.0
+    assert not torch.equal(found.witness[0], found.witness[1])  # a genuine pair of distinct inputs
