@@ -149,7 +149,8 @@ def test_cache_clear_and_no_cache_on_the_command_line(invoke, tmp_path: Path, mo
     import re
 
     ids = [re.findall(r"kv-[0-9a-f]{20}", r.output) for r in (first, second)]
-    assert ids[0] and ids[0] == ids[1]
+    assert ids[0]
+    assert ids[0] == ids[1]
     fresh = invoke("run", "fake.good-sum", "--in-process", "--no-cache")
     assert "reused" not in fresh.output
     info = invoke("cache", "info")
