@@ -349,7 +349,7 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
     terminal.failures()
     terminal.durations(durations)
     terminal.summary(outcome.report, stopped_early=outcome.not_run)
-    if cache is not None and cache.hits:
+    if cache is not None and cache.hits and not quiet:
         click.echo(f"{cache.hits} of {len(outcome.results)} verdicts reused from the cache "
                    "(--no-cache runs them again)", err=True)
     sys.exit(outcome.exit_code)
