@@ -488,3 +488,16 @@ def test_build_report_sorts_entries_and_is_independent_of_result_order(fakes) ->
     assert without_timings(forward) == without_timings(backward)
     assert forward["report_id"] == backward["report_id"]
     assert forward["created"] == "2024-05-06T00:00:00+00:00"
+
+
+def test_a_crashed_checks_traceback_is_code_not_one_escaped_line(fake_run: Any) -> None:
+    """The "Why" line keeps the error's first line; the traceback is a fenced block under its part."""
+    markdown = (fake_run.folder / "report.md").read_text(encoding="utf-8")
+    section = markdown[markdown.index('<a id="fake-raising"></a>'):]
+    section = section[:section.index("<a id=", 10)] if "<a id=" in section[10:] else section
+    why = next(line for line in section.splitlines() if line.startswith("- **Why:**"))
+    assert "Traceback" not in why
+    assert "ZeroDivisionError" in why
+    block = section[section.index("```\n"):]
+    assert "Traceback (most recent call last):" in block.split("```")[1]
+    assert 'raising.py", line' in block.split("```")[1]

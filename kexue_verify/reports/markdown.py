@@ -135,8 +135,8 @@ def _claim(entry: Mapping[str, Any], figures: list[tuple[str, Mapping[str, Any]]
         lines.append(f"- **Status:** {STATUS_TEXT.get(entry['status'], entry['status'])}")
     if entry.get("proof"):
         lines.append(f"- **Derivation:** `proofs/{entry['proof']}`")
-    if entry.get("message"):
-        lines.append(f"- **Why:** {_text(entry['message'])}")
+    if entry.get("message"):  # its first line; a crashed check's traceback is shown as code with its part below
+        lines.append(f"- **Why:** {_text(entry['message'].strip().splitlines()[0])}")
     if entry.get("notes"):
         lines.append(f"- **Notes:** {_prose(entry['notes'])}")
     lines += ["", "$$", entry["statement"].strip(), "$$", ""]
