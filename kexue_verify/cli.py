@@ -248,8 +248,17 @@ Exit codes: 0 every verdict as expected; 1 some verdict not as expected; 2 usage
 @click.option("--timeout", type=click.FloatRange(min=0.1), default=600.0, show_default=True,
               help="Seconds per claim before it is stopped with verdict 'timeout'.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None,
-              help="Worker processes running claims in parallel.  [default: one per CPU core, at most 8]")
+              help="Worker processes running claims in parallel.  [default: one per free CPU core (cores less "
+                   "the load average), at most 8]")
 @click.option("--in-process", is_flag=True, help="Run in this process (no isolation, no timeout; for debugging).")
+@click.option("--executor", type=click.Choice(["local", "dask"]), default="local", show_default=True,
+              help="Where cases run: worker processes here, or dask.distributed tasks (a LocalCluster of -j workers "
+                   "unless --scheduler is given).")
+@click.option("--scheduler", metavar="tcp://HOST:PORT", default=None,
+              help="Run on the dask cluster at this scheduler address (implies --executor dask).")
+@click.option("--cache/--no-cache", "use_cache", default=True, show_default=True,
+              help="Reuse the stored result of a case whose claim, code, proof, model, seed, device, dtype and "
+                   "package versions are unchanged (see `kexue-verify cache`).")
 @click.option("-x", "--exitfirst", is_flag=True, help="Stop at the first verdict that is not the expected one.")
 @click.option("--lf", "--last-failed", "last_failed", is_flag=True,
               help="Re-run only the cases that were not as expected in the last run here (all if none were).")
@@ -260,7 +269,8 @@ Exit codes: 0 every verdict as expected; 1 some verdict not as expected; 2 usage
 @plugin_options
 def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], outputs: tuple[str, ...], seed: int,
         device: str, dtype: str, timeout: float, jobs: int | None, in_process: bool, exitfirst: bool,
-        last_failed: bool, durations: int | None, verbose: bool, quiet: bool, loaded: Any) -> None:
+        last_failed: bool, durations: int | None, verbose: bool, quiet: bool, executor: str,
+        scheduler: str | None, use_cache: bool, loaded: Any) -> None:
     """Run claims (`all`, ids, families, labels, globs) and report their verdicts, and why when unexpected."""
     from kexue_verify import outputs as report_outputs
     from kexue_verify.cache import last_failed as read_last_failed
@@ -285,12 +295,28 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
             patterns = patterns or ("all",)
     if not patterns and not keyword and not tags:
         raise UserError("say what to run: `kexue-verify run all`, a claim id, a family, or -k EXPR")
+    if scheduler:
+        executor = "dask"
+    if executor == "dask" and in_process:
+        raise UserError("--in-process runs here, --executor dask on a cluster: choose one")
+    if executor == "dask":
+        import importlib.util
+
+        if importlib.util.find_spec("distributed") is None:
+            from kexue_verify.distributed import MISSING_DASK
+
+            raise UserError(MISSING_DASK)
     if outputs.count(STDOUT) > 1:
         raise UserError("-o - (the JSON report on stdout) can be given once")
     for note in notes:
         click.echo(note, err=True)
     config = RunConfig(seed=seed, device=_resolve_device(device), dtype=dtype, timeout=timeout,
-                       jobs=jobs or default_jobs(), in_process=in_process)
+                       jobs=jobs or default_jobs(), in_process=in_process, executor=executor, scheduler=scheduler)
+    cache = None
+    if use_cache:
+        from kexue_verify.result_cache import ResultCache
+
+        cache = ResultCache()
     terminal = TerminalReporter(verbosity=1 if verbose else (-1 if quiet else 0),
                                 claims={c.id: c for c in loaded.claims}, to_stderr=STDOUT in outputs)
     try:
@@ -301,7 +327,7 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
     try:
         outcome = run_claims(patterns or ("all",), keyword=keyword, tags=tags, config=config, loaded=loaded,
                              on_start=terminal.start, on_result=terminal.result, case_ids=case_ids,
-                             exitfirst=exitfirst)
+                             exitfirst=exitfirst, cache=cache)
     except KexueError as exc:
         report_outputs.discard(destinations)
         raise _fail(exc) from None
@@ -323,6 +349,9 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
     terminal.failures()
     terminal.durations(durations)
     terminal.summary(outcome.report, stopped_early=outcome.not_run)
+    if cache is not None and cache.hits and not quiet:
+        click.echo(f"{cache.hits} of {len(outcome.results)} verdicts reused from the cache "
+                   "(--no-cache runs them again)", err=True)
     sys.exit(outcome.exit_code)
 
 
@@ -529,6 +558,36 @@ def plugins(as_json: bool, loaded: Any) -> None:
         click.echo(f"{p['name']:<14} {p['version'] or '-':<10} {p['origin']:<12} {p['module']:<32} {status}")
     for path, why in loaded.skipped:
         click.echo(f"not a plugin: {path}: {why}", err=True)
+
+
+@cli.group(epilog="""
+Examples:
+
+\b
+  kexue-verify cache info
+  kexue-verify cache clear
+  KEXUE_VERIFY_CACHE_DIR=/tmp/kv-cache kexue-verify run all
+""")
+def cache() -> None:
+    """The result cache that `run` reuses verdicts from (in the user cache directory)."""
+
+
+@cache.command("info")
+def cache_info() -> None:
+    """Print where the cache is and how many results it holds."""
+    from kexue_verify.result_cache import ResultCache
+
+    store = ResultCache()
+    click.echo(f"{store.directory}: {store.entries()} stored results")
+
+
+@cache.command("clear")
+def cache_clear() -> None:
+    """Delete every stored result."""
+    from kexue_verify.result_cache import ResultCache
+
+    store = ResultCache()
+    click.echo(f"removed {store.clear()} stored results from {store.directory}")
 
 
 @cli.command("new-plugin", epilog="""

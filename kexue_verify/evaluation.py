@@ -40,7 +40,11 @@ class SkipCheck(Exception):  # noqa: N818 - it is a signal, like pytest's Skippe
 
 @dataclass(frozen=True, kw_only=True)
 class RunConfig:
-    """How to run: base seed, device, dtype, per-case timeout (seconds) and parallel jobs."""
+    """How to run: base seed, device, dtype, per-case timeout (seconds), parallel jobs and where.
+
+    ``executor`` is ``"local"`` (worker processes on this machine) or ``"dask"`` (:mod:`kexue_verify.distributed`:
+    an embedded LocalCluster, or the cluster at ``scheduler``).  Neither changes any result.
+    """
 
     seed: int = 0
     device: str = "cpu"
@@ -48,6 +52,8 @@ class RunConfig:
     timeout: float = 600.0
     jobs: int = 1
     in_process: bool = False
+    executor: str = "local"
+    scheduler: str | None = None
 
 
 @dataclass(frozen=True)
@@ -121,6 +127,10 @@ class CaseResult:
     duration: float = 0.0
     #: Who set ``expected``: ``"claim"``, or ``"model <name>"`` for a control model's declared expectation.
     expected_by: str = "claim"
+    #: Seconds spent checking the claim's derivation (``Claim.proof``), included in ``duration``.
+    proof_duration: float = 0.0
+    #: Whether this result was reused from the result cache (:mod:`kexue_verify.result_cache`), not computed.
+    reused: bool = False
 
     @property
     def as_expected(self) -> bool:
@@ -143,6 +153,10 @@ class CaseResult:
         }
         if timings:
             data["duration_s"] = round(self.duration, 4)
+            if round(self.proof_duration, 4):
+                data["timings"] = {"proof_s": round(self.proof_duration, 4)}
+        if self.reused:
+            data["cache"] = "reused"  # left out of the report id, like the timings
         return data
 
 
@@ -281,24 +295,30 @@ def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: Mode
     return result
 
 
-def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] = ()) -> CaseResult:
+def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] = (), *,
+             proof_seconds: float = 0.0) -> CaseResult:
     """Decide ``case``: check the assertion, then every false variant with the same checks.
+
+    ``proof_seconds`` is the time already spent producing ``proof_evidence`` (checking the claim's derivation):
+    it is added to the case's ``duration`` and to its symbolic part's, and kept as ``proof_duration``.
 
     The process's global settings are restored afterwards (:func:`~kexue_verify.isolation.preserved_global_state`),
     so that a case cannot change the verdicts of the cases after it in the same worker.
     """
     with preserved_global_state():
-        return _evaluate_case(case, config, proof_evidence)
+        return _evaluate_case(case, config, proof_evidence, proof_seconds)
 
 
-def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence]) -> CaseResult:
-    start = time.perf_counter()
+def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence],
+                   proof_seconds: float = 0.0) -> CaseResult:
+    start = time.perf_counter() - proof_seconds
     claim = case.claim
     seed = derive_seed(config.seed, case.id)
     declared = case.model.expected_for(claim.id) if case.model is not None else None
     result = CaseResult(case.id, claim.id, case.model.name if case.model else None, Verdict.INCONCLUSIVE,
                         declared or claim.expected, seed,
-                        expected_by=f"model {case.model.name}" if declared is not None else "claim")
+                        expected_by=f"model {case.model.name}" if declared is not None else "claim",
+                        proof_duration=proof_seconds)
     if claim.model_kind and case.model is None:
         result.message = (f"no model of kind {claim.model_kind!r} is registered; "
                           "a plugin adds one with kexue_register_models")
@@ -318,6 +338,8 @@ def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evide
         result.duration = time.perf_counter() - start
         return result
     result.parts = _assess(claim, ctx, claim.assertion, proof_evidence)
+    if "symbolic" in result.parts:
+        result.parts["symbolic"].duration += proof_seconds
     verdict = _verdict(result.parts)
     control_refuted = declared is Verdict.REFUTED
     result.variants = [] if control_refuted else [_variant(claim, v, base, case.model, config.seed)

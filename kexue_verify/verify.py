@@ -13,7 +13,7 @@ import fnmatch
 import signal
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kexue_verify.claims import Verdict
 from kexue_verify.errors import UsageError
@@ -24,6 +24,9 @@ from kexue_verify.reports import build_report, exit_code, seal
 from kexue_verify.reports.identity import definition_digest
 from kexue_verify.runner import run_cases
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
+
+if TYPE_CHECKING:
+    from kexue_verify.result_cache import ResultCache
 
 __all__ = ["RunOutcome", "plan", "run"]
 
@@ -102,10 +105,14 @@ def run(
     loaded: LoadedPlugins | None = None,
     on_start: Callable[[list[Case]], None] | None = None,
     on_result: Callable[[CaseResult], None] | None = None,
+    cache: ResultCache | None = None,
     case_ids: Sequence[str] | None = None,
     exitfirst: bool = False,
 ) -> RunOutcome:
     """Load plugins (unless ``loaded`` is given), run the selected claims and build the report.
+
+    With a ``cache`` (:class:`~kexue_verify.result_cache.ResultCache`), a case whose key is stored is not run again: its
+    stored result is reused (and marked so); every newly decided result is stored.
 
     SIGINT, SIGTERM and SIGHUP during the run stop it: the workers are ended and the outcome holds the
     results so far, its report marked ``interrupted`` (see :class:`RunOutcome`).
@@ -123,11 +130,28 @@ def run(
     if on_start:
         on_start(cases)
     results: list[CaseResult] = []
+    keys: dict[str, str] = {}
+    to_run = list(cases)
+    if cache is not None:
+        from kexue_verify.result_cache import case_key
+
+        keys = {c.id: case_key(c, config, loaded.claims.proof_dirs) for c in cases}
+        to_run = []
+        for case in cases:
+            stored = cache.get(keys[case.id])
+            if stored is None:
+                to_run.append(case)
+                continue
+            results.append(stored)
+            if on_result:
+                on_result(stored)
     interrupted: Interrupted | None = None
-    stream = run_cases(cases, loaded, config)
+    stream = run_cases(to_run, loaded, config)
     try:
         with signals_interrupt():
             for result in stream:
+                if cache is not None:
+                    cache.put(keys[result.case_id], result)
                 results.append(result)
                 if on_result:
                     on_result(result)

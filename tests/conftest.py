@@ -32,7 +32,7 @@ MODULE_FAKES = FAKES / "modules"
 GOLDEN = TESTS / "golden"
 
 #: Commands that load no plugins, so take no --plugins-dir.
-COMMANDS_WITHOUT_PLUGINS = ("cite", "prove", "new-plugin")
+COMMANDS_WITHOUT_PLUGINS = ("cite", "prove", "new-plugin", "cache")
 
 #: Every case the ``core`` and ``slow`` fakes produce, with the verdict each must get.
 FAKE_VERDICTS = {
@@ -54,6 +54,18 @@ FAKE_VERDICTS = {
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--regen-golden", action="store_true", default=False,
                      help="rewrite tests/golden/ from the current renderers instead of comparing with it")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_result_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Tests never read or fill the user's result cache: the session's fixtures get one of their own ..."""
+    os.environ["KEXUE_VERIFY_CACHE_DIR"] = str(tmp_path_factory.mktemp("result-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_result_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """... and each test an empty one, so that no test sees verdicts another test's run stored."""
+    monkeypatch.setenv("KEXUE_VERIFY_CACHE_DIR", str(tmp_path_factory.mktemp("result-cache")))
 
 
 @pytest.fixture
@@ -109,7 +121,8 @@ def fake_run(tmp_path_factory: pytest.TempPathFactory) -> SharedRun:
     invoker = Invoker(CliRunner(), {ENV_PLUGINS: ""})
     outputs = [a for name in ("report.json", "report.md", "report.html", "junit.xml")
                for a in ("-o", folder / name)]
-    result = invoker("run", "all", "-j", "2", "--timeout", "3", *outputs, plugins=(CORE_FAKES, SLOW_FAKES))
+    result = invoker("run", "all", "-j", "2", "--timeout", "3", "--no-cache", *outputs,
+                     plugins=(CORE_FAKES, SLOW_FAKES))
     return SharedRun(result, folder)
 
 

@@ -103,8 +103,8 @@ def serial_run(tmp_path_factory):
     from kexue_verify.cli import cli
 
     out = tmp_path_factory.mktemp("serial") / "report.json"
-    result = CliRunner().invoke(cli, ["run", "fake.seeded", "fake.good-sum", "-j", "1", "--timeout", "1", "-o",
-                                      str(out), "--plugins-dir", str(CORE_FAKES)],
+    result = CliRunner().invoke(cli, ["run", "fake.seeded", "fake.good-sum", "-j", "1", "--timeout", "1",
+                                      "--no-cache", "-o", str(out), "--plugins-dir", str(CORE_FAKES)],
                                 env={"KEXUE_VERIFY_PLUGINS": ""}, catch_exceptions=False)
     import json
 

@@ -46,7 +46,9 @@ __all__ = [
 
 #: Keys whose values are wall-clock measurements, anywhere in a claim entry: left out of every digest. A check that
 #: records timings as evidence puts them under ``timings`` (a quantity like any other, but volatile).
-VOLATILE_KEYS = frozenset({"duration_s", "timings"})
+#: ``cache`` marks a result reused from the result cache (kexue_verify.cache): how a verdict was obtained, not what
+#: it is, so a report's id does not depend on the cache.
+VOLATILE_KEYS = frozenset({"duration_s", "timings", "cache"})
 #: Environment fields that depend on the machine or on how the package was installed, not on what was computed.
 VOLATILE_ENVIRONMENT = ("host", "platform", "claims_commit")
 #: The sections of a report that the id covers besides the claims, in this order.

@@ -1,0 +1,133 @@
+"""Scale figures, as ratios measured in one run (docs/distributed.md quotes them).
+
+    python benchmarks/scale.py            # everything (about 3 minutes on 2 cores)
+    python benchmarks/scale.py --quick    # skip `run all`
+
+* one claim, cold and with a warm cache, against ``python -c "import torch"``;
+* ``run all -j 2``, and a second ``run all`` with nothing changed (the result cache);
+* N user models of one kind: the per-model cost with the claim's model-independent false variants evaluated once
+  per claim (the per-worker memo in ``kexue_verify.evaluation``) against once per model, in one process;
+* ``--executor dask`` on a 2-worker LocalCluster against the local executor (same cases, same report id).
+
+Every command runs in a private cache directory; the user's cache is not touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+CLAIM = "stirling.formula"
+DASK_SELECTION = ("stirling", "svd")
+FLOW_CLAIMS = ("flows.layer-logdet", "flows.layer-inverse", "flows.layer-directions-agree", "flows.layer-structure")
+
+
+def wall(argv: list[str], env: dict[str, str], repeat: int = 1) -> float:
+    """Best wall time of ``repeat`` runs of a command (its exit code must be 0)."""
+    best = float("inf")
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def kv(*args: str) -> list[str]:
+    return [sys.executable, "-m", "kexue_verify", *args]
+
+
+def report_id(path: Path) -> str:
+    return json.loads(path.read_text(encoding="utf-8"))["report_id"]
+
+
+def user_models(count: int) -> list:
+    """``count`` user flow layers of one factory, as a user's model zoo would register them."""
+    from kexue_verify import ModelSpec
+
+    return [ModelSpec(name=f"user-{i}", kind="flow-layer", factory="kexue_verify_plugins.flows.layers:make_affine_exp",
+                      description="a user's RealNVP coupling", declared={"event_shape": (8,)}) for i in range(count)]
+
+
+def per_model_cost(count: int) -> tuple[float, float, int, int]:
+    """Seconds per model for the 4 generic flow-layer claims, once per model vs once per claim, in this process."""
+    from kexue_verify import Case, RunConfig, evaluation, load
+    from kexue_verify.evaluation import evaluate
+    from kexue_verify.threads import single_threaded
+
+    loaded = load()
+    claims = [loaded.claims[c] for c in FLOW_CLAIMS]
+    config = RunConfig()
+    with single_threaded():
+        evaluate(Case(claims[0], user_models(1)[0]), config)  # warm up: torch, the layers module
+        timings = []
+        for once_per_claim in (False, True):
+            evaluation._MODEL_VARIANTS.clear()
+            start = time.perf_counter()
+            verdicts = []
+            for m in user_models(count):
+                if not once_per_claim:
+                    evaluation._MODEL_VARIANTS.clear()
+                verdicts += [evaluate(Case(c, m), config).verdict.value for c in claims]
+            timings.append((time.perf_counter() - start) / count)
+            assert set(verdicts) == {"verified"}, verdicts
+    computed = len(evaluation._MODEL_VARIANTS)
+    reused = sum(len([v for v in c.false_variants if v.model is not None]) for c in claims) * count - computed
+    return timings[0], timings[1], computed, reused
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the two `run all` measurements")
+    parser.add_argument("--models", type=int, default=8, help="N user models (default 8)")
+    args = parser.parse_args()
+    cache = Path(tempfile.mkdtemp(prefix="kv-bench-cache-"))
+    env = {**os.environ, "KEXUE_VERIFY_CACHE_DIR": str(cache), "OMP_NUM_THREADS": "1"}
+    rows: list[tuple[str, float, str]] = []
+
+    torch_s = wall([sys.executable, "-c", "import torch"], env, repeat=3)
+    rows.append(('python -c "import torch"', torch_s, "1.00×"))
+    cold = wall(kv("run", CLAIM, "-j", "1", "-q", "--no-cache"), env, repeat=3)
+    rows.append((f"run {CLAIM} -j 1, cold (--no-cache)", cold, f"{cold / torch_s:.2f}× import torch"))
+    wall(kv("run", CLAIM, "-j", "1", "-q"), env)  # fills the cache
+    warm = wall(kv("run", CLAIM, "-j", "1", "-q"), env, repeat=3)
+    rows.append((f"run {CLAIM}, warm cache", warm, f"{warm / torch_s:.2f}× import torch"))
+
+    if not args.quick:
+        first = wall(kv("run", "all", "-j", "2", "-q"), env)
+        rows.append(("run all -j 2 (empty cache)", first, "1.00×"))
+        second = wall(kv("run", "all", "-j", "2", "-q"), env)
+        rows.append(("run all -j 2 again, nothing changed", second, f"{second / first:.2f}× the first"))
+
+    once_per_model, once_per_claim, computed, reused = per_model_cost(args.models)
+    rows.append((f"{args.models} user flow layers × 4 claims, variants once per model", once_per_model, "per model"))
+    rows.append((f"{args.models} user flow layers × 4 claims, variants once per claim", once_per_claim,
+                 f"per model, {once_per_claim / once_per_model:.2f}× ({computed} computed, {reused} reused)"))
+
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        rows.append(("--executor dask", float("nan"), "dask.distributed not installed"))
+    else:
+        out = cache / "reports"
+        out.mkdir()
+        local = wall(kv("run", *DASK_SELECTION, "-j", "2", "-q", "--no-cache", "-o", str(out / "local.json")), env)
+        dask = wall(kv("run", *DASK_SELECTION, "-j", "2", "-q", "--no-cache", "--executor", "dask",
+                       "-o", str(out / "dask.json")), env)
+        same = report_id(out / "local.json") == report_id(out / "dask.json")
+        rows.append((f"run {' '.join(DASK_SELECTION)} -j 2, local", local, "1.00×"))
+        rows.append((f"run {' '.join(DASK_SELECTION)} -j 2, --executor dask", dask,
+                     f"{dask / local:.2f}× local, report id {'identical' if same else 'DIFFERENT'}"))
+
+    print(f"{'what':<62} {'seconds':>8}  ratio")
+    for what, seconds, ratio in rows:
+        print(f"{what:<62} {seconds:8.2f}  {ratio}")
+
+
+if __name__ == "__main__":
+    main()

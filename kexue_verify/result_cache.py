@@ -1,0 +1,254 @@
+"""The result cache: a case's result, reused while nothing that determines it has changed.
+
+A case is keyed by :func:`case_key`, SHA-256 over everything its result depends on:
+
+* the report's ``definition_digest`` of the claim and model (:mod:`kexue_verify.reports.identity`), and
+  the claim's definition — id, statement, assertion, expected verdict, its false variants (names, descriptions,
+  assertions) — and the *code* its checks, false-variant models and the model under test come from: every
+  ``*.py`` file of the package (or the single module) that defines each check and factory, so that editing a
+  helper the check imports invalidates it too;
+* the text of the proof document it rests on, and the code of the derivation checker (every file of the
+  ``kexue_verify`` package itself: the rules that turn evidence into verdicts live there);
+* the model under test (name, declared promises, factory code); the seed, device and dtype;
+* the Python version and the versions of the packages the report lists.
+
+Only decided results are stored (``verified``, ``refuted``, ``inconclusive``, ``skipped``): an ``error`` or a
+``timeout`` may be the machine's fault, so it is always run again.  A reused result is the stored one, marked
+``reused`` (shown in the progress line and in the report under ``cache``, which the report id leaves out), so a
+report's id does not depend on the cache.
+
+The cache lives in the user cache directory (``$KEXUE_VERIFY_CACHE_DIR``, else ``$XDG_CACHE_HOME/kexue-verify``,
+else ``~/.cache/kexue-verify``; ``~/Library/Caches/kexue-verify`` on macOS, ``%LOCALAPPDATA%`` on Windows), one JSON
+file per case; ``kexue-verify cache clear`` empties it, ``run --no-cache`` neither reads nor writes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import importlib.util
+import json
+import os
+import platform
+import shutil
+import sys
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from kexue_verify.claims import Claim, Evidence, ModelSpec, Outcome, Verdict
+from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, VariantResult
+from kexue_verify.reports.identity import definition_digest
+
+__all__ = ["CACHE_FORMAT", "ResultCache", "case_key", "default_cache_dir", "result_from_dict"]
+
+#: Bumped whenever the stored form or the key's recipe changes: older entries are then simply not found.
+CACHE_FORMAT = 1
+#: Verdicts worth keeping; ``error`` and ``timeout`` are run again.
+CACHEABLE = frozenset({Verdict.VERIFIED, Verdict.REFUTED, Verdict.INCONCLUSIVE, Verdict.SKIPPED})
+_PACKAGES = ("kexue-verify", "torch", "sympy", "mpmath", "numpy", "pluggy", "python-flint", "keras", "zuko",
+             "nflows", "normflows")
+
+
+def default_cache_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The user cache directory of kexue-verify (see the module docstring for the order)."""
+    env = os.environ if environ is None else environ
+    if env.get("KEXUE_VERIFY_CACHE_DIR"):
+        return Path(env["KEXUE_VERIFY_CACHE_DIR"])
+    if env.get("XDG_CACHE_HOME"):
+        return Path(env["XDG_CACHE_HOME"]) / "kexue-verify"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "kexue-verify"
+    if os.name == "nt" and env.get("LOCALAPPDATA"):
+        return Path(env["LOCALAPPDATA"]) / "kexue-verify" / "Cache"
+    return Path.home() / ".cache" / "kexue-verify"
+
+
+# --- the key ---------------------------------------------------------------------------------------------------------
+
+def _sha256(data: Any) -> str:
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=repr)
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
+
+
+@functools.lru_cache(maxsize=256)
+def _tree_digest(root: str) -> str:
+    """SHA-256 over the relative names and bytes of every ``*.py`` file under ``root`` (a file: just it)."""
+    path = Path(root)
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(path.parent if path.is_file() else path)).encode())
+        with contextlib.suppress(OSError):
+            digest.update(file.read_bytes().replace(b"\r\n", b"\n"))
+    return digest.hexdigest()
+
+
+def _package_root(module: str) -> str | None:
+    """The directory of the package a module belongs to (two levels for ``kexue_verify_plugins.topic``)."""
+    parts = module.split(".")
+    top = ".".join(parts[:2]) if parts[0] == "kexue_verify_plugins" and len(parts) > 1 else parts[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return None
+    if spec is None:
+        return None
+    if spec.submodule_search_locations:
+        return str(next(iter(spec.submodule_search_locations)))
+    return spec.origin
+
+
+def _code(ref: Any) -> Any:
+    """What a check or factory reference stands for: its reference and the digest of its package's code."""
+    if ref is None:
+        return None
+    if isinstance(ref, str):
+        module, name = ref.partition(":")[0], ref
+    else:
+        module = getattr(ref, "__module__", "") or ""
+        name = f"{module}:{getattr(ref, '__qualname__', repr(ref))}"
+    root = _package_root(module) if module and module != "__main__" else None
+    if root is None:
+        source = getattr(sys.modules.get(module), "__file__", None)
+        root = source
+    return {"ref": name, "code": _tree_digest(root) if root else None}
+
+
+def _versions() -> dict[str, str | None]:
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for name in _PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
+
+
+def _proof_text(ref: str | None, proof_dirs: Iterable[str | Path]) -> str | None:
+    if not ref:
+        return None
+    file_name = ref.partition("#")[0]
+    for directory in proof_dirs:
+        candidate = Path(directory) / file_name
+        if candidate.is_file():
+            return hashlib.sha256(candidate.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
+    return None
+
+
+def _model(spec: ModelSpec | None) -> Any:
+    if spec is None:
+        return None
+    return {"name": spec.name, "kind": spec.kind, "declared": dict(spec.declared), "factory": _code(spec.factory)}
+
+
+def claim_definition(claim: Claim, proof_dirs: Iterable[str | Path]) -> dict[str, Any]:
+    """The parts of a claim that decide its result, with the digests of the code and proof they come from."""
+    return {
+        "id": claim.id,
+        "statement": claim.statement,
+        "assertion": claim.assertion,
+        "expected": claim.expected.value,
+        "model_kind": claim.model_kind,
+        "symbolic": _code(claim.symbolic),
+        "numeric": _code(claim.numeric),
+        "false_variants": [{"name": v.name, "description": v.description, "assertion": v.assertion,
+                            "model": _code(v.model)} for v in claim.false_variants],
+        "proof": {"ref": claim.proof, "text": _proof_text(claim.proof, proof_dirs)} if claim.proof else None,
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def _environment() -> dict[str, Any]:
+    return {"python": platform.python_version(), "implementation": platform.python_implementation(),
+            "packages": _versions(), "core": _tree_digest(str(Path(__file__).parent))}
+
+
+def case_key(case: Case, config: RunConfig, proof_dirs: Iterable[str | Path] = ()) -> str:
+    """SHA-256 over everything that determines ``case``'s result (see the module docstring)."""
+    return _sha256({
+        "format": CACHE_FORMAT,
+        "case": case.id,
+        "definition": definition_digest(case.claim, case.model, proof_dirs),  # the report's own digest
+        "claim": claim_definition(case.claim, proof_dirs),
+        "model": _model(case.model),
+        "seed": config.seed,
+        "device": config.device,
+        "dtype": config.dtype,
+        "environment": _environment(),
+    })
+
+
+# --- a stored result -------------------------------------------------------------------------------------------------
+
+def _part(name: str, data: Mapping[str, Any] | None) -> PartResult | None:
+    if data is None:
+        return None
+    evidence = [Evidence(**{k: (tuple(v) if k == "steps" else v) for k, v in e.items()}) for e in data["evidence"]]
+    return PartResult(name, Outcome(data["outcome"]), evidence, data.get("error"), data.get("duration_s", 0.0))
+
+
+def _parts(data: Mapping[str, Any], names: Iterable[str]) -> dict[str, PartResult]:
+    return {n: p for n in names if (p := _part(n, data.get(n))) is not None}
+
+
+def result_from_dict(data: Mapping[str, Any]) -> CaseResult:
+    """The :class:`CaseResult` whose ``to_dict()`` is ``data`` (the form the cache stores)."""
+    variants = [VariantResult(v["name"], v["description"], Verdict(v["verdict"]),
+                              _parts(v, [k for k in v if k not in ("name", "description", "verdict", "refuted")]))
+                for v in data["false_variants"]]
+    return CaseResult(data["case_id"], data["claim_id"], data["model"], Verdict(data["verdict"]),
+                      Verdict(data["expected"]), data["seed"], _parts(data, ("symbolic", "numeric")), variants,
+                      data["message"], data.get("duration_s", 0.0),
+                      proof_duration=data.get("timings", {}).get("proof_s", 0.0))
+
+
+class ResultCache:
+    """Stored case results in ``directory`` (default: :func:`default_cache_dir`), one JSON file per key."""
+
+    def __init__(self, directory: str | Path | None = None) -> None:
+        self.directory = Path(directory) if directory is not None else default_cache_dir()
+        self.hits = 0
+        self.misses = 0
+
+    def _path(self, key: str) -> Path:
+        return self.directory / "results" / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> CaseResult | None:
+        """The stored result for ``key``, marked reused; ``None`` when absent or unreadable (then it is re-run)."""
+        try:
+            data = json.loads(self._path(key).read_text(encoding="utf-8"))
+            if data.get("format") != CACHE_FORMAT or data.get("key") != key:
+                raise ValueError("another format")
+            result = result_from_dict(data["result"])
+        except (OSError, ValueError, KeyError, TypeError):
+            self.misses += 1
+            return None
+        result.reused = True
+        self.hits += 1
+        return result
+
+    def put(self, key: str, result: CaseResult) -> bool:
+        """Store a decided result (not ``error``/``timeout``, not one that was itself reused); True if stored."""
+        if result.verdict not in CACHEABLE or result.reused:
+            return False
+        from kexue_verify.reports import write_atomic
+
+        data = {"format": CACHE_FORMAT, "key": key, "result": result.to_dict(timings=True)}
+        try:
+            write_atomic(self._path(key), json.dumps(data, ensure_ascii=False, allow_nan=False))
+        except (OSError, ValueError):  # a read-only or full disk: the run goes on without storing
+            return False
+        return True
+
+    def entries(self) -> int:
+        return sum(1 for _ in (self.directory / "results").rglob("*.json")) if self.directory.is_dir() else 0
+
+    def clear(self) -> int:
+        """Delete every stored result; return how many there were."""
+        count = self.entries()
+        shutil.rmtree(self.directory / "results", ignore_errors=True)
+        return count

@@ -1,0 +1,170 @@
+"""Scale: the default -j, proof-check time, model-independent false variants done once, and the result cache."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import CORE_FAKES
+
+from kexue_verify import Case, LoadOptions, RunConfig, Verdict, load, run
+from kexue_verify.evaluation import evaluate
+from kexue_verify.result_cache import ResultCache, case_key, result_from_dict
+from kexue_verify.runner import default_jobs
+
+FAKES = LoadOptions(dirs=(str(CORE_FAKES),), only=())
+
+
+# --- default -j ------------------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("cores", "busy", "jobs"), [(2, 0, 2), (2, 1, 1), (2, 5, 1), (16, 0, 8), (16, 9, 7),
+                                                     (1, 0, 1), (4, -1, 4)])
+def test_default_jobs_counts_only_free_cores(cores: int, busy: int, jobs: int) -> None:
+    assert default_jobs(cores=cores, busy=busy) == jobs
+
+
+def test_default_jobs_on_this_machine_is_between_one_and_the_cores() -> None:
+    import os
+
+    assert 1 <= default_jobs() <= min(8, len(os.sched_getaffinity(0)))
+
+
+# --- proof-check time ------------------------------------------------------------------------------------------------
+
+def test_the_proof_check_time_is_counted_in_the_case_and_its_symbolic_part() -> None:
+    loaded = load(FAKES)
+    claim = dataclasses.replace(loaded.claims["fake.good-sum"], proof="no-such.md#x")
+    result = evaluate(Case(claim), RunConfig(), proof_seconds=0.75)
+    assert result.proof_duration == 0.75
+    assert result.duration >= 0.75
+    assert result.to_dict()["timings"] == {"proof_s": 0.75}
+    assert "timings" not in result.to_dict(timings=False)
+
+
+# --- model-independent false variants --------------------------------------------------------------------------------
+
+def test_a_variant_with_its_own_model_gives_the_same_result_on_every_model_and_is_still_refuted() -> None:
+    from kexue_verify import evaluation
+
+    loaded = load(FAKES)
+    claim = loaded.claims["fake.doubles"]
+    specs = loaded.models.of_kind("fake-doubler")
+    assert len(specs) >= 2
+    evaluation._MODEL_VARIANTS.clear()
+    together = [evaluate(Case(claim, spec), RunConfig()) for spec in specs]
+    assert len([k for k in evaluation._MODEL_VARIANTS if k[0] == "fake.doubles"]) == 1  # computed once
+    alone = []
+    for spec in specs:
+        evaluation._MODEL_VARIANTS.clear()
+        alone.append(evaluate(Case(claim, spec), RunConfig()))
+    assert [r.to_dict(timings=False) for r in together] == [r.to_dict(timings=False) for r in alone]
+    shifted = together[0].variants[0]
+    assert shifted.verdict is Verdict.REFUTED
+    assert shifted.parts["numeric"].evidence[0].quantities["measured"] == 6.5
+
+
+# --- the result cache ------------------------------------------------------------------------------------------------
+
+def test_a_stored_result_reads_back_as_the_same_report_entry() -> None:
+    outcome = run(["fake.good-sum", "fake.doubles", "fake.nan", "fake.post-typo"], config=RunConfig(in_process=True),
+                  options=FAKES)
+    for result in outcome.results:
+        again = result_from_dict(json.loads(json.dumps(result.to_dict())))
+        assert again.to_dict() == result.to_dict()
+
+
+def test_a_second_run_reuses_every_decided_verdict_and_keeps_the_report_id(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path)
+    selection = ["fake.good-sum", "fake.doubles", "fake.nan", "fake.post-typo", "fake.weak"]
+    first = run(selection, config=RunConfig(in_process=True), options=FAKES, cache=cache)
+    assert cache.hits == 0
+    second = run(selection, config=RunConfig(in_process=True), options=FAKES, cache=cache)
+    assert second.report["report_id"] == first.report["report_id"]
+    reused = {e["id"]: e.get("cache") for e in second.report["claims"]}
+    assert reused.pop("fake.nan") is None  # an error is always run again
+    assert set(reused.values()) == {"reused"}
+    assert cache.hits == len(reused)
+    assert [e["verdict"] for e in second.report["claims"]] == [e["verdict"] for e in first.report["claims"]]
+    assert all(r.reused for r in second.results if r.case_id != "fake.nan")
+
+
+def test_the_key_changes_with_seed_dtype_device_model_and_the_plugins_code(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    shutil.copytree(CORE_FAKES, plugins)
+    options = LoadOptions(dirs=(str(plugins),), only=())
+    loaded = load(options)
+    claim = loaded.claims["fake.doubles"]
+    spec_a, spec_b = loaded.models.of_kind("fake-doubler")[:2]
+    base = case_key(Case(claim, spec_a), RunConfig(), loaded.claims.proof_dirs)
+    assert case_key(Case(claim, spec_a), RunConfig(), loaded.claims.proof_dirs) == base
+    assert case_key(Case(claim, spec_a), RunConfig(jobs=2, timeout=5), loaded.claims.proof_dirs) == base
+    others = {
+        case_key(Case(claim, spec_b), RunConfig(), loaded.claims.proof_dirs),
+        case_key(Case(claim, spec_a), RunConfig(seed=1), loaded.claims.proof_dirs),
+        case_key(Case(claim, spec_a), RunConfig(dtype="float32"), loaded.claims.proof_dirs),
+        case_key(Case(claim, spec_a), RunConfig(device="cuda"), loaded.claims.proof_dirs),
+        case_key(Case(dataclasses.replace(claim, assertion={"factor": 2.5}), spec_a), RunConfig(),
+                 loaded.claims.proof_dirs),
+    }
+    assert base not in others
+    assert len(others) == 5
+    # an edited check (one character of the plugin file) is another case
+    from kexue_verify import result_cache as cache_module
+
+    source = plugins / "doublers.py"
+    source.write_text(source.read_text(encoding="utf-8").replace("x = 3.0", "x = 4.0"), encoding="utf-8")
+    cache_module._tree_digest.cache_clear()
+    assert case_key(Case(claim, spec_a), RunConfig(), loaded.claims.proof_dirs) != base
+
+
+def test_an_edited_check_is_run_again_and_its_new_verdict_reported(tmp_path: Path) -> None:
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    shutil.copy(CORE_FAKES / "good.py", plugins / "good.py")
+    options = LoadOptions(dirs=(str(plugins),), only=())
+    cache = ResultCache(tmp_path / "cache")
+    first = run(["fake.good-sum"], config=RunConfig(in_process=True), options=options, cache=cache)
+    assert first.results[0].verdict is Verdict.VERIFIED
+    good = plugins / "good.py"
+    text = good.read_text(encoding="utf-8")
+    good.write_text(text.replace("FalseVariant(name=\"no-halving\"", "FalseVariant(name=\"no-halving-edited\""),
+                    encoding="utf-8")
+    from kexue_verify import result_cache as cache_module
+
+    cache_module._tree_digest.cache_clear()
+    second = run(["fake.good-sum"], config=RunConfig(in_process=True), options=options, cache=cache)
+    assert not second.results[0].reused
+    assert second.report["report_id"] != first.report["report_id"]
+
+
+def test_cache_clear_and_no_cache_on_the_command_line(invoke, tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KEXUE_VERIFY_CACHE_DIR", str(tmp_path / "cache"))
+    first = invoke("run", "fake.good-sum", "--in-process")
+    assert first.exit_code == 0, first.output
+    second = invoke("run", "fake.good-sum", "--in-process")
+    assert "reused from the cache" in second.output
+    import re
+
+    ids = [re.findall(r"kv-[0-9a-f]{20}", r.output) for r in (first, second)]
+    assert ids[0]
+    assert ids[0] == ids[1]
+    fresh = invoke("run", "fake.good-sum", "--in-process", "--no-cache")
+    assert "reused" not in fresh.output
+    info = invoke("cache", "info")
+    assert "1 stored results" in info.output
+    cleared = invoke("cache", "clear")
+    assert "removed 1 stored results" in cleared.output
+    assert "reused" not in invoke("run", "fake.good-sum", "--in-process").output
+
+
+def test_a_corrupt_cache_entry_is_run_again(tmp_path: Path) -> None:
+    cache = ResultCache(tmp_path)
+    run(["fake.good-sum"], config=RunConfig(in_process=True), options=FAKES, cache=cache)
+    (stored,) = (tmp_path / "results").rglob("*.json")
+    stored.write_text('{"format": 1, "key": "x", "result": {}}', encoding="utf-8")
+    again = run(["fake.good-sum"], config=RunConfig(in_process=True), options=FAKES, cache=cache)
+    assert not again.results[0].reused
+    assert again.results[0].verdict is Verdict.VERIFIED
