@@ -114,10 +114,18 @@ def describe(result: CaseResult, claim: Claim | None = None, *, everything: bool
 
 
 def verdict_line(result: CaseResult) -> str:
-    """``<verdict> <case id>  (expected X)  [seconds]``: what a run prints per case."""
+    """``<verdict> <case id>  (expected X)  [seconds, proof seconds]``: what a run prints per case.
+
+    A verdict reused from the result cache says so instead of a time (nothing was computed)."""
+    if result.reused:
+        timing = "  [reused from the cache]"
+    elif round(result.proof_duration, 2):
+        timing = f"  [{result.duration:.2f}s, proof {result.proof_duration:.2f}s]"
+    else:
+        timing = f"  [{result.duration:.2f}s]"
     return (f"{result.verdict.value:<12} {result.case_id}"
             + ("" if result.as_expected else f"  (expected {result.expected.value})")
-            + f"  [{result.duration:.2f}s]")
+            + timing)
 
 
 def _colour_of(result: CaseResult) -> str:

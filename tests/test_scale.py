@@ -168,3 +168,14 @@ def test_a_corrupt_cache_entry_is_run_again(tmp_path: Path) -> None:
     again = run(["fake.good-sum"], config=RunConfig(in_process=True), options=FAKES, cache=cache)
     assert not again.results[0].reused
     assert again.results[0].verdict is Verdict.VERIFIED
+
+
+
+def test_the_progress_line_marks_reused_verdicts_and_shows_proof_time() -> None:
+    from kexue_verify.terminal import verdict_line
+
+    computed = dataclasses.replace(evaluate(Case(load(FAKES).claims["fake.good-sum"]), RunConfig()),
+                                   duration=1.02, proof_duration=0.61)
+    assert verdict_line(computed).endswith("[1.02s, proof 0.61s]")
+    assert verdict_line(dataclasses.replace(computed, proof_duration=0.0)).endswith("[1.02s]")
+    assert verdict_line(dataclasses.replace(computed, reused=True)).endswith("[reused from the cache]")
