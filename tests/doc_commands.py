@@ -33,6 +33,8 @@ NOT_RUN = {
     "python benchmarks/": "a benchmark, run by hand; its figures are in the docs",
     "python3.": "sets up another Python for a test of the standard-library-only modules",
     "PYTHONPATH=": "runs tests under another Python",
+    "dask scheduler": "starts a dask scheduler on a cluster's head machine",
+    "dask worker": "starts dask workers on a cluster's machines",
     "cd ": "",  # handled: changes the session's folder
 }
 _MARKER = re.compile(r"^<!-- (file|example): (\S+) -->$")
