@@ -43,7 +43,12 @@ def my_claims(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     (package / "__init__.py").write_text(claims, encoding="utf-8")
     (package / "checks.py").write_text(checks, encoding="utf-8")
     monkeypatch.syspath_prepend(str(tmp_path))
+    _forget_my_claims()  # another test (new-plugin, the docs' commands) may have imported a different my_claims
     yield load(LoadOptions(modules=("my_claims",), only=(), strict=True))
+    _forget_my_claims()
+
+
+def _forget_my_claims() -> None:
     for name in [m for m in sys.modules if m == "my_claims" or m.startswith("my_claims.")]:
         del sys.modules[name]
 

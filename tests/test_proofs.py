@@ -139,8 +139,11 @@ def test_a_wrong_substitution_hint_on_a_true_step_is_not_taken_on_trust(tmp_path
     text = STIRLING.read_text(encoding="utf-8").replace("with s = exp(u)", "with s = exp(2*u)")
     result = check_derivation(load_document(write(tmp_path, text, "stirling.md"))["laplace-route"])
     third = result.steps[2]
-    assert third.status is StepStatus.NUMERIC  # true, but no longer proved by the change of variables
-    assert "substitution" not in third.method
+    # true, but no longer proved by the stated change of variables: the step says so instead of silently passing
+    # by another method, and the derivation does not hold as written
+    assert third.status is StepStatus.UNDECIDED
+    assert "not by the step's stated justification 'with s = exp(2*u)'" in third.detail
+    assert not result.ok
 
 
 def test_mutated_document_fails_only_where_it_was_changed(tmp_path):
