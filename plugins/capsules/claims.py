@@ -29,10 +29,6 @@ PAPER = Source(
 PKG = "kexue_verify_plugins.capsules"
 
 
-def _at(section: str) -> Source:
-    return Source(title=POST.title, author=POST.author, date=POST.date, url=POST.url, section=section,
-                  language=POST.language)
-
 
 def _paper(section: str) -> Source:
     return Source(title=PAPER.title, author=PAPER.author, date=PAPER.date, url=PAPER.url, section=section)
@@ -57,7 +53,7 @@ KRON = Claim(
     label="CAP-1",
     title="A 4×4 → 4×4 map P ↦ PW has 16 parameters: it is a 16×16 map of Kronecker form Wᵀ ⊗ I",
     statement=r"\mathrm{vec}(PW) = (W^\top\otimes I_4)\,\mathrm{vec}(P),\quad 16\text{ parameters, not }256",
-    source=_at("一波疑问"),
+    source=POST.at("一波疑问"),
     tags=("capsules", "kronecker"),
     status=Status.EXACT,
     assertion={"operator": "kron(W.T, I)", "parameters": 16, "span": 16},
@@ -78,7 +74,7 @@ VOTES = Claim(
     label="CAP-13",
     title="Votes V_ij = P_i W_ij with a separate 4×4 W_ij for each pair (i, j), then EM routing",
     statement=r"V_{ij} = P_iW_{ij},\quad W_{ij}\in\mathbb R^{4\times4}\ \text{for each}\ (i,j)",
-    source=_at("权重矩阵"),
+    source=POST.at("权重矩阵"),
     tags=("capsules", "votes"),
     status=Status.EXACT,
     assertion={"votes": "P W", "weights": "per-pair"},
@@ -98,7 +94,7 @@ GAUSSIAN = Claim(
     label="CAP-2",
     title="The Gaussian density N(x; μ, Σ) = exp(−½(x−μ)ᵀΣ⁻¹(x−μ)) / ((2π)^{d/2}|Σ|^{1/2}) integrates to 1",
     statement=r"\int_{\mathbb R^d}\frac{1}{(2\pi)^{d/2}|\Sigma|^{1/2}}e^{-\frac12(x-\mu)^\top\Sigma^{-1}(x-\mu)}dx=1",
-    source=_at("GMM模型简介"),
+    source=POST.at("GMM模型简介"),
     tags=("gmm", "gaussian"),
     status=Status.EXACT,
     assertion={"covariance": "full", "two_pi_power": [0.5, 0.0]},
@@ -118,7 +114,7 @@ EM_FULL = Claim(
           "stationary",
     statement=r"\mu_j=\frac{\sum_ip(j|x_i)x_i}{n\pi_j},\ \Sigma_j=\frac{\sum_ip(j|x_i)(x_i-\mu_j)(x_i-\mu_j)^\top}"
               r"{n\pi_j},\ \pi_j=\frac1n\sum_ip(j|x_i)",
-    source=_at("求解"),
+    source=POST.at("求解"),
     tags=("gmm", "em"),
     status=Status.EXACT,
     assertion={"covariance": "full", "sigma_divisor": "n_pi", "pi": "posterior", "mu_divisor": "n_pi"},
@@ -139,7 +135,7 @@ EM_DIAGONAL = Claim(
     label="CAP-4",
     title="EM algorithm 2 (diagonal covariance, elementwise variances): monotone and stationary",
     statement=r"(\sigma_j^l)^2=\frac{\sum_ip(j|x_i)(x_i^l-\mu_j^l)^2}{n\pi_j}",
-    source=_at("约简"),
+    source=POST.at("约简"),
     tags=("gmm", "em"),
     status=Status.EXACT,
     assertion={"covariance": "diagonal", "sigma_divisor": "n_pi", "pi": "posterior", "mu_divisor": "n_pi"},
@@ -158,7 +154,7 @@ SHARED_AS_PRINTED = Claim(
     label="CAP-5",
     title="As printed, eq. (11): the shared-σ density with normaliser √(2π)σ^d integrates to 1",
     statement=r"\int_{\mathbb R^d}\frac{1}{\sqrt{2\pi}\sigma^d}e^{-\frac{\|x-\mu\|^2}{2\sigma^2}}dx = 1",
-    source=_at("更简单些"),
+    source=POST.at("更简单些"),
     tags=("gmm", "gaussian", "mistake"),
     status=Status.MISTAKE,
     expected="refuted",
@@ -180,7 +176,7 @@ SHARED = Claim(
     label="CAP-5",
     title="Corrected eq. (11): the shared-σ density's normaliser is (2π)^{d/2}σ^d",
     statement=r"\int_{\mathbb R^d}\frac{1}{(2\pi)^{d/2}\sigma^d}e^{-\frac{\|x-\mu\|^2}{2\sigma^2}}dx = 1",
-    source=_at("更简单些"),
+    source=POST.at("更简单些"),
     tags=("gmm", "gaussian"),
     status=Status.EXACT,
     assertion={"covariance": "shared", "two_pi_power": [0.5, 0.0]},
@@ -201,7 +197,7 @@ SHARED_HARMLESS = Claim(
     title="The misprinted normaliser is harmless for the responsibilities (the constant cancels), not for the "
           "likelihood",
     statement=r"p(j|x)\ \text{is the same with}\ \sqrt{2\pi}\sigma^d\ \text{and}\ (2\pi)^{d/2}\sigma^d",
-    source=_at("更简单些"),
+    source=POST.at("更简单些"),
     tags=("gmm", "gaussian"),
     status=Status.EXACT,
     assertion={"quantity": "responsibilities"},
@@ -217,7 +213,7 @@ KMEANS = Claim(
     label="CAP-6",
     title="K-means is the σ → 0 limit of a shared-σ GMM: responsibilities become one-hot at the nearest mean",
     statement=r"\lim_{\sigma\to0^+}p(j|x_i)=[\,j=\arg\min_k\|x_i-\mu_k\|\,]\quad(\pi_j>0\ \text{fixed, no ties})",
-    source=_at("更简单些"),
+    source=POST.at("更简单些"),
     tags=("gmm", "kmeans"),
     status=Status.EXACT,
     assertion={"sigma_to": "0", "assign": "nearest"},
@@ -236,7 +232,7 @@ KMEANS_TYPO = Claim(
     label="CAP-6",
     title="As printed: the K-means limit assigns x_i to argmin_j ‖x_i − μ_j²‖² (a typo for ‖x_i − μ_j‖²)",
     statement=r"\lim_{\sigma\to0^+}p(j|x_i)=[\,j=\arg\min_k\|x_i-\mu_k^2\|^2\,]",
-    source=_at("更简单些"),
+    source=POST.at("更简单些"),
     tags=("gmm", "kmeans", "typo"),
     status=Status.TYPO,
     expected="refuted",
@@ -254,7 +250,7 @@ ROUTING_1 = Claim(
     title="New routing 1 is EM algorithm 2 applied to the poses",
     statement=r"r_{ij}=\frac{R_{ij}}{\sum_iR_{ij}},\ M_j=\sum_ir_{ij}P_i,\ \sigma_j^2=\sum_ir_{ij}(P_i-M_j)^2,\ "
               r"\pi_j=\frac1n\sum_iR_{ij}",
-    source=_at("矩阵→向量"),
+    source=POST.at("矩阵→向量"),
     tags=("routing", "gmm"),
     status=Status.EXACT,
     assertion={"variance_weights": "normalised", "pi": "mean"},
@@ -274,7 +270,7 @@ ENTROPY = Claim(
     title="S_j = −∫p(x|j) ln p(x|j) dx = −E[p(j|x) ln p(x|j)]/p(j) ≈ −Σ_i r_ij ln p_ij",
     statement=r"S_j=-\!\int p(x|j)\ln p(x|j)dx=-\frac{1}{p(j)}E[p(j|x)\ln p(x|j)]\approx-\frac{1}{n\pi_j}"
               r"\sum_iR_{ij}\ln p_{ij}",
-    source=_at("激活值"),
+    source=POST.at("激活值"),
     tags=("entropy", "monte-carlo"),
     status=Status.APPROX,
     assertion={"weights": "posterior", "scale": "1/(n pi)"},
@@ -294,7 +290,7 @@ CLOSED_FORM = Claim(
     label="CAP-9",
     title="With Σ_i r_ij = 1 and σ² the r-weighted variance, −Σ_i r_ij ln p_ij = d/2 + Σ_l ln σ_l + (d/2) ln 2π",
     statement=r"-\sum_ir_{ij}\ln p_{ij}=\frac d2+\sum_l\ln\sigma_j^l+\frac d2\ln2\pi",
-    source=_at("激活值"),
+    source=POST.at("激活值"),
     tags=("entropy",),
     status=Status.EXACT,
     assertion={"half_d": 0.5, "log_2pi": 0.5, "log_sigma2": 0.5},
@@ -314,7 +310,7 @@ COST_AS_PRINTED = Claim(
     title="As printed: the paper's cost (1) is wrong and should read S_j = d/2 + (Σ_l ln σ_l + (d/2) ln 2π) Σ_i r_ij",
     statement=r"\sum_h\mathrm{cost}_j^h = \frac d2+\Bigl(\sum_l\ln\sigma^l_j+\frac d2\ln2\pi\Bigr)\sum_ir_{ij}"
               r"\quad(r_{ij}=a_iR_{ij})",
-    source=_at("激活值"),
+    source=POST.at("激活值"),
     tags=("cost", "mistake"),
     status=Status.MISTAKE,
     expected="refuted",
@@ -357,7 +353,7 @@ ACTIVATION = Claim(
     title="Activation (15), paper eq. (2) and Procedure 1 are one affine family: equal when dβ_u′ = β_u + d(1+ln2π)/2",
     statement=r"a_j=\mathrm{sigmoid}\bigl(\lambda(\beta_a-(\beta_u''+\textstyle\sum_l\ln\sigma^l_j)\sum_ir_{ij})\bigr),"
               r"\quad d\beta_u'=\beta_u''=\beta_u+d\,\frac{1+\ln2\pi}{2}",
-    source=_at("激活值"),
+    source=POST.at("激活值"),
     tags=("activation",),
     status=Status.EXACT,
     assertion={"relation": "d*beta_u1 = beta_u + d*c", "beta_u_count": "d"},
@@ -378,7 +374,7 @@ ROUTING_4 = Claim(
     title="Su's routing 4 is the paper's Procedure 1: a_iR_ij-weighted statistics, unnormalised cost, R ∝ a_j p_ij",
     statement=r"\mu_j=\frac{\sum_ia_iR_{ij}V_{ij}}{\sum_ia_iR_{ij}},\ \mathrm{cost}\propto\sum_ia_iR_{ij},\ "
               r"R_{ij}\propto a_jp_{ij}",
-    source=_at("路由现"),
+    source=POST.at("路由现"),
     tags=("routing", "gradcheck"),
     status=Status.EXACT,
     assertion={"e_step": "a_j", "cost_weights": "unnormalised", "mean_weights": "aR"},
@@ -400,7 +396,7 @@ CLUSTERS = Claim(
           "does worse",
     statement=r"\mathrm{ARI}(\text{GMM, full }\Sigma)\ge0.95>0.9\ge\mathrm{ARI}(\text{K-means})\ "
               r"\text{on anisotropic blobs}",
-    source=_at("一波疑问"),
+    source=POST.at("一波疑问"),
     tags=("gmm", "kmeans", "empirical"),
     status=Status.EMPIRICAL,
     assertion={"gmm_ari_min": 0.95, "kmeans_ari_max": 0.9},

@@ -38,10 +38,6 @@ BUGGY = "kexue_verify_plugins.flows.buggy"
 LAYERS = "kexue_verify_plugins.flows.layers"
 
 
-def _at(section: str, source: Source = POST) -> Source:
-    return Source(title=source.title, author=source.author, date=source.date, url=source.url, section=section,
-                  language=source.language)
-
 
 HIDDEN_BUGS = "kexue_verify_plugins.flows.hidden_bugs"
 #: Bugs that hide from bounded probing or from autograd as ground truth (:mod:`.hidden_bugs`).
@@ -96,7 +92,7 @@ GENERIC_CLAIMS = (
         title="A flow layer's reported log|det J| equals the float64 slogdet of its autograd Jacobian",
         statement=r"\mathrm{ld}(x)=\log\left|\det\frac{\partial f(x)}{\partial x}\right|\ \text{per sample, and }"
         r"\mathrm{ld}^{-1}(y)=\log\left|\det\frac{\partial f^{-1}(y)}{\partial y}\right|",
-        source=_at("Jacobian determinant (雅可比行列式)", NICE_POST),
+        source=NICE_POST.at("Jacobian determinant (雅可比行列式)"),
         tags=("flows", "generic", "log-det"),
         assertion=PROBE,
         numeric=f"{GENERIC}:logdet_check",
@@ -112,7 +108,7 @@ GENERIC_CLAIMS = (
         id="flows.layer-inverse",
         title="A flow layer's inverse round-trips in both directions",
         statement=r"f^{-1}(f(x))=x,\qquad f(f^{-1}(y))=y",
-        source=_at("affine coupling (仿射耦合层)"),
+        source=POST.at("affine coupling (仿射耦合层)"),
         tags=("flows", "generic", "inverse"),
         assertion=PROBE,
         numeric=f"{GENERIC}:inverse_check",
@@ -124,7 +120,7 @@ GENERIC_CLAIMS = (
         id="flows.layer-directions-agree",
         title="Both directions of a flow layer agree: Jacobians are inverse matrices and reported log-dets cancel",
         statement=r"J_{f^{-1}}(f(x))\,J_f(x)=I,\qquad \mathrm{ld}(x)+\mathrm{ld}^{-1}(f(x))=0",
-        source=_at("affine coupling (仿射耦合层)"),
+        source=POST.at("affine coupling (仿射耦合层)"),
         tags=("flows", "generic", "inverse", "log-det"),
         assertion=PROBE,
         numeric="kexue_verify_plugins.flows.directions:directions_check",
@@ -137,7 +133,7 @@ GENERIC_CLAIMS = (
         title="A flow layer's Jacobian is nonsingular and has the structure its log-det formula relies on",
         statement=r"\det J\neq0;\ \text{declared: triangular (acyclic dependencies), positive scales, "
         r"permutation, orthogonal, } J=I_{hw}\otimes W,\ \text{diagonal, } |\det J|=1",
-        source=_at("affine coupling (仿射耦合层) and invertible 1x1 convolution (可逆1x1卷积)"),
+        source=POST.at("affine coupling (仿射耦合层) and invertible 1x1 convolution (可逆1x1卷积)"),
         tags=("flows", "generic", "structure"),
         assertion=PROBE,
         numeric=f"{GENERIC}:structure_check",
@@ -149,7 +145,7 @@ GENERIC_CLAIMS = (
         id="flows.density-normalised",
         title="The change-of-variables density of a 2-D flow integrates to 1",
         statement=r"\int_{\mathbb R^2}\varphi(f(x))\,\left|\det J_f(x)\right|dx=1",
-        source=_at("change of variables (概率分布的变换)", NICE_POST),
+        source=NICE_POST.at("change of variables (概率分布的变换)"),
         tags=("flows", "generic", "density", "quadrature"),
         assertion={"nodes": 160, "perturbation": 0.1, "bulk": 1, "tail": 0},
         numeric="kexue_verify_plugins.flows.density:density_check",
@@ -168,7 +164,7 @@ GENERIC_CLAIMS = (
         title="Round trip plus cancelling log-dets is enough to validate a flow layer (it is not)",
         statement=r"f^{-1}(f(x))=x\ \wedge\ \mathrm{ld}(x)+\mathrm{ld}^{-1}(f(x))=0\ \Rightarrow\ "
         r"\mathrm{ld}(x)=\log|\det J_f(x)|",
-        source=_at("复现 (reproduction)"),
+        source=POST.at("复现 (reproduction)"),
         tags=("flows", "generic", "testing-practice"),
         assertion={"corpus": "all", **PROBE},
         numeric=f"{CHECKS}:consistency_suffices",
@@ -189,7 +185,7 @@ CATALOGUE_CLAIMS = (
         title="The affine coupling is invertible: x₂ = (h₂ − t(h₁))/s(h₁)",
         statement=r"h_1=x_1,\ h_2=s(x_1)\otimes x_2+t(x_1)\ \Longleftrightarrow\ x_1=h_1,\ "
         r"x_2=(h_2-t(h_1))/s(h_1),\quad s>0",
-        source=_at("仿射耦合层, eq. (1)"),
+        source=POST.at("仿射耦合层, eq. (1)"),
         tags=("flows", "coupling", "inverse"),
         assertion={"inverse": "(h2 - t)/s"},
         symbolic=f"{CHECKS}:coupling_inverse_symbolic",
@@ -205,7 +201,7 @@ CATALOGUE_CLAIMS = (
         title="The coupling Jacobian is block triangular: log|det J| = Σ log s",
         statement=r"\frac{\partial h}{\partial x}=\begin{pmatrix}I_d&0\\ \frac{\partial h_2}{\partial x_1}&"
         r"\mathrm{diag}(s)\end{pmatrix},\qquad \log\left|\det\frac{\partial h}{\partial x}\right|=\sum_i\log s_i",
-        source=_at("仿射耦合层, eq. (2)"),
+        source=POST.at("仿射耦合层, eq. (2)"),
         tags=("flows", "coupling", "log-det"),
         assertion={"logdet": COUPLING_LOGDET},
         proof="flows.md#affine-coupling-logdet",
@@ -225,7 +221,7 @@ CATALOGUE_CLAIMS = (
         label="FLOW-3",
         title="Additive coupling is volume preserving (det = 1)",
         statement=r"h_2=x_2+m(x_1)\ \Rightarrow\ \det\frac{\partial h}{\partial x}=1",
-        source=_at("仿射耦合层 (RealNVP = real-valued non-volume preserving)"),
+        source=POST.at("仿射耦合层 (RealNVP = real-valued non-volume preserving)"),
         tags=("flows", "coupling", "log-det"),
         assertion={"logdet": "0"},
         proof="flows.md#additive-coupling",
@@ -243,7 +239,7 @@ CATALOGUE_CLAIMS = (
         title="Permutations: the example P(1,2,3,4)ᵀ = (2,1,4,3)ᵀ, |det P| = 1, log-det 0",
         statement=r"P\,(1,2,3,4)^\top=(2,1,4,3)^\top;\quad |\det P|=1,\ \log|\det P|=0\ "
         r"\text{for reversal and random shuffles}",
-        source=_at("随机打乱维度, eq. (6)"),
+        source=POST.at("随机打乱维度, eq. (6)"),
         tags=("flows", "permutation"),
         assertion={"example": {"rows": [[0, 1, 0, 0], [1, 0, 0, 0], [0, 0, 0, 1], [0, 0, 1, 0]],
                                "input": [1, 2, 3, 4], "output": [2, 1, 4, 3]},
@@ -269,7 +265,7 @@ CATALOGUE_CLAIMS = (
         label="FLOW-5",
         title="A channel permutation applied at every pixel is a 1×1 convolution with a permutation matrix",
         statement=r"\mathrm{conv2d}(x,\,P_{c\times c\times1\times1})=x_{[:,\pi]},\qquad P_{i,\pi(i)}=1",
-        source=_at("引入卷积层"),
+        source=POST.at("引入卷积层"),
         tags=("flows", "permutation", "convolution"),
         assertion={"weight": "P"},
         numeric=f"{CHECKS}:channel_permutation_numeric",
@@ -284,7 +280,7 @@ CATALOGUE_CLAIMS = (
         title="Squeeze h×w×c → h/2×w/2×4c permutes entries: invertible, log-det 0, needs even h and w",
         statement=r"h\times w\times c\to\tfrac h2\times\tfrac w2\times4c,\quad \log|\det J|=0,\quad "
         r"h\equiv w\equiv0\pmod 2",
-        source=_at("引入卷积层 (squeeze)"),
+        source=POST.at("引入卷积层 (squeeze)"),
         tags=("flows", "squeeze", "permutation"),
         assertion={"output_shape": ["4*c", "h/2", "w/2"], "logdet": "0", "requires": ["Mod(h, 2)", "Mod(w, 2)"]},
         numeric=f"{CHECKS}:squeeze_numeric",
@@ -304,7 +300,7 @@ CATALOGUE_CLAIMS = (
         label="FLOW-7",
         title="Multi-scale factor-out: three outputs of sizes D/2, D/4, D/4 that add up to D",
         statement=r"D/2+D/4+D/4=D;\quad 32\times32\times3:\ 1536+768+768=3072",
-        source=_at("多尺度结构"),
+        source=POST.at("多尺度结构"),
         tags=("flows", "multiscale"),
         assertion={"sizes": ["D/2", "D/4", "D/4"], "total": "D"},
         symbolic=f"{CHECKS}:multiscale_symbolic",
@@ -322,7 +318,7 @@ CATALOGUE_CLAIMS = (
         title="The conditional prior: log N(z; μ, σ²) = log N((z−μ)/σ; 0, 1) − log σ, conditioned on the other half",
         statement=r"\log\mathcal N(z_2;\mu(z_1),\sigma(z_1)^2)=\log\mathcal N(\hat z_2;0,I)-\sum\log\sigma,\quad "
         r"\hat z_2=\frac{z_2-\mu(z_1)}{\sigma(z_1)}",
-        source=_at("多尺度结构, eqs. (3)–(5)"),
+        source=POST.at("多尺度结构, eqs. (3)–(5)"),
         tags=("flows", "multiscale", "prior"),
         assertion={"correction": "-log(sigma)", "conditioner": "other-half"},
         symbolic=f"{CHECKS}:conditional_prior_symbolic",
@@ -343,7 +339,7 @@ CATALOGUE_CLAIMS = (
         label="FLOW-10",
         title="The invertible 1×1 convolution: log|det J| = h·w·log|det W|",
         statement=r"\det\left(I_{hw}\otimes W\right)=\det(W)^{hw},\qquad \log|\det J|=h\,w\,\log|\det W|",
-        source=_at("可逆1x1卷积"),
+        source=POST.at("可逆1x1卷积"),
         tags=("flows", "convolution", "log-det"),
         assertion={"logdet": "h*w*L"},
         proof="flows.md#one-by-one-conv-logdet",
@@ -365,7 +361,7 @@ CATALOGUE_CLAIMS = (
         title="LU parametrisation W = PLU: log|det W| = Σ log|U_ii| (times h·w for images)",
         statement=r"W=PLU\ (\text{partial pivoting}),\quad \log|\det W|=\sum_i\log|U_{ii}|,\quad "
         r"\log|\det J|=h\,w\sum_i\log|U_{ii}|",
-        source=_at("利用LU分解, eqs. (8)–(9)"),
+        source=POST.at("利用LU分解, eqs. (8)–(9)"),
         tags=("flows", "convolution", "log-det", "lu"),
         assertion={"factorisation": "PLU", "logdet": "Sum(log(Abs(u[i])), (i, 1, c))", "image_factor": "h*w"},
         symbolic=f"{CHECKS}:lu_symbolic",
@@ -389,7 +385,7 @@ CATALOGUE_CLAIMS = (
         title="Actnorm log-det: h·w·Σ log|s| (equivalently −h·w·Σ log|σ|), the same for every batch",
         statement=r"y=s\odot x+b:\ \log|\det J|=h\,w\sum_c\log|s_c|;\qquad \hat z=\frac{z-\mu}{\sigma}:\ "
         r"-h\,w\sum_c\log|\sigma_c|",
-        source=_at("Actnorm, eq. (10)"),
+        source=POST.at("Actnorm, eq. (10)"),
         tags=("flows", "actnorm", "log-det"),
         assertion={"logdet": "h*w*Sum(log(Abs(s[i])), (i, 1, c))", "batch_dependent": False},
         symbolic=f"{CHECKS}:actnorm_symbolic",
@@ -408,7 +404,7 @@ CATALOGUE_CLAIMS = (
         label="FLOW-14",
         title="As posted: the released Glow code does not initialise actnorm from data (\"pure zero init\")",
         statement=r"\text{openai/glow initialises actnorm with }b=0,\ \log s=0\ \text{(no data-dependent init)}",
-        source=_at("Actnorm"),
+        source=POST.at("Actnorm"),
         tags=("flows", "actnorm", "mistake", "fact"),
         assertion={"released_code_initialisation": "zero"},
         numeric=f"{GLOW_CODE}:actnorm_ddi_fact",
@@ -423,7 +419,7 @@ CATALOGUE_CLAIMS = (
         title="Actnorm's data-dependent initialisation gives the initial batch zero mean and unit variance",
         statement=r"b=-\mathrm{mean}(x),\ \log s=-\log(\mathrm{std}(x)+10^{-6})\ \Rightarrow\ "
         r"\mathrm{mean}(y)=0,\ \mathrm{std}(y)=1\ \text{per channel on that batch}",
-        source=_at("Actnorm"),
+        source=POST.at("Actnorm"),
         tags=("flows", "actnorm", "fact"),
         assertion={"released_code_initialisation": "data-dependent", "sets": "batch-statistics",
                    "unit_variance_on_later_batches": False},
@@ -444,7 +440,7 @@ CATALOGUE_CLAIMS = (
         title="The split2d prior is a 'conditional actnorm' followed by a standard normal",
         statement=r"\log\mathcal N(z_2;\mu(z_1),\sigma(z_1)^2)=\log\mathcal N(\hat z_2;0,I)+\log|\det J|,\quad "
         r"\hat z_2=\frac{z_2-\mu(z_1)}{\sigma(z_1)},\ \log|\det J|=-\sum\log\sigma",
-        source=_at("源码分析 (split2d)"),
+        source=POST.at("源码分析 (split2d)"),
         tags=("flows", "multiscale", "actnorm"),
         assertion={"zhat": "(z2 - mu)/sigma", "logdet": "-log(sigma)"},
         symbolic=f"{CHECKS}:conditional_actnorm_symbolic",
@@ -461,7 +457,7 @@ CATALOGUE_CLAIMS = (
         label="FLOW-16",
         title="As posted: affine coupling doubles the compute of additive coupling",
         statement=r"\mathrm{FLOPs}(f_{\mathrm{affine}})/\mathrm{FLOPs}(f_{\mathrm{additive}})=2",
-        source=_at("源码分析 (f)"),
+        source=POST.at("源码分析 (f)"),
         tags=("flows", "coupling", "compute", "imprecision"),
         assertion={"ratio": "2", "channels": 12, "width": 512},
         numeric=f"{GLOW_CODE}:coupling_flops",
@@ -473,7 +469,7 @@ CATALOGUE_CLAIMS = (
         label="FLOW-16",
         title="Affine/additive compute ratio of Glow's f is ≈ 1.087 at c = 12 (2 only with separate s and t nets)",
         statement=r"\frac{9\cdot6\cdot512+512^2+9\cdot512\cdot12}{9\cdot6\cdot512+512^2+9\cdot512\cdot6}\approx1.087",
-        source=_at("源码分析 (f)"),
+        source=POST.at("源码分析 (f)"),
         tags=("flows", "coupling", "compute"),
         assertion={"ratio": "(9*6*512 + 512**2 + 9*512*12)/(9*6*512 + 512**2 + 9*512*6)", "channels": 12,
                    "width": 512, "separate_networks_ratio": "2"},
@@ -492,7 +488,7 @@ CATALOGUE_CLAIMS = (
         label="FLOW-17",
         title="Glow trained 256×256 CelebA-HQ with additive coupling",
         statement=r"\texttt{--problem celeba --image\_size 256 --flow\_coupling 0}\ (0=\text{additive})",
-        source=_at("复现"),
+        source=POST.at("复现"),
         tags=("flows", "fact"),
         assertion={"problem": "celeba", "image_size": 256, "coupling": "additive"},
         numeric=f"{GLOW_CODE}:celeba_fact",
@@ -507,7 +503,7 @@ CATALOGUE_CLAIMS = (
         title="As posted: a zero-initialised last layer makes every coupling the identity, Glow's included",
         statement=r"f_{\text{last}}\equiv0\ \Rightarrow\ \text{coupling}=\mathrm{id}\ \text{for additive, "
         r"exp-affine and } s=\sigma(h+2)",
-        source=_at("源码分析 (f, zero initialisation)"),
+        source=POST.at("源码分析 (f, zero initialisation)"),
         tags=("flows", "coupling", "initialisation", "imprecision"),
         assertion={"init_scale": {"additive": "1", "affine-exp": "1", "affine-sigmoid": "1"}},
         symbolic=f"{CHECKS}:zero_init_symbolic",
@@ -521,7 +517,7 @@ CATALOGUE_CLAIMS = (
         title="Zero init gives the identity for additive and exp-affine couplings; scale sigmoid(2) for Glow's",
         statement=r"f_{\text{last}}\equiv0:\ s=1\ \text{(additive, exp)},\quad s=\sigma(2)\approx0.8808,\ "
         r"\log s\approx-0.12693\ \text{(Glow)}",
-        source=_at("源码分析 (f, zero initialisation)"),
+        source=POST.at("源码分析 (f, zero initialisation)"),
         tags=("flows", "coupling", "initialisation"),
         assertion={"init_scale": {"additive": "1", "affine-exp": "1", "affine-sigmoid": "1/(1 + exp(-2))"}},
         symbolic=f"{CHECKS}:zero_init_symbolic",
@@ -539,7 +535,7 @@ CATALOGUE_CLAIMS = (
         title="Glow's objective: NLL = ½‖z‖² + (D/2)log 2π − log|det J| + D log n_bins; bits/dim = NLL/(D ln 2)",
         statement=r"\mathrm{NLL}=\tfrac12\|z\|^2+\tfrac D2\log2\pi-\sum\log|\det J|+D\log n_{\rm bins},\quad "
         r"\mathrm{bpd}=\frac{\mathrm{NLL}}{D\ln2}",
-        source=_at("源码分析 (objective)"),
+        source=POST.at("源码分析 (objective)"),
         tags=("flows", "objective"),
         assertion={"nll": "zz/2 + D/2*log(2*pi) - logdet + D*log(n_bins)", "bits_per_dim": "nll/(D*log(2))"},
         numeric=f"{GLOW_CODE}:objective_numeric",
@@ -557,7 +553,7 @@ CATALOGUE_CLAIMS = (
         label="FLOW-20",
         title="Glow's defaults: L = 3 levels, K = 32 steps; L = 6 for 256×256",
         statement=r"L=3,\ K=32\ \text{(train.py)};\quad L=6\ \text{for CelebA-HQ }256\times256\ \text{(README)}",
-        source=_at("源码分析"),
+        source=POST.at("源码分析"),
         tags=("flows", "fact"),
         assertion={"n_levels": 3, "depth": 32, "celeba_256_n_levels": 6},
         numeric=f"{GLOW_CODE}:hyperparameters_fact",
@@ -573,7 +569,7 @@ CATALOGUE_CLAIMS = (
         label="FLOW-21",
         title="Temperature T: z = μ + Tσε scales the variance by T²",
         statement=r"z=\mu+T\sigma\epsilon,\ \epsilon\sim\mathcal N(0,1)\ \Rightarrow\ \mathrm{Var}(z)=T^2\sigma^2",
-        source=_at("复现 (退火参数)"),
+        source=POST.at("复现 (退火参数)"),
         tags=("flows", "sampling"),
         assertion={"variance_factor": "T**2", "temperature": 0.8},
         symbolic=f"{CHECKS}:temperature_symbolic",

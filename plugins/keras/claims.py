@@ -22,17 +22,13 @@ CHECKS = f"{PKG}.checks"
 MODELS = f"{PKG}.models"
 
 
-def _at(section: str) -> Source:
-    return Source(title=POST.title, author=POST.author, date=POST.date, url=POST.url, section=section,
-                  language=POST.language)
-
 
 LAMBDA = Claim(
     id="keras.lambda-layer-parameter-free",
     label="KER-1",
     title="Lambda(lambda x: x + 2) has no parameters and computes y = x + 2",
     statement=r"\texttt{Lambda}(x\mapsto x+2):\ y = x + 2,\ \#\text{weights} = 0",
-    source=_at("层的自定义 / 基本定义方法"),
+    source=POST.at("层的自定义 / 基本定义方法"),
     tags=("keras", "layer"),
     status=Status.EXACT,
     model_kind="parameter-free-layer",
@@ -52,7 +48,7 @@ NOISE = Claim(
     title="Train-only Gaussian noise: y = x + ε, ε ~ N(0, I), in training; y = x in inference",
     statement=r"y = \begin{cases} x + \varepsilon,\ \varepsilon\sim\mathcal N(0, I) & \text{training}\\ x & "
     r"\text{inference}\end{cases}\quad(\texttt{K.in\_train\_phase}(x+\varepsilon, x))",
-    source=_at("层的自定义 / 基本定义方法"),
+    source=POST.at("层的自定义 / 基本定义方法"),
     tags=("keras", "layer", "noise"),
     status=Status.EXACT,
     model_kind="train-only-noise",
@@ -78,7 +74,7 @@ SPLIT = Claim(
     title="SplitVector splits d features into d//2 and d − d//2; concatenating them recovers the input",
     statement=r"x\in\mathbb R^{d}\mapsto (x_{1:\lfloor d/2\rfloor},\ x_{\lfloor d/2\rfloor+1:d}),\ "
     r"\text{widths } \lfloor d/2\rfloor,\ d-\lfloor d/2\rfloor\ (d = 7: 3, 4)",
-    source=_at("层的自定义 / 双输出的层"),
+    source=POST.at("层的自定义 / 双输出的层"),
     tags=("keras", "layer", "shapes"),
     status=Status.EXACT,
     model_kind="split-vector",
@@ -102,7 +98,7 @@ CENTER_LOSS = Claim(
     title="The center-loss layer: ∂L/∂c_y = 2λ(c_y − x), and training drives the centres to the class means",
     statement=r"L = \mathrm{CE}_{\text{logits}}(y, xW+b) + \lambda\sum_k (c_{y,k}-x_k)^2,\ \lambda=\tfrac12:\ "
     r"\frac{\partial L}{\partial c_y} = 2\lambda(c_y - x),\ c_k\to\frac1{n_k}\sum_{y_i=k}x_i",
-    source=_at("层的自定义 / 层与loss的结合"),
+    source=POST.at("层的自定义 / 层与loss的结合"),
     tags=("keras", "layer", "loss", "center-loss"),
     status=Status.EXACT,
     model_kind="center-loss-layer",
@@ -129,7 +125,7 @@ SMOOTHING = Claim(
     title="Mixing a uniform target into the cross-entropy is label smoothing with target (1 − e)y + e/K",
     statement=r"(1-e)\,\mathrm{CE}(y,p) + e\,\mathrm{CE}(\tfrac1K\mathbf 1,p) = \mathrm{CE}\bigl((1-e)y + "
     r"\tfrac eK\mathbf 1,\ p\bigr) = \texttt{F.cross\_entropy}(z, y, \texttt{label\_smoothing}=e)",
-    source=_at("花式回调器 / 修改超参数"),
+    source=POST.at("花式回调器 / 修改超参数"),
     tags=("keras", "loss", "label-smoothing"),
     status=Status.EXACT,
     model_kind="mixed-target-loss",
@@ -156,7 +152,7 @@ PIECEWISE_SCHEDULE = Claim(
     title="lr_schedule: 1e-2 before epoch 50, 1e-3 before epoch 80, then 1e-4 (epochs counted from 0)",
     statement=r"\mathrm{lr}(e) = 10^{-2}\,[e<50] + 10^{-3}\,[50\le e<80] + 10^{-4}\,[e\ge80],\ e = 0, 1, \dots;"
     r"\ \text{all three phases within 100 epochs}",
-    source=_at("花式回调器 / 修改超参数"),
+    source=POST.at("花式回调器 / 修改超参数"),
     tags=("keras", "schedule"),
     status=Status.EXACT,
     assertion={"schedule": "piecewise", "epochs": 100, "formula": PIECEWISE, "phases": _PHASES},
@@ -182,7 +178,7 @@ PIECEWISE_AS_POSTED = Claim(
     title="As posted: fit(epochs=10) with lr_schedule goes through 1e-2, 1e-3 and 1e-4",
     statement=r"\texttt{fit(epochs=10, callbacks=[LearningRateScheduler(lr\_schedule)])}\ \text{uses }"
     r"10^{-2}, 10^{-3}, 10^{-4}",
-    source=_at("花式回调器 / 修改超参数"),
+    source=POST.at("花式回调器 / 修改超参数"),
     tags=("keras", "schedule", "as-posted"),
     status=Status.MISTAKE,
     expected="refuted",
@@ -197,7 +193,7 @@ PIECEWISE_TEN = Claim(
     label="KER-5",
     title="Corrected: fit(epochs=10) with lr_schedule uses 1e-2 only",
     statement=r"\{\mathrm{lr}(e) : 0\le e<10\} = \{10^{-2}\}",
-    source=_at("花式回调器 / 修改超参数"),
+    source=POST.at("花式回调器 / 修改超参数"),
     tags=("keras", "schedule"),
     status=Status.EXACT,
     assertion={"schedule": "piecewise", "epochs": 10, "formula": PIECEWISE, "phases": [1e-2], "only": True},
@@ -223,7 +219,7 @@ WARMUP_SCHEDULE = Claim(
     title="Linear warmup: lr_t = 0.001 (t + 1)/(10S) for the 0-based batch t < 10S, S = ⌈N/B⌉, then 0.001",
     statement=r"S=\lceil N/B\rceil:\ \mathrm{lr}_t = 0.001\min\Bigl(1,\frac{t+1}{10S}\Bigr);\ "
     r"\mathrm{lr}_0 = \frac{0.001}{10S},\ \mathrm{lr}_{10S-1} = 0.001",
-    source=_at("花式回调器 / warmup"),
+    source=POST.at("花式回调器 / warmup"),
     tags=("keras", "schedule", "warmup"),
     status=Status.EXACT,
     assertion={**_WARM, "formula": WARMUP},
@@ -248,7 +244,7 @@ WARMUP_AS_POSTED = Claim(
     label="KER-8",
     title="As posted: the warmup starts the learning rate from zero",
     statement=r"\mathrm{lr}_0 = 0",
-    source=_at("花式回调器 / warmup"),
+    source=POST.at("花式回调器 / warmup"),
     tags=("keras", "schedule", "warmup", "as-posted"),
     status=Status.APPROX,
     expected="refuted",
@@ -266,7 +262,7 @@ HOOKS = Claim(
     label="KER-7",
     title="Callbacks have six hooks on_{train,epoch,batch}_{begin,end}, fired once a fit, an epoch and a batch",
     statement=r"\texttt{on\_\{train,epoch,batch\}\_\{begin,end\}}:\ 1,\ E,\ E\cdot S\ \text{calls, nested}",
-    source=_at("花式回调器"),
+    source=POST.at("花式回调器"),
     tags=("keras", "callback", "behavioural"),
     status=Status.EMPIRICAL,
     assertion={"fires": _FIRES, "order": "nested"},
@@ -292,7 +288,7 @@ BEST_MODEL = Claim(
     label="KER-9",
     title="The best-model callback saves when acc ≥ best, so a tie overwrites with the later epoch",
     statement=r"\text{save at epoch } e \iff \mathrm{acc}_e \ge \max_{e'<e}\mathrm{acc}_{e'}",
-    source=_at("花式回调器 / 保存最优模型"),
+    source=POST.at("花式回调器 / 保存最优模型"),
     tags=("keras", "callback", "behavioural"),
     status=Status.EMPIRICAL,
     model_kind="best-model-callback",
@@ -314,7 +310,7 @@ SCHEDULE_FOLLOWS_FORMULA = Claim(
     title="A registered schedule, stepped as a training loop steps it, uses its stated formula's rate at every batch",
     statement=r"\mathrm{lr}^{\text{used}}_t = \mathrm{lr}^{\text{stated}}(t)\quad\forall\,t < E\cdot S"
     r"\quad(t = eS + b,\ \text{0-based})",
-    source=_at("花式回调器 / 修改超参数"),
+    source=POST.at("花式回调器 / 修改超参数"),
     tags=("keras", "schedule", "model"),
     status=Status.EXACT,
     model_kind="lr-schedule",
@@ -333,7 +329,7 @@ SCHEDULE_REACHES_PHASES = Claim(
     title="A registered schedule uses every phase it states, in order, within the stated training length",
     statement=r"\forall\,\text{phase } \ell_j:\ \exists\,t_j < E\cdot S,\ \mathrm{lr}^{\text{used}}_{t_j} = \ell_j,"
     r"\ t_1 < t_2 < \dots",
-    source=_at("花式回调器 / 修改超参数"),
+    source=POST.at("花式回调器 / 修改超参数"),
     tags=("keras", "schedule", "model"),
     status=Status.EXACT,
     model_kind="lr-schedule",

@@ -34,10 +34,6 @@ CHECKS, MATRIX, ITER, TRAIN, MODELS = (f"{PKG}.{m}" for m in ("checks", "matrix_
 KIND = "lipschitz-net"
 
 
-def _at(section: str) -> Source:
-    return Source(title=POST.title, author=POST.author, date=POST.date, url=POST.url, section=section,
-                  language=POST.language)
-
 
 def _variant(name: str, description: str, base: dict[str, object], **changes: object) -> FalseVariant:
     return FalseVariant(name=name, description=description, assertion={**base, **changes})
@@ -53,7 +49,7 @@ LAYER_BOUND = Claim(
     title="Layer-wise Lipschitz bound: |f|_L ≤ ∏ L_σ ‖W_ℓ‖₂, with sup σ' = 1/4 (sigmoid), 1 (tanh, relu)",
     statement=r"\|f(Wx_1+b)-f(Wx_2+b)\|\le L_f\|W\|_2\|x_1-x_2\|,\quad |g\circ h|_L\le|g|_L|h|_L,"
     r"\quad \sup\sigma'=\tfrac14,\ \sup\tanh'=1,\ \sup\mathrm{relu}'=1",
-    source=_at("L约束与泛化 · 神经网络"),
+    source=POST.at("L约束与泛化 · 神经网络"),
     tags=("lipschitz", "activations", "torch"),
     assertion=LAYER,
     symbolic=f"{CHECKS}:activation_symbolic",
@@ -75,7 +71,7 @@ SMALLEST_CONSTANT = Claim(
     title="The spectral norm (7) is the smallest C with ‖Wx‖ ≤ C‖x‖",
     statement=r"\|W\|_2=\max_{x\ne0}\frac{\|Wx\|}{\|x\|}:\ \|Wx\|\le\|W\|_2\|x\|\ \forall x,"
     r"\text{ with equality at the top right singular vector}",
-    source=_at("矩阵范数 · 定义"),
+    source=POST.at("矩阵范数 · 定义"),
     tags=("matrix-norm", "torch"),
     assertion=SMALLEST,
     symbolic=f"{MATRIX}:smallest_constant_symbolic",
@@ -94,7 +90,7 @@ FROBENIUS = Claim(
     title="‖W‖₂ ≤ ‖W‖_F ≤ √rank·‖W‖₂ (the Frobenius bound (10))",
     statement=r"\|Wx\|\le\|W\|_F\|x\|,\qquad \|W\|_2\le\|W\|_F=\Big(\sum_i\sigma_i^2\Big)^{1/2}"
     r"\le\sqrt{\operatorname{rank}W}\,\|W\|_2",
-    source=_at("矩阵范数 · Frobenius范数"),
+    source=POST.at("矩阵范数 · Frobenius范数"),
     tags=("matrix-norm", "torch"),
     assertion=FRO,
     symbolic=f"{MATRIX}:frobenius_symbolic",
@@ -116,7 +112,7 @@ L2_DECAY = Claim(
     title="The l2 penalty λ‖W‖_F² (11)–(12) is weight decay for SGD (rate 2λ), not for Adam",
     statement=r"\nabla_W\lambda\|W\|_F^2=2\lambda W:\ \text{SGD on }L+\lambda\|W\|_F^2\equiv"
     r"\text{SGD with weight decay }2\lambda;\ \text{Adam on }L+\lambda\|W\|_F^2\not\equiv\text{AdamW}",
-    source=_at("矩阵范数 · l2正则项"),
+    source=POST.at("矩阵范数 · l2正则项"),
     tags=("regularisation", "optimiser", "torch"),
     assertion=L2,
     symbolic=f"{TRAIN}:l2_weight_decay_symbolic",
@@ -136,7 +132,7 @@ LARGEST_SV = Claim(
     label="LIP-5",
     title="‖W‖₂ = √λ_max(WᵀW) = σ_max(W)",
     statement=r"\|W\|_2=\sqrt{\lambda_{\max}(W^\top W)}=\sigma_{\max}(W)",
-    source=_at("谱范数 · 主特征根"),
+    source=POST.at("谱范数 · 主特征根"),
     tags=("matrix-norm", "torch"),
     assertion=SV,
     symbolic=f"{MATRIX}:sup_identity_symbolic",
@@ -158,7 +154,7 @@ EIGEN_AS_POSTED = Claim(
     label="LIP-6",
     title="As posted: for square W, ‖W‖₂ is W's largest |eigenvalue| (“also called the spectral radius”)",
     statement=r"W\in\mathbb R^{n\times n}\ \Rightarrow\ \|W\|_2=\max_i|\lambda_i(W)|=\rho(W)",
-    source=_at("谱范数 · 主特征根"),
+    source=POST.at("谱范数 · 主特征根"),
     tags=("matrix-norm", "as-posted", "mistake"),
     assertion={"relations": ["Eq(spec, rho)"], "on": "square"},
     symbolic=f"{MATRIX}:relations_symbolic",
@@ -174,7 +170,7 @@ SPECTRAL_RADIUS = Claim(
     label="LIP-6",
     title="Corrected: ρ(W) ≤ ‖W‖₂ for square W, with equality for normal W",
     statement=r"\rho(W)=\max_i|\lambda_i(W)|\le\|W\|_2,\qquad W^\top W=WW^\top\Rightarrow\rho(W)=\|W\|_2",
-    source=_at("谱范数 · 主特征根"),
+    source=POST.at("谱范数 · 主特征根"),
     tags=("matrix-norm", "corrected"),
     assertion=RADIUS,
     symbolic=f"{MATRIX}:relations_symbolic",
@@ -196,7 +192,7 @@ POWER_AS_POSTED = Claim(
     title="As posted: power iteration (13)–(15) from the all-ones start converges to σ_max",
     statement=r"u_0=\mathbf 1,\ v\leftarrow\frac{W^\top u}{\|W^\top u\|},\ u\leftarrow\frac{Wv}{\|Wv\|}:\ "
     r"u^\top Wv\to\|W\|_2\ \text{for every }W",
-    source=_at("谱范数 · 幂迭代"),
+    source=POST.at("谱范数 · 幂迭代"),
     tags=("power-iteration", "as-posted", "mistake"),
     assertion={**POWER, "requires": "nothing"},
     symbolic=f"{ITER}:power_iteration_symbolic",
@@ -213,7 +209,7 @@ POWER_ITERATION = Claim(
     title="Corrected: power iteration converges to σ_max when c₁ ≠ 0, the angle shrinking by (σ₂/σ₁)² per step",
     statement=r"u_0=\sum_ic_iu_i,\ c_1\ne0:\ \ \Big|\frac{c_2}{c_1}\Big|\rho^r\le\tan\theta_r\le\tan\theta_0\,\rho^r,"
     r"\ \ \rho=\Big(\frac{\sigma_2}{\sigma_1}\Big)^2,\qquad u_r^\top Wv_r=\|Wv_r\|\to\sigma_1",
-    source=_at("谱范数 · 幂迭代"),
+    source=POST.at("谱范数 · 幂迭代"),
     tags=("power-iteration", "corrected", "torch"),
     assertion=POWER,
     symbolic=f"{ITER}:power_iteration_symbolic",
@@ -238,7 +234,7 @@ KERAS_SN = Claim(
           "within the power-iteration bound",
     statement=r"w\in\mathbb R^{(k_hk_wc_{in})\times c_{out}}:\ \sigma_1\cos\theta_5\le\hat\sigma\le\sigma_1(w),"
     r"\ \tan\theta_5\le(\sigma_2/\sigma_1)^{8}\tan\theta(w^\top\mathbf 1,v_1)",
-    source=_at("谱范数 · 谱正则化"),
+    source=POST.at("谱范数 · 谱正则化"),
     tags=("power-iteration", "keras", "torch"),
     assertion=KERAS,
     numeric=f"{ITER}:keras_spectral_norm_numeric",
@@ -257,7 +253,7 @@ SPECTRAL_GRADIENT = Claim(
     title="Spectral norm regularisation (16): ∂‖W‖₂²/∂W = 2σ₁u₁v₁ᵀ (σ₁ simple)",
     statement=r"\frac{\partial\sigma_1}{\partial W}=u_1v_1^\top,\qquad"
     r"\frac{\partial\,\lambda\|W\|_2^2}{\partial W}=2\lambda\sigma_1u_1v_1^\top",
-    source=_at("谱范数 · 谱正则化"),
+    source=POST.at("谱范数 · 谱正则化"),
     tags=("spectral-norm", "gradient", "torch"),
     assertion=GRAD,
     symbolic=f"{ITER}:spectral_gradient_symbolic",
@@ -278,7 +274,7 @@ WGAN_DUAL = Claim(
     title="The WGAN dual (17)–(18): sup over 1-Lipschitz critics is W₁; W₁(N(0,1), N(2,1)) = 2",
     statement=r"W(P_r,P_g)=\sup_{|f|_L\le1}\mathbb E_{P_r}f-\mathbb E_{P_g}f,\qquad W_1(\mathcal N(2,1),"
     r"\mathcal N(0,1))=\int|F_r-F_g|=2",
-    source=_at("生成模型 · WGAN"),
+    source=POST.at("生成模型 · WGAN"),
     tags=("wgan", "duality", "torch"),
     assertion=DUAL,
     symbolic=f"{TRAIN}:wgan_dual_symbolic",
@@ -298,7 +294,7 @@ GRADIENT_PENALTY = Claim(
     title="The gradient penalty (19)–(21): λ(‖∇f(x̂)‖ − 1)², x̂ = εx_r + (1 − ε)x_f, ε ~ U[0, 1]; one-sided max(·, 0)²",
     statement=r"\lambda\,\mathbb E\big(\|\nabla_x f(\hat x)\|-1\big)^2,\ \ \hat x=\varepsilon x_r+(1-\varepsilon)x_f,"
     r"\ \varepsilon\sim U[0,1];\qquad f=a^\top x:\ (\|a\|-1)^2,\ \max(\|a\|-1,0)^2",
-    source=_at("生成模型 · 梯度惩罚"),
+    source=POST.at("生成模型 · 梯度惩罚"),
     tags=("wgan", "gradient-penalty", "torch"),
     assertion=GP,
     symbolic=f"{TRAIN}:gradient_penalty_symbolic",
@@ -320,7 +316,7 @@ CLIPPING = Claim(
     title="Weight clipping |w_ij| ≤ c gives ‖W‖₂ ≤ ‖W‖_F ≤ c√(mn); scaling the weights only rescales the loss",
     statement=r"|w_{ij}|\le c\ \Rightarrow\ \|W\|_2\le\|W\|_F\le c\sqrt{mn};\qquad f_{k\theta}=k^Lf_\theta"
     r"\text{ (bias-free ReLU, }L\text{ layers)}",
-    source=_at("生成模型 · WGAN"),
+    source=POST.at("生成模型 · WGAN"),
     tags=("wgan", "clipping", "torch"),
     assertion=CLIP,
     symbolic=f"{MATRIX}:relations_symbolic",
@@ -340,7 +336,7 @@ SN_AS_POSTED = Claim(
     title="As posted: W → W/‖W‖₂ of the reshaped kernel makes dense, conv and BatchNorm layers 1-Lipschitz",
     statement=r"\bar W=W/\sigma\big(\mathrm{reshape}(W)\big)\ \Rightarrow\ |f|_L\le\prod_\ell\|\bar W_\ell\|=1"
     r"\ \text{for dense, conv (“special fully-connected layers”) and BN }\gamma",
-    source=_at("生成模型 · 谱归一化 / Keras实现"),
+    source=POST.at("生成模型 · 谱归一化 / Keras实现"),
     tags=("spectral-normalisation", "convolution", "batchnorm", "as-posted", "mistake", "torch"),
     assertion={"layers": ["dense", "conv2d", "batchnorm"]},
     symbolic=f"{CHECKS}:normalization_symbolic",
@@ -357,7 +353,7 @@ SN_DENSE = Claim(
     title="Corrected: spectral normalisation makes dense layers 1-Lipschitz (after its power iteration converges)",
     statement=r"\Big\|\frac{W}{\|W\|_2}\Big\|_2=1\ \Rightarrow\ |f|_L\le\prod_\ell L_{\sigma_\ell}\le1"
     r"\ \text{for dense layers and 1-Lipschitz activations}",
-    source=_at("生成模型 · 谱归一化"),
+    source=POST.at("生成模型 · 谱归一化"),
     tags=("spectral-normalisation", "corrected", "torch"),
     assertion={"layers": ["dense"]},
     symbolic=f"{CHECKS}:normalization_symbolic",
@@ -398,7 +394,7 @@ RESIDUAL = Claim(
     label="LIP-14",
     title="A residual block x + relu(Wx + b) is (1 + ‖W‖₂)-Lipschitz, not 1-Lipschitz, even with SN",
     statement=r"|x\mapsto x+\mathrm{relu}(Wx+b)|_L\le1+\|W\|_2\le2\ \text{(SN)},\ \text{attained at }W=sI",
-    source=_at("生成模型 · 谱归一化"),
+    source=POST.at("生成模型 · 谱归一化"),
     tags=("residual", "torch"),
     assertion={"bound": "1 + spec"},
     symbolic=f"{CHECKS}:residual_symbolic",
@@ -416,7 +412,7 @@ DOUBLE_BACKPROP = Claim(
     title="The gradient penalty needs double backprop (create_graph), hence a larger backward graph per step",
     statement=r"\frac{\partial}{\partial\theta}\big(\|\nabla_xf_\theta(\hat x)\|-1\big)^2\ \text{needs the graph of }"
     r"\nabla_xf_\theta",
-    source=_at("生成模型 · 梯度惩罚"),
+    source=POST.at("生成模型 · 梯度惩罚"),
     tags=("wgan", "gradient-penalty", "cost", "torch"),
     assertion={"needs_create_graph": True},
     numeric=f"{TRAIN}:double_backprop_numeric",
@@ -435,7 +431,7 @@ REPARAMETRISATION = Claim(
           "(G − ⟨G, W̄⟩u₁v₁ᵀ)/σ",
     statement=r"\nabla_WL\Big(\frac{W}{\sigma(W)}\Big)=\frac1\sigma\big(G-\langle G,\bar W\rangle u_1v_1^\top\big),"
     r"\qquad \Pi(\bar W-\eta G)\ne\frac{W-\eta\nabla_W}{\sigma(W-\eta\nabla_W)}",
-    source=_at("生成模型 · Keras实现"),
+    source=POST.at("生成模型 · Keras实现"),
     tags=("spectral-normalisation", "keras", "torch"),
     assertion=REPARAM,
     numeric=f"{ITER}:reparametrisation_numeric",
@@ -454,7 +450,7 @@ DECLARED_BOUND = Claim(
     title="A network's declared Lipschitz bound: certified from above, or refuted by an input pair",
     statement=r"\max_{\text{found}}\frac{\|f(x_1)-f(x_2)\|}{\|x_1-x_2\|}\ \le\ |f|_L\ \le\ \prod_\ell|f_\ell|_L"
     r"\quad\text{vs the declared }L",
-    source=_at("生成模型 · 谱归一化"),
+    source=POST.at("生成模型 · 谱归一化"),
     tags=("lipschitz", "model", "sandwich", "torch"),
     assertion={"declared": "lipschitz_bound"},
     numeric=f"{CHECKS}:declared_bound_numeric",

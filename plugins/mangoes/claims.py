@@ -24,10 +24,6 @@ POST = Source(
 PKG = "kexue_verify_plugins.mangoes.checks"
 
 
-def _at(section: str) -> Source:
-    return Source(title=POST.title, author=POST.author, date=POST.date, url=POST.url, section=section,
-                  language=POST.language)
-
 
 def _ref(subject: str, function: str) -> str:
     return f"{PKG}.{subject}:{function}"
@@ -53,7 +49,7 @@ PROPORTIONS_ARE_WEIGHTS = Claim(
     title="“How much each feature counts” are the weights of P(tasty | x) = σ(w·x + b), learnt by maximum likelihood",
     statement=r"p(\text{tasty}\mid x)=\sigma(w^\top x+b);\ \nabla^2\ell=-X^\top\operatorname{diag}(p(1-p))X\preceq0;"
     r"\ \hat w\to w;\ \textstyle\sum_i\sigma(\hat w^\top x_i+\hat b)=\sum_i y_i",
-    source=_at("模型的比喻"),
+    source=POST.at("模型的比喻"),
     tags=("logistic-regression", "constructed"),
     status=Status.CONSTRUCTED,
     assertion=LOGISTIC,
@@ -81,7 +77,7 @@ BOTH_CLASSES_NEEDED = Claim(
     title="Good and bad samples are both needed: on one-class data the likelihood has no finite maximiser",
     statement=r"y_i=1\ \forall i:\ \ell(w,b)=\sum_i\log\sigma(w^\top x_i+b)<0,\ \ \partial_b\ell>0,"
     r"\ \ \ell\to0\ (b\to\infty):\ \text{no finite MLE}",
-    source=_at("模型的做法"),
+    source=POST.at("模型的做法"),
     tags=("logistic-regression", "constructed"),
     status=Status.CONSTRUCTED,
     assertion=ONE_CLASS,
@@ -112,7 +108,7 @@ ONE_SIZE_FITS_ALL = Claim(
     r"\ \min_\tau P(\mathbb 1[T\ge\tau]\ne\text{good})=\tfrac16+\tfrac59\ln\tfrac{11}{10}"
     r"\ \text{at }\tau^*=\tfrac{50}{11}"
     r";\ \tau=5:\ \tfrac29",
-    source=_at("模型的意义"),
+    source=POST.at("模型的意义"),
     tags=("threshold", "bayes-error", "constructed"),
     status=Status.CONSTRUCTED,
     assertion=THRESHOLD,
@@ -143,7 +139,7 @@ STRIKE_A_FEW_MATCHES = Claim(
     title="Striking a few matches judges the box: p̂ is unbiased, and n = 185 gives ±0.1 at 95 %",
     statement=r"\operatorname{Var}\hat p=\frac{p(1-p)}{n}\,\frac{N-n}{N-1},\qquad"
     r"n\ge\frac{\ln(2/\delta)}{2\varepsilon^2}=185\ (\varepsilon=0.1,\ \delta=0.05)",
-    source=_at("模型的比喻"),
+    source=POST.at("模型的比喻"),
     tags=("sampling", "hoeffding", "constructed"),
     status=Status.CONSTRUCTED,
     assertion=SAMPLING,
@@ -169,7 +165,7 @@ IRRELEVANT_FEATURES = Claim(
     title="Irrelevant features (which tree, which weekday) do not help and raise the least-squares risk",
     statement=r"x\sim N(0,I_p):\ E[\text{test MSE}]=\sigma^2\Bigl(1+\frac{p}{n-p-1}\Bigr)"
     r"\ \nearrow\ \sigma^2\Bigl(1+\frac{p+k}{n-p-k-1}\Bigr)\ \text{with }k\text{ noise features}",
-    source=_at("模型的做法"),
+    source=POST.at("模型的做法"),
     tags=("least-squares", "features", "constructed"),
     status=Status.CONSTRUCTED,
     assertion=RISK,
@@ -197,7 +193,7 @@ REGULARISATION = Claim(
     statement=r"n=40,\ p=35:\ E\,\mathrm{MSE}_{\text{test}}(\hat\beta_{\lambda_{\mathrm{CV}}})"
     r"<E\,\mathrm{MSE}_{\text{test}}(\hat\beta_{\mathrm{OLS}}),\quad \mathrm{RSS}(\hat\beta_\lambda)\ge"
     r"\mathrm{RSS}(\hat\beta_{\mathrm{OLS}});\quad \text{1-NN: train error }0",
-    source=_at("模型的做法"),
+    source=POST.at("模型的做法"),
     tags=("ridge", "overfitting", "constructed", "empirical"),
     status=Status.CONSTRUCTED,
     assertion=RIDGE,
@@ -221,7 +217,7 @@ OCCAM = Claim(
     title="Prefer linear models (Occam's razor): with a linear truth a degree-9 fit varies far more than a line",
     statement=r"y=a+bx+\varepsilon:\ \operatorname{Var}_{\text{bootstrap}}\hat f_9(x)\gg\operatorname{Var}\hat f_1(x),"
     r"\quad \operatorname{tr}H_9=10>\operatorname{tr}H_1=2",
-    source=_at("模型的做法"),
+    source=POST.at("模型的做法"),
     tags=("occam", "variance", "constructed", "empirical"),
     status=Status.CONSTRUCTED,
     assertion=OCCAM_SETUP,
@@ -244,7 +240,7 @@ FEATURES_OVER_MODEL = Claim(
     title="Features matter more than the model: a line on (log T, log E) is perfect, no model of T alone is",
     statement=r"\text{good}\iff\log T+\log E\ge\log5\ (\text{linear, error }0);\quad"
     r"\inf_{g}P(g(T)\ne\text{good})=\tfrac16+\tfrac59\ln\tfrac{11}{10}",
-    source=_at("模型的做法"),
+    source=POST.at("模型的做法"),
     tags=("features", "bayes-error", "constructed", "empirical"),
     status=Status.CONSTRUCTED,
     assertion=FEATURES,

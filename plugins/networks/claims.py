@@ -24,10 +24,6 @@ POST = Source(
 PKG = "kexue_verify_plugins.networks.checks"
 
 
-def _at(section: str) -> Source:
-    return Source(title=POST.title, author=POST.author, date=POST.date, url=POST.url, section=section,
-                  language=POST.language)
-
 
 def _ref(subject: str, function: str) -> str:
     return f"{PKG}.{subject}:{function}"
@@ -51,7 +47,7 @@ FEATURE_ENGINEERING = Claim(
     title="The feature t = x² makes y = x² + x linear; a line in x is left with MSE 4/45",
     statement=r"x\sim U[-1,1]:\ \min_{a,b}E(x^2+x-a-bx)^2=\operatorname{Var}(x^2)=\tfrac15-\tfrac19=\tfrac{4}{45}"
     r"\ (a=\tfrac13,\ b=1),\qquad \min_{a,b,c}E(x^2+x-a-bx-cx^2)^2=0",
-    source=_at("机器分类"),
+    source=POST.at("机器分类"),
     tags=("features", "least-squares"),
     status=Status.EXACT,
     assertion=FEATURES,
@@ -83,7 +79,7 @@ OVERFITTING = Claim(
     title="High-degree polynomial fits are perfect on the training points and poor elsewhere (Runge)",
     statement=r"f(x)=\frac{1}{1+25x^2}:\ \max_{[-1,1]}|f-p_n|=0.433,\ 1.916,\ 59.8\ (n=5,10,20,\text{ equispaced})"
     r"\to\infty;\quad 0.556,\ 0.109,\ 0.0153\ (\text{Chebyshev})\to0;\quad p_n=f\text{ at the nodes}",
-    source=_at("机器分类"),
+    source=POST.at("机器分类"),
     tags=("overfitting", "runge", "interpolation"),
     status=Status.APPROX,
     assertion=RUNGE,
@@ -119,7 +115,7 @@ MP_LOGIC = Claim(
     title="One McCulloch–Pitts neuron computes AND, OR, NOT and NAND, but not XOR",
     statement=r"\mathrm{AND}=\theta(x_1+x_2-1.5),\ \mathrm{OR}=\theta(x_1+x_2-0.5),\ \mathrm{NOT}=\theta(-x_1+0.5),"
     r"\ \mathrm{NAND}=\theta(-x_1-x_2+1.5),\quad x_i\in\{0,1\},\ \theta(z)=\pm1",
-    source=_at("神经网络"),
+    source=POST.at("神经网络"),
     tags=("logic", "mp-neuron", "perceptron"),
     status=Status.EXACT,
     assertion=GATES,
@@ -147,7 +143,7 @@ XOR_TWO_LAYERS = Claim(
     title="XOR needs the composition θ(Σw⁽²⁾θ(Σw⁽¹⁾x)): two hidden units, not fewer",
     statement=r"\nexists w,b:\ \theta(w\cdot x+b)=\mathrm{XOR}(x);\quad"
     r"\mathrm{XOR}=\mathrm{AND}(\mathrm{OR}(x),\mathrm{NAND}(x))\text{ is a 2-2-1 }\theta\text{-network}",
-    source=_at("神经网络"),
+    source=POST.at("神经网络"),
     tags=("logic", "mp-neuron", "xor"),
     status=Status.EXACT,
     assertion=XOR,
@@ -171,7 +167,7 @@ NAND_COMPLETE = Claim(
     statement=r"\mathrm{NAND}=\theta(-x_1-x_2+1.5)\text{ is complete};\ "
     r"\forall f:\{0,1\}^n\to\{0,1\}\ (n\le3):\ f=\theta\bigl(\textstyle\sum_r h_r+m-1\bigr),"
     r"\ h_r=\theta\bigl((2r-1)\cdot x+\tfrac12-|r|\bigr)",
-    source=_at("神经网络"),
+    source=POST.at("神经网络"),
     tags=("logic", "mp-neuron", "completeness"),
     status=Status.APPROX,
     assertion=COMPLETE,
@@ -198,7 +194,7 @@ SIGMOID_AS_PRINTED = Claim(
     label="NN-6",
     title="As printed: the sigmoid 1/(1 + e^{−kx}) is the smooth substitute of θ (θ = ±1)",
     statement=r"S(x)=\frac{1}{1+e^{-kx}}\ \xrightarrow{k\to\infty}\ \theta(x)=\begin{cases}1&x\ge0\\-1&x<0\end{cases}",
-    source=_at(SURROGATE_SECTION),
+    source=POST.at(SURROGATE_SECTION),
     tags=("activation", "sigmoid", "as-printed"),
     status=Status.MISTAKE,
     assertion={"surrogate": SIGMOID, "equals": SIGMOID, "limit": "theta"},
@@ -217,7 +213,7 @@ TANH_SURROGATE = Claim(
     label="NN-6",
     title="Corrected: 2S − 1 = tanh(kx/2) is the smooth substitute that tends to θ = ±1",
     statement=r"2S(x)-1=\tanh\frac{kx}{2}\ \xrightarrow{k\to\infty}\ \theta(x)\quad(x\ne0)",
-    source=_at(SURROGATE_SECTION),
+    source=POST.at(SURROGATE_SECTION),
     tags=("activation", "sigmoid", "tanh", "corrected"),
     status=Status.EXACT,
     assertion=SURROGATE,
@@ -238,7 +234,7 @@ SIGMOID_SLOPE = Claim(
     label="NN-6",
     title="The substitute's slope: S' = kS(1 − S), at most k/4 (at x = 0)",
     statement=r"S'(x)=kS(x)\bigl(1-S(x)\bigr),\qquad \max_x S'(x)=S'(0)=\frac k4",
-    source=_at(SURROGATE_SECTION),
+    source=POST.at(SURROGATE_SECTION),
     tags=("activation", "sigmoid"),
     status=Status.EXACT,
     assertion=SLOPE,
@@ -261,7 +257,7 @@ PARAMETER_COUNT = Claim(
     label="NN-7",
     title="A 1000×1000 image fed into an equally wide layer needs 10¹² weights",
     statement=r"1000\times1000=10^6\text{ inputs},\quad 10^6\times10^6=10^{12}\text{ weights (or more, with biases)}",
-    source=_at("深度学习"),
+    source=POST.at("深度学习"),
     tags=("parameters", "feature-learning"),
     status=Status.EXACT,
     assertion=COUNT,
@@ -285,7 +281,7 @@ AUTOENCODER = Claim(
     title="A 100→50→100 autoencoder cannot reconstruct general data; its least error is Σ_{i>50} σᵢ²",
     statement=r"\min_{C\in\mathbb R^{100\times50},D}\|X-XCD\|_F^2=\sum_{i>50}\sigma_i(X)^2>0\ "
     r"\text{if }\operatorname{rank}X>50;\quad =0\text{ if }\operatorname{rank}X\le50",
-    source=_at("自编码器"),
+    source=POST.at("自编码器"),
     tags=("autoencoder", "eckart-young"),
     status=Status.APPROX,
     assertion=AE,
@@ -312,7 +308,7 @@ APPROXIMATION = Claim(
     title="One hidden sigmoid layer approximates sin 3x, better as it widens",
     statement=r"\sup_{[-\pi,\pi]}\Bigl|\sin3x-\sum_{j=1}^{m}a_j\sigma(w_jx+b_j)-c\Bigr|\ \text{falls with }m"
     r"\ (m=2,8,32),\ \le0.1\text{ at }m=32\quad(\text{Cybenko 1989: dense in }C(K))",
-    source=_at("神经网络"),
+    source=POST.at("神经网络"),
     tags=("approximation", "universal-approximation", "empirical"),
     status=Status.EMPIRICAL,
     assertion=WIDTH,

@@ -23,17 +23,13 @@ PKG = "kexue_verify_plugins.svd"
 DEFAULT_SHAPE: dict[str, int] = {"n": 8, "k": 2}
 
 
-def _at(section: str) -> Source:
-    return Source(title=POST.title, author=POST.author, date=POST.date, url=POST.url, section=section,
-                  language=POST.language)
-
 
 STORAGE = Claim(
     id="svd.storage-saving",
     label="SVD-1",
     title="Storing the factors A and B saves space exactly when k < mn/(m+n)",
     statement=r"(m+n)k < mn \iff k < \frac{mn}{m+n}",
-    source=_at("等价性"),
+    source=POST.at("等价性"),
     tags=("svd", "storage"),
     assertion={"threshold": "m*n/(m + n)"},
     symbolic=f"{PKG}.storage:storage_symbolic",
@@ -53,7 +49,7 @@ ECKART_YOUNG = Claim(
     title="The best rank-k factorisation M ≈ AB has squared error Σ_{i>k} σ_i², attained by the truncated SVD",
     statement=r"\min_{A\in\mathbb{R}^{m\times k},\,B\in\mathbb{R}^{k\times n}}\|M-AB\|_F^2"
     r"=\sum_{i>k}\sigma_i^2,\ \text{attained at } M_k=U_k\Sigma_kV_k^\top",
-    source=_at("等价性"),
+    source=POST.at("等价性"),
     tags=("svd", "eckart-young"),
     assertion={"optimum": "Sum(sigma(i)**2, (i, k + 1, r))", "unique_factors": False},
     symbolic=f"{PKG}.eckart_young:eckart_young_symbolic",
@@ -76,7 +72,7 @@ AE_EQUALS_SVD = Claim(
     title="A bias-free linear autoencoder trained with the squared loss is the truncated SVD",
     statement=r"\min_{C,D}\|M - MCD\|_F^2 = \sum_{i>k}\sigma_i^2,\quad MCD = M_k,\quad CD = V_kV_k^\top"
     r"\quad(\text{squared loss, no biases, }\sigma_k>\sigma_{k+1})",
-    source=_at("等价性"),
+    source=POST.at("等价性"),
     tags=("svd", "autoencoder", "model"),
     assertion={"loss": "squared", "target": "truncated-svd"},
     numeric=f"{PKG}.equivalence:autoencoder_is_svd",
@@ -101,7 +97,7 @@ AE_WITH_BIAS_IS_PCA = Claim(
     title="With biases, the linear autoencoder is PCA of the centred data, not the SVD of M",
     statement=r"\min_{C,D,b_1,b_2}\|M - ((MC + 1b_1^\top)D + 1b_2^\top)\|_F^2 = \sum_{i>k}\sigma_i(M - 1\mu^\top)^2,"
     r"\quad f(x) = \mu + (x-\mu)P_c",
-    source=_at("等价性"),
+    source=POST.at("等价性"),
     tags=("svd", "autoencoder", "pca"),
     assertion={"loss": "squared", "target": "pca-of-centred"},
     numeric=f"{PKG}.equivalence:autoencoder_is_pca",
@@ -116,7 +112,7 @@ L1_BREAKS_EQUIVALENCE = Claim(
     label="SVD-3",
     title="Under the L1 loss a linear autoencoder beats the truncated SVD: the equivalence needs the squared loss",
     statement=r"\exists M, k:\ \min_{C,D}\|M - MCD\|_1 < \|M - M_k\|_1",
-    source=_at("等价性"),
+    source=POST.at("等价性"),
     tags=("svd", "autoencoder", "loss"),
     assertion={"loss": "l1"},
     symbolic=f"{PKG}.l1:l1_symbolic",
@@ -132,7 +128,7 @@ NONUNIQUE = Claim(
     label="SVD-4",
     title="Different seeds give different C but the same projector CD = V_k V_kᵀ",
     statement=r"(CG)(G^{-1}D) = CD\ \forall G\in GL(k);\quad CD = V_kV_k^\top\text{ at the optimum, } C\ne V_kS",
-    source=_at("等价性"),
+    source=POST.at("等价性"),
     tags=("svd", "autoencoder"),
     assertion={"same_projector": True, "c_equals_vk_up_to_sign": False},
     symbolic=f"{PKG}.nonunique:nonunique_symbolic",
@@ -152,7 +148,7 @@ MINIBATCH = Claim(
     label="SVD-5",
     title="Mini-batch training of the autoencoder converges to the top-k right singular subspace",
     statement=r"\text{mini-batch SGD (batch 32)}:\ \max_i\theta_i\big(\operatorname{row}(CD), V_k\big) \le 10^{-3}",
-    source=_at("等价性"),
+    source=POST.at("等价性"),
     tags=("svd", "autoencoder", "sgd", "empirical"),
     assertion={"subspace": "svd-of-m", "max_angle": 1e-3},
     numeric=f"{PKG}.minibatch:minibatch_numeric",
@@ -169,7 +165,7 @@ THREE_FACTOR = Claim(
     label="SVD-6",
     title="The three-factor form M = A P Q has rank at most min(k, l): a two-factor model of inner dimension min(k, l)",
     statement=r"\operatorname{rank}(A_{m\times k}P_{k\times l}Q_{l\times n}) \le \min(k,l),\ \text{attained}",
-    source=_at("压缩与智能"),
+    source=POST.at("压缩与智能"),
     tags=("svd", "factorisation"),
     assertion={"max_rank": "Min(k, l)"},
     symbolic=f"{PKG}.three_factor:three_factor_symbolic",
@@ -193,7 +189,7 @@ TOY = Claim(
     title="神/魔 toy example: the rank-1 reconstruction puts 4√65/65 on the unseen word 神术",
     statement=r"M=\begin{pmatrix}1&1&1&1&0\\1&1&1&1&1\end{pmatrix},\ \sigma=\sqrt{(9\pm\sqrt{65})/2},\ "
     r"(M_1)_{神,术}=\tfrac{4\sqrt{65}}{65},\ \|M-M_1\|_F^2=\tfrac{9-\sqrt{65}}{2}",
-    source=_at("衍生新词"),
+    source=POST.at("衍生新词"),
     tags=("svd", "example"),
     assertion={**_TOY_COMMON, **_RANK1, "rank": 1, "entry": "4*sqrt(65)/65"},
     symbolic=f"{PKG}.toy:toy_symbolic",
@@ -216,7 +212,7 @@ CLIPPING = Claim(
     label="SVD-9",
     title="Clipping the negative entries of a truncated SVD of nonnegative data never increases the error",
     statement=r"M\ge 0:\ \|M-\max(M_k,0)\|_F\le\|M-M_k\|_F,\ \text{since } |\max(a,0)-m|\le|a-m|\ (m\ge0)",
-    source=_at("激活函数"),
+    source=POST.at("激活函数"),
     tags=("svd", "relu"),
     assertion={"clipping": "never-increases", "data": "nonnegative", "clipped_rank_at_most_k": False},
     symbolic=f"{PKG}.clipping:clipping_symbolic",
@@ -240,7 +236,7 @@ NEGATIVES = Claim(
     label="SVD-9",
     title="Negative reconstructed frequencies need k ≥ 2: the rank-1 SVD of a nonnegative matrix is nonnegative",
     statement=r"M\ge0\Rightarrow M_1\ge0\ \text{(Perron–Frobenius)};\ M_2\not\ge0\text{ for some }M\ge0",
-    source=_at("激活函数"),
+    source=POST.at("激活函数"),
     tags=("svd", "relu", "perron-frobenius"),
     assertion={"smallest_rank_with_negatives": 2},
     symbolic=f"{PKG}.clipping:negatives_symbolic",
