@@ -877,14 +877,25 @@ class _Budget:
             yield
             return
 
+        armed = [True]
+
         def expire(signum: int, frame: Any) -> None:
-            raise _OutOfTime
+            if armed[0]:
+                raise _OutOfTime
 
         previous = signal.signal(signal.SIGALRM, expire)
-        signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3))
+        # The alarm repeats every 50 ms after the deadline: Python drops an exception raised while a garbage-collector
+        # callback runs, and SymPy catches broad exceptions in places, so a single alarm can be lost and leave a
+        # factorisation running for ever. Repeating it until it lands keeps the budget a bound.
+        signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), 0.05)
         try:
             yield
         finally:
+            while armed[0]:
+                try:
+                    armed[0] = False  # an alarm from here on is ignored
+                except _OutOfTime:  # one that fired just before the assignment
+                    continue
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
 
