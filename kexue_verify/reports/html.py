@@ -21,6 +21,7 @@ from typing import Any
 
 from kexue_verify.reports.bibtex import VERDICT_ORDER, report_bibtex
 from kexue_verify.reports.identity import check_report
+from kexue_verify.reports.markdown import format_value
 from kexue_verify.reports.mathml import MathRenderer
 from kexue_verify.reports.sanitize import printable_data
 
@@ -81,22 +82,10 @@ MAX_VALUE_CHARS = 240
 
 
 def _num(value: Any) -> str:
-    text = _format(value)
+    text = format_value(value)
     if len(text) > MAX_VALUE_CHARS:
         return text[:MAX_VALUE_CHARS] + f" … ({len(text)} characters in all; the JSON report has the full value)"
     return text
-
-
-def _format(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.6g}"
-    if isinstance(value, list) and len(value) > 8:
-        return f"[{', '.join(_format(v) for v in value[:6])}, … ({len(value)} values)]"
-    if isinstance(value, list):
-        return f"[{', '.join(_format(v) for v in value)}]"
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_format(v)}" for k, v in value.items()) + "}"
-    return str(value)
 
 
 def verdict_badge(verdict: str) -> str:

@@ -54,15 +54,16 @@ def _prose(text: str) -> str:
     return "".join(f"${_cell(piece.strip())}$" if math else _text(piece) for math, piece in split_prose(text))
 
 
-def _num(value: Any) -> str:
+def format_value(value: Any) -> str:
+    """A measured value as the reports print it: floats to 6 significant digits, long lists shortened."""
     if isinstance(value, float):
         return f"{value:.6g}"
     if isinstance(value, list) and len(value) > 8:
-        return f"[{', '.join(_num(v) for v in value[:6])}, … ({len(value)} values)]"
+        return f"[{', '.join(format_value(v) for v in value[:6])}, … ({len(value)} values)]"
     if isinstance(value, list):
-        return f"[{', '.join(_num(v) for v in value)}]"
+        return f"[{', '.join(format_value(v) for v in value)}]"
     if isinstance(value, dict):
-        return "{" + ", ".join(f"{k}: {_num(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{k}: {format_value(v)}" for k, v in value.items()) + "}"
     return str(value)
 
 
@@ -89,19 +90,19 @@ def _evidence(part: str, data: Mapping[str, Any] | None, figures: list[tuple[str
     if data.get("error"):
         lines += ["", "```", data["error"].strip(), "```"]
     for ev in data.get("evidence", []):
-        qty = ", ".join(f"{k} = {_num(v)}" for k, v in ev.get("quantities", {}).items())
+        qty = ", ".join(f"{k} = {format_value(v)}" for k, v in ev.get("quantities", {}).items())
         line = f"- `{ev['outcome']}` **{_text(ev['name'])}**"
         if ev.get("method"):
             line += f" ({_text(ev['method'])})"
         if qty:
             line += f": {_text(qty)}"
         if ev.get("expected") is not None:
-            line += f"; expected {_text(_num(ev['expected']))}"
+            line += f"; expected {_text(format_value(ev['expected']))}"
         if ev.get("tolerance") is not None:
-            line += f" (tolerance {_text(_num(ev['tolerance']))})"
+            line += f" (tolerance {_text(format_value(ev['tolerance']))})"
         lines.append(line)
         if ev.get("counterexample") is not None:
-            lines.append(f"  - counterexample: `{_num(ev['counterexample'])}`")
+            lines.append(f"  - counterexample: `{format_value(ev['counterexample'])}`")
         if ev.get("note"):
             lines.append(f"  - {_text(ev['note'])}")
         if ev.get("steps"):
