@@ -48,6 +48,7 @@ import keyword
 import random
 import re
 import signal
+import sys
 import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
@@ -878,11 +879,19 @@ class _Budget:
             return
 
         armed = [True]
+        previous_hook = sys.unraisablehook
+
+        def absorb_dropped_alarm(unraisable: Any) -> None:
+            # An alarm raised where Python cannot propagate it (a gc callback, a finaliser) is dropped: it is no
+            # error of the check's, and the next repeat lands. Anything else goes to the hook that was there.
+            if not isinstance(unraisable.exc_value, _OutOfTime):
+                previous_hook(unraisable)
 
         def expire(signum: int, frame: Any) -> None:
-            if armed[0]:
+            if armed[0] and (frame is None or frame.f_code is not absorb_dropped_alarm.__code__):
                 raise _OutOfTime
 
+        sys.unraisablehook = absorb_dropped_alarm
         previous = signal.signal(signal.SIGALRM, expire)
         # The alarm repeats every 50 ms after the deadline: Python drops an exception raised while a garbage-collector
         # callback runs, and SymPy catches broad exceptions in places, so a single alarm can be lost and leave a
@@ -898,6 +907,7 @@ class _Budget:
                     continue
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, previous)
+            sys.unraisablehook = previous_hook
 
     def attempt(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args)`` within the budget; ``None`` if it fails or runs out of time."""
