@@ -203,6 +203,7 @@ def result_from_dict(data: Mapping[str, Any]) -> CaseResult:
     return CaseResult(data["case_id"], data["claim_id"], data["model"], Verdict(data["verdict"]),
                       Verdict(data["expected"]), data["seed"], _parts(data, ("symbolic", "numeric")), variants,
                       data["message"], data.get("duration_s", 0.0),
+                      expected_by=data.get("expected_by", "claim"),
                       proof_duration=data.get("timings", {}).get("proof_s", 0.0))
 
 

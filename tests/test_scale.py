@@ -76,6 +76,20 @@ def test_a_stored_result_reads_back_as_the_same_report_entry() -> None:
         assert again.to_dict() == result.to_dict()
 
 
+
+def test_a_stored_result_keeps_every_field_a_control_model_sets() -> None:
+    """A negative control's expectation comes from its model (``expected_by``); a reused result that forgot it made
+    an in-process run's report id differ from a fresh run's."""
+    import dataclasses
+
+    from kexue_verify.evaluation import CaseResult
+
+    result = CaseResult("c[m]", "c", "m", Verdict.REFUTED, Verdict.REFUTED, 7, message="why", duration=1.5,
+                        expected_by="model m", proof_duration=0.25)
+    again = result_from_dict(json.loads(json.dumps(result.to_dict())))
+    assert {f.name: getattr(again, f.name) for f in dataclasses.fields(CaseResult)} == {
+        f.name: getattr(result, f.name) for f in dataclasses.fields(CaseResult)}
+
 def test_a_second_run_reuses_every_decided_verdict_and_keeps_the_report_id(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path)
     selection = ["fake.good-sum", "fake.doubles", "fake.nan", "fake.post-typo", "fake.weak"]
