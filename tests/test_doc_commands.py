@@ -10,7 +10,7 @@ the report files — with every case given its expected verdict; pages that show
 from __future__ import annotations
 
 import shlex
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,7 @@ class Shell:
     real: bool
     monkeypatch: pytest.MonkeyPatch
     last_run_real: bool = False
+    real_reports: dict[str, bool] = field(default_factory=dict)  # report file -> written by a real run?
 
     def run(self, command: Command) -> str:
         for name, text in command.files.items():
@@ -93,6 +94,9 @@ class Shell:
             f"line {command.line}: `{command.text}` exited {result.exit_code}\n{result.output}")
         if redirect:
             (self.folder / redirect).write_text(result.stdout, encoding="utf-8")
+        if argv[0] == "run":
+            for written in [*_values(argv, "-o"), *_values(argv, "--output"), *([redirect] if redirect else [])]:
+                self.real_reports[str(self.folder / written)] = not stubbed
         if pipe_tail:
             tail = run_pipeline_tail(pipe_tail, result.stdout, self.folder)
             assert tail.returncode == 0, f"line {command.line}: `{command.text}`: {tail.stderr}"
@@ -101,8 +105,9 @@ class Shell:
     def _real(self, argv: list[str], command: Command) -> bool:
         if command.output is not None:
             return True
-        if argv[0] == "rerun":  # re-runs the report's cases: as the run that wrote it did
-            return self.last_run_real
+        if argv[0] == "rerun":  # re-runs the report's cases: as the run that wrote that report did
+            report = next((a for a in argv[1:] if not a.startswith("-")), "")
+            return self.real_reports.get(str(self.folder / report), self.last_run_real)
         if argv[0] != "run" or not self.real:
             if argv[0] == "run":
                 self.last_run_real = False
