@@ -49,7 +49,7 @@ import sympy as sp
 
 from kexue_verify.errors import FormulaError
 
-__all__ = ["FUNCTIONS", "LIMITS", "METHODS", "namespace", "parse_formula"]
+__all__ = ["FUNCTIONS", "LIMITS", "METHODS", "RELATIONS", "namespace", "parse_formula", "parse_relation"]
 
 #: Plain SymPy functions (not classes) a formula may call.
 FUNCTIONS = (
@@ -160,6 +160,52 @@ def parse_formula(
     immutable matrix. Raises :class:`~kexue_verify.errors.FormulaError`, whose message says what
     is not allowed and how to write it, for anything else.
     """
+    text, known = _prepared(text, symbols)
+    with _deadline(time_limit, text) as clock:
+        tree = _syntax_tree(text)
+        _check_size(tree, text)
+        value = _Builder(text, known, clock).build(tree.body)
+    return _result(value, text)
+
+
+#: The comparisons :func:`parse_relation` reads, as SymPy's relational operators.
+RELATIONS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "=="}
+
+
+def parse_relation(
+    text: str,
+    symbols: Mapping[str, Any] | None = None,
+    *,
+    time_limit: float | None = LIMITS["seconds"],
+) -> Any:
+    """A relation ``lhs OP rhs`` (OP one of ``< <= > >= ==``, or ``Eq(lhs, rhs)``), kept unevaluated.
+
+    Each side is read by the rules of :func:`parse_formula`, under the same limits; a chain such as
+    ``a < b < c`` is refused. Returns a :class:`sympy.core.relational.Relational` built with
+    ``evaluate=False``, so ``1 <= 2`` stays a relation to decide rather than becoming ``True``.
+
+    >>> parse_relation("spec <= fro", {"spec": sp.Symbol("spec"), "fro": sp.Symbol("fro")})
+    spec <= fro
+    """
+    text, known = _prepared(text, symbols)
+    with _deadline(time_limit, text) as clock:
+        tree = _syntax_tree(text)
+        _check_size(tree, text)
+        body = tree.body
+        if isinstance(body, ast.Compare) and len(body.ops) == 1 and type(body.ops[0]) in RELATIONS:
+            sides, op = (body.left, body.comparators[0]), RELATIONS[type(body.ops[0])]
+        elif (isinstance(body, ast.Call) and isinstance(body.func, ast.Name) and body.func.id == "Eq"
+              and len(body.args) == 2 and not body.keywords):
+            sides, op = (body.args[0], body.args[1]), "=="
+        else:
+            raise FormulaError(f"{text!r} is not one relation: write lhs <= rhs (or <, >, >=, ==, Eq(lhs, rhs))")
+        builder = _Builder(text, known, clock)
+        lhs, rhs = (_result(builder.build(side), text) for side in sides)
+    return sp.Rel(lhs, rhs, op, evaluate=False)
+
+
+def _prepared(text: Any, symbols: Mapping[str, Any] | None) -> tuple[str, dict[str, Any]]:
+    """The stripped text and the declared names, once both are checked against the limits."""
     if not isinstance(text, str):
         raise FormulaError(f"a formula is a string, got {type(text).__name__}")
     text = text.strip()
@@ -173,11 +219,7 @@ def parse_formula(
     for name in known:
         if not isinstance(name, str) or not name.isidentifier() or name.startswith("_"):
             raise FormulaError(f"{name!r} cannot be declared as a name in a formula")
-    with _deadline(time_limit, text) as clock:
-        tree = _syntax_tree(text)
-        _check_size(tree, text)
-        value = _Builder(text, known, clock).build(tree.body)
-    return _result(value, text)
+    return text, known
 
 
 def _syntax_tree(text: str) -> ast.Expression:

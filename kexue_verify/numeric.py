@@ -9,24 +9,43 @@ True
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
-__all__ = ["sympify", "torch_function"]
+__all__ = ["plain_symbols", "sympify", "torch_function"]
 
 _TORCH_NAMES = ("log", "exp", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan", "asin", "acos",
                 "lgamma", "erf", "expm1", "log1p", "abs", "sign", "sigmoid")
 
 
-def sympify(text: str, symbols: dict[str, Any] | None = None) -> Any:
+def sympify(text: Any, symbols: Mapping[str, Any] | None = None) -> Any:
     """Parse SymPy syntax with the given symbols (``E`` is Euler's number, ``pi`` is π).
 
     The text is read by :func:`kexue_verify.formula.parse_formula`, never evaluated; a name that is
     neither given in ``symbols`` nor one of SymPy's raises :class:`~kexue_verify.errors.FormulaError`.
+    An assertion may also give a number (``2``, ``0.5``) or a SymPy value, which is returned as a
+    SymPy value; any other type is refused. This is the one way plugins read a formula string.
     """
+    import sympy as sp
+
+    from kexue_verify.errors import FormulaError
     from kexue_verify.formula import parse_formula
 
-    return parse_formula(text, symbols or {})
+    if isinstance(text, str):
+        return parse_formula(text, symbols or {})
+    if isinstance(text, bool) or not isinstance(text, (int, float, sp.Basic)):
+        raise FormulaError(f"a formula is a string or a number, got {type(text).__name__}: {text!r}")
+    return sp.sympify(text)  # a number or a SymPy value: nothing to read
+
+
+def plain_symbols(*names: str) -> dict[str, Any]:
+    """``{name: Symbol(name)}`` with no assumptions, for the names of a formula that :func:`sympify` reads.
+
+    Each argument may hold several names separated by spaces: ``plain_symbols("h2 s t")``, ``plain_symbols(*values)``.
+    """
+    import sympy as sp
+
+    return {name: sp.Symbol(name) for group in names for name in group.split()}
 
 
 def _lift(fn: Callable[..., Any]) -> Callable[..., Any]:

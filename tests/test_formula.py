@@ -230,3 +230,25 @@ def test_fuzz_valid_formulas_match_sympys_own_reading(text: str) -> None:
 
 def test_limits_are_documented_numbers() -> None:
     assert all(isinstance(v, (int, float)) and v > 0 for v in LIMITS.values())
+
+
+# --- relations ---------------------------------------------------------------------------------------------------------
+
+def test_a_relation_is_read_unevaluated() -> None:
+    from kexue_verify.formula import parse_relation
+
+    spec, fro = sp.symbols("spec fro")
+    assert parse_relation("spec <= fro", {"spec": spec, "fro": fro}) == sp.Le(spec, fro, evaluate=False)
+    one = parse_relation("1 <= 2")
+    assert isinstance(one, sp.core.relational.Relational) and one.rel_op == "<="
+    assert parse_relation("Eq(spec, 2*fro)", {"spec": spec, "fro": fro}).rel_op == "=="
+    assert parse_relation("spec > fro", {"spec": spec, "fro": fro}).rel_op == ">"
+
+
+@pytest.mark.parametrize("text", ["1 < 2 < 3", "x", "x != 1", "Eq(1)", "x in y", "__import__('os') <= 1",
+                                  "f'{1}' <= 2", "9**9**9 <= 1"])
+def test_what_is_not_one_relation_is_refused(text: str) -> None:
+    from kexue_verify.formula import parse_relation
+
+    with pytest.raises(FormulaError):
+        parse_relation(text, {"x": sp.Symbol("x"), "y": sp.Symbol("y")})

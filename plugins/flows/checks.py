@@ -32,6 +32,7 @@ from kexue_verify_plugins.flows.generic import (
 from kexue_verify_plugins.flows.jacobian import batch_jacobian, componentwise_condition, no_tf32, slogdet64
 
 from kexue_verify import CheckContext, Evidence, Outcome, close, holds
+from kexue_verify.numeric import plain_symbols, sympify
 from kexue_verify.tolerances import tolerance
 
 I = sp.Symbol("i", integer=True)  # noqa: E741 - the summation index of the assertions
@@ -39,15 +40,16 @@ I = sp.Symbol("i", integer=True)  # noqa: E741 - the summation index of the asse
 # --------------------------------------------------------------------------------------------- helpers
 
 
-def indexed(text: str, sizes: dict[str, int], names: Sequence[str], real: Sequence[str] = ()) -> tuple[sp.Expr, dict]:
+def indexed(text: str, sizes: dict[str, int], names: Sequence[str], real: Sequence[str] = (),
+            plain: str = "") -> tuple[sp.Expr, dict]:
     """Parse ``text`` (with ``Sum(…, (i, 1, d))`` over ``name[i]``) at the given sizes and expand it.
 
-    Returns the expression in plain symbols ``name_k`` (positive unless listed in ``real``) and the map
-    ``{name: [name_1, …]}``.
+    ``plain`` names further variables the text may use (``"h w"``), as plain symbols. Returns the expression
+    in plain symbols ``name_k`` (positive unless listed in ``real``) and the map ``{name: [name_1, …]}``.
     """
     bases = {n: sp.IndexedBase(n) for n in names}
     size_syms = {k: sp.Integer(v) for k, v in sizes.items()}
-    expr = sp.sympify(text, locals={**bases, **size_syms, "i": I}).doit()
+    expr = sympify(text, {**plain_symbols(plain), **bases, **size_syms, "i": I}).doit()
     largest = max(sizes.values())
     symbols = {n: [sp.Symbol(f"{n}_{k}", real=True) if n in real else sp.Symbol(f"{n}_{k}", positive=True)
                    for k in range(1, largest + 1)] for n in names}
@@ -125,7 +127,7 @@ def coupling_inverse_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     """SymPy: substitute h₂ = s·x₂ + t into the stated inverse; it must give back x₂ (s > 0)."""
     x2, t, h2 = sp.symbols("x2 t h2", real=True)
     s = sp.Symbol("s", positive=True)
-    inverse = sp.sympify(a["inverse"], locals={"h2": h2, "s": s, "t": t})
+    inverse = sympify(a["inverse"], {"h2": h2, "s": s, "t": t})
     diff = sp.simplify(inverse.subs(h2, s * x2 + t) - x2)
     point = {s: 2, t: 1, x2: 1}
     return holds("inverse(forward(x₂)) − x₂ = 0", diff == 0, method="sympy.simplify", expected="0",
@@ -146,7 +148,7 @@ def coupling_inverse_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
         h1, h2 = layers.split_halves(h)
         log_s, t = layer.log_scale_and_shift(h1)
     s = log_s.exp()
-    fn = to_torch(sp.sympify(a["inverse"]), sp.symbols("h2 s t"))
+    fn = to_torch(sympify(a["inverse"], plain_symbols("h2 s t")), sp.symbols("h2 s t"))
     x2 = layers.split_halves(x)[1]
     recovered = fn(h2, s, t)
     err = (recovered - x2).abs().to(torch.float64)
@@ -273,7 +275,7 @@ def permutation_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]
     ev = [holds("P (1,2,3,4)ᵀ = (2,1,4,3)ᵀ", list(out) == list(ex["output"]), method="sympy exact",
                 expected=ex["output"], computed=[int(v) for v in out])]
     det = sp.Symbol("det")
-    prop = sp.sympify(a["vanishes_for_every_permutation"], locals={"det": det})
+    prop = sympify(a["vanishes_for_every_permutation"], {"det": det})
     bad = None
     for n in (2, 3, 4):
         for perm in itertools.permutations(range(n)):
@@ -299,7 +301,7 @@ def permutation_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     change of the log-likelihood."""
     ev = []
     dsym = sp.Symbol("D", positive=True, integer=True)
-    change = sp.sympify(a["logdet_change"], locals={"D": dsym})
+    change = sympify(a["logdet_change"], {"D": dsym})
     with layers.seeded(ctx.seed) as gen:
         cases = {"reverse, D = 8": layers.reverse_permutation((8,)),
                  "shuffle, D = 8": layers.random_permutation((8,), gen),
@@ -350,7 +352,7 @@ def squeeze_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     stated log-det, and ``F.pixel_unshuffle`` as another permutation."""
     c_, h_, w_ = sp.symbols("c h w", positive=True, integer=True)
     loc = {"c": c_, "h": h_, "w": w_}
-    requires = [sp.sympify(r, locals=loc) for r in a["requires"]]
+    requires = [sympify(r, loc) for r in a["requires"]]
     squeeze = layers.Squeeze((3, 4, 6))
     mismatch = None
     for shape in [(3, 4, 6), (3, 3, 6), (3, 4, 5), (4, 4, 6), (5, 2, 2), (8, 6, 4)]:
@@ -367,7 +369,7 @@ def squeeze_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
                 method="squeeze on 6 shapes", counterexample=mismatch)]
     x = _randn(ctx, 2, 3, 4, 6)
     y, _ = squeeze(x)
-    stated = [int(sp.sympify(e, locals=loc).subs({c_: 3, h_: 4, w_: 6})) for e in a["output_shape"]]
+    stated = [int(sympify(e, loc).subs({c_: 3, h_: 4, w_: 6})) for e in a["output_shape"]]
     ev.append(holds("output shape", list(y.shape[1:]) == stated, method="torch", expected=stated,
                     counterexample={"measured": list(y.shape[1:]), "stated": stated}))
     jac, _ = batch_jacobian(lambda v: squeeze(v)[0], x)
@@ -375,7 +377,7 @@ def squeeze_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
                    and bool(((jac == 1).sum(-2) == 1).all()))
     ev.append(holds("the Jacobian on 4×6×3 is a permutation matrix", perm_ok, method="exact entries"))
     _, logabs = slogdet64(jac)
-    stated_ld = float(sp.sympify(a["logdet"], locals=loc).subs({c_: 3, h_: 4, w_: 6}))
+    stated_ld = float(sympify(a["logdet"], loc).subs({c_: 3, h_: 4, w_: 6}))
     ev.append(close("log|det J| = stated log-det", float(logabs[0]), stated_ld, tol=tolerance(ctx.dtype, n=72),
                     method="float64 slogdet", counterexample={"log_abs_det": plain(logabs[0]), "stated": stated_ld}))
     ev.append(holds("F.pixel_unshuffle(x, 2) is the same squeeze (output channel 4c + 2i + j)",
@@ -388,8 +390,8 @@ def squeeze_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
 def multiscale_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """SymPy: the stated sizes add up to the stated total, and a bijection's total output is D."""
     d = sp.Symbol("D", positive=True)
-    sizes = [sp.sympify(s, locals={"D": d}) for s in a["sizes"]]
-    total = sp.sympify(a["total"], locals={"D": d})
+    sizes = [sympify(s, {"D": d}) for s in a["sizes"]]
+    total = sympify(a["total"], {"D": d})
     return [holds("Σ sizes = stated total", sp.simplify(sum(sizes) - total) == 0, method="sympy",
                   counterexample={"sum_of_sizes": str(sum(sizes)), "total": str(total)}),
             holds("stated total = D (the flow is a bijection of R^D)", sp.simplify(total - d) == 0, method="sympy",
@@ -406,8 +408,8 @@ def multiscale_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         y, _ = flow(x)
     measured = flow.output_sizes()
     d = sp.Symbol("D", positive=True)
-    stated = [int(sp.sympify(s, locals={"D": d}).subs(d, 3072)) for s in a["sizes"]]
-    total = int(sp.sympify(a["total"], locals={"D": d}).subs(d, 3072))
+    stated = [int(sympify(s, {"D": d}).subs(d, 3072)) for s in a["sizes"]]
+    total = int(sympify(a["total"], {"D": d}).subs(d, 3072))
     return [holds("sizes of the factored-out parts (32×32×3)", measured == stated, method="torch, Glow L = 3",
                   expected=stated, counterexample={"measured": measured, "stated": stated}),
             holds("total output entries", y.shape[1] == total, method="torch forward", expected=total,
@@ -425,7 +427,7 @@ def conditional_prior_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence
     """SymPy: log N(z; μ, σ²) − [log N((z−μ)/σ; 0, 1) + stated correction] = 0."""
     z, mu = sp.symbols("z mu", real=True)
     sigma = sp.Symbol("sigma", positive=True)
-    correction = sp.sympify(a["correction"], locals={"sigma": sigma})
+    correction = sympify(a["correction"], {"sigma": sigma})
     diff = _normal_logpdf(z, mu, sigma) - (_normal_logpdf((z - mu) / sigma, 0, 1) + correction)
     return _witness(diff, {sigma: 2, z: 1, mu: 0}, "log N(z;μ,σ²) − log N(ẑ;0,1) − correction = 0")
 
@@ -444,7 +446,7 @@ def conditional_prior_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evid
     layer = _layer(ctx, lambda gen: layers.SplitPrior((4, 4, 4), hidden=8))
     x = _randn(ctx, 3, 4, 4, 4)
     sigma_s = sp.Symbol("sigma", positive=True)
-    correction = to_torch(sp.sympify(a["correction"], locals={"sigma": sigma_s}), [sigma_s])
+    correction = to_torch(sympify(a["correction"], {"sigma": sigma_s}), [sigma_s])
     with torch.no_grad():
         z1, z2 = layers.split_halves(x)
         mu, log_sigma = layer.mean_and_log_std(z1)
@@ -484,7 +486,7 @@ def conditional_actnorm_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Eviden
     z2, mu = sp.symbols("z2 mu", real=True)
     sigma = sp.Symbol("sigma", positive=True)
     loc = {"z2": z2, "mu": mu, "sigma": sigma}
-    zhat, logdet = sp.sympify(a["zhat"], locals=loc), sp.sympify(a["logdet"], locals=loc)
+    zhat, logdet = sympify(a["zhat"], loc), sympify(a["logdet"], loc)
     diff = _normal_logpdf(z2, mu, sigma) - (_normal_logpdf(zhat, 0, 1) + logdet)
     return _witness(diff, {sigma: 2, z2: 1, mu: 0}, "log N(z₂;μ,σ²) − log N(ẑ;0,1) − log-det = 0")
 
@@ -496,8 +498,8 @@ def conditional_actnorm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Ev
     x = _randn(ctx, 3, 4, 4, 4)
     syms = sp.symbols("z2 mu sigma")
     loc = dict(zip(("z2", "mu", "sigma"), syms, strict=True))
-    zhat_fn = to_torch(sp.sympify(a["zhat"], locals=loc), syms)
-    ld_fn = to_torch(sp.sympify(a["logdet"], locals=loc), syms)
+    zhat_fn = to_torch(sympify(a["zhat"], loc), syms)
+    ld_fn = to_torch(sympify(a["logdet"], loc), syms)
     with torch.no_grad():
         z1, z2 = layers.split_halves(x)
         mu, log_sigma = layer.mean_and_log_std(z1)
@@ -528,7 +530,7 @@ def conv1x1_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     ws = sp.symbols("w11 w12 w21 w22", real=True)
     w_mat = sp.Matrix(2, 2, ws)
     h, w, c, ell = sp.symbols("h w c L", real=True)
-    stated = sp.sympify(a["logdet"], locals={"h": h, "w": w, "c": c, "L": ell})
+    stated = sympify(a["logdet"], {"h": h, "w": w, "c": c, "L": ell})
     ev, bad = [], None
     for hh, ww in ((1, 3), (2, 2)):
         big = sp.kronecker_product(sp.eye(hh * ww), w_mat.T)
@@ -550,7 +552,7 @@ def conv1x1_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     x = _randn(ctx, 1, 3, 4, 6)
     jac, method = batch_jacobian(lambda v: layer(v)[0], x)
     h, w, c, ell = sp.symbols("h w c L", real=True)
-    stated = to_torch(sp.sympify(a["logdet"], locals={"h": h, "w": w, "c": c, "L": ell}), [h, w, c, ell])
+    stated = to_torch(sympify(a["logdet"], {"h": h, "w": w, "c": c, "L": ell}), [h, w, c, ell])
     log_det_w = torch.linalg.slogdet(layer.weight.detach().to(torch.float64))[1]
     predicted = _as_tensor(stated(4.0, 6.0, 3.0, log_det_w)).reshape(1)
     ev = [_logdet_vs_jacobian("stated log-det = slogdet J (1×3×4×6)", predicted, jac, ctx,
@@ -627,7 +629,7 @@ def lu_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     with torch.no_grad():
         u = layer.sign_s * layer.log_s.exp()
     h, w = sp.symbols("h w", positive=True)
-    factor = float(sp.sympify(a["image_factor"], locals={"h": h, "w": w}).subs({h: 4, w: 4}))
+    factor = float(sympify(a["image_factor"], {"h": h, "w": w}).subs({h: 4, w: 4}))
     ev.append(_logdet_vs_jacobian("image factor × stated formula = slogdet J (LU 1×1 conv, 4×4×4)",
                                   (factor * _as_tensor(fn(*u))).reshape(1), jac, ctx, f"{method}; float64 slogdet"))
     perm = torch.tensor([[0.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
@@ -654,7 +656,7 @@ def actnorm_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     jac = sp.diag(*([s1] * 3 + [s2] * 3))
     assert jac.is_diagonal()
     truth = sum(sp.log(sp.Abs(jac[k, k])) for k in range(6))  # log|det| of a diagonal matrix
-    expr, syms = indexed(a["logdet"], {"c": 2}, ("s",), real=("s",))
+    expr, syms = indexed(a["logdet"], {"c": 2}, ("s",), real=("s",), plain="h w")
     stated = expr.xreplace({syms["s"][0]: s1, syms["s"][1]: s2}).subs({sp.Symbol("h"): 1, sp.Symbol("w"): 3})
     ev = [_witness(stated - truth, {s1: 2, s2: sp.Rational(-1, 3)}, "stated log-det − log|det J| = 0 (c = 2, h·w = 3)")]
     sig1, sig2 = sp.symbols("sigma1 sigma2", positive=True)
@@ -670,7 +672,7 @@ def actnorm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     layer = _layer(ctx, lambda gen: layers.ActNorm((3, 4, 6)))
     x = _randn(ctx, 2, 3, 4, 6)
     jac, method = batch_jacobian(lambda v: layer(v)[0], x)
-    expr, syms = indexed(a["logdet"], {"c": 3}, ("s",), real=("s",))
+    expr, syms = indexed(a["logdet"], {"c": 3}, ("s",), real=("s",), plain="h w")
     h, w = sp.Symbol("h"), sp.Symbol("w")
     fn = to_torch(expr, [h, w, *syms["s"][:3]])
     with torch.no_grad():
@@ -700,7 +702,7 @@ def zero_init_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """SymPy: each coupling's scale at h = 0 against the stated one; a stated scale of 0 gives det J = 0."""
     ev = []
     for kind, text in a["init_scale"].items():
-        stated, truth = sp.sympify(text), _init_scale_truth(kind)
+        stated, truth = sympify(text), _init_scale_truth(kind)
         ev.append(holds(f"{kind}: scale at zero init", sp.simplify(stated - truth) == 0, method="sympy",
                         expected=str(truth), counterexample={"coupling": kind, "scale": float(truth),
                                                              "log_scale": float(sp.log(truth)), "stated": text}))
@@ -726,7 +728,7 @@ def zero_init_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         x2, y2 = layers.split_halves(x)[1], layers.split_halves(y)[1]
         scale = (y2 / x2).median()
         per_entry = float(ld[0]) / x2[0].numel()
-        stated = float(sp.sympify(text))
+        stated = float(sympify(text))
         tol = tolerance(ctx.dtype, n=4, scale=1.0)
         ok = abs(float(scale) - stated) <= tol and (stated <= 0 or abs(per_entry - math.log(stated)) <= tol)
         ev.append(holds(f"{kind}: y₂ = s·x₂ at zero init with the stated s", ok, method=f"torch ({ctx.dtype})",
@@ -746,7 +748,7 @@ def temperature_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     mu = sp.Symbol("mu", real=True)
     sigma, t = sp.symbols("sigma T", positive=True)
     ratio = sp.simplify(variance(mu + t * sigma * Normal("eps", 0, 1)) / sigma**2)
-    stated = sp.sympify(a["variance_factor"], locals={"T": t})
+    stated = sympify(a["variance_factor"], {"T": t})
     return holds("Var(z)/σ² = stated factor", sp.simplify(ratio - stated) == 0, method="sympy.stats.variance",
                  expected=str(ratio), counterexample={"T": 0.8, "variance_factor": float(ratio.subs(t, 0.8)),
                                                       "stated": float(stated.subs(t, 0.8))})
@@ -765,7 +767,7 @@ def temperature_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
         standardised = ((z2 - mu) / log_sigma.exp()).to(torch.float64)
     n = standardised.numel()
     measured = float(standardised.var())
-    stated = float(sp.sympify(a["variance_factor"]).subs(sp.Symbol("T"), temp))
+    stated = float(sympify(a["variance_factor"], plain_symbols("T")).subs(sp.Symbol("T"), temp))
     tol = 6 * stated * math.sqrt(2 / (n - 1)) + tolerance(ctx.dtype, n=4)
     return close("Var((z₂ − μ)/σ) = stated factor at T = 0.8", measured, stated, tol=tol,
                  method=f"{n} draws, {ctx.dtype}", counterexample={"T": temp, "measured_variance": measured,

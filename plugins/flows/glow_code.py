@@ -24,6 +24,7 @@ from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from kexue_verify import CheckContext, Evidence, close, holds
+from kexue_verify.numeric import sympify
 from kexue_verify.tolerances import tolerance
 
 __all__ = ["actnorm_ddi_fact", "actnorm_ddi_numeric", "celeba_fact", "coupling_flops", "glow_f",
@@ -144,14 +145,14 @@ def coupling_flops(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         additive, affine = _flops([net(c // 2)], x), _flops([net(c)], x)
         separate = _flops([net(c // 2), net(c // 2)], x)
     ratio = Fraction(affine, additive)
-    stated = sp.Rational(sp.sympify(a["ratio"]))
+    stated = sp.Rational(sympify(a["ratio"]))
     ev = [holds("FLOPs(affine f) / FLOPs(additive f) = stated ratio", sp.Rational(ratio.numerator, ratio.denominator)
                 == stated, method="torch.utils.flop_counter.FlopCounterMode", expected=str(stated),
                 counterexample={"measured_ratio": float(ratio), "stated": float(stated)},
                 additive_flops=additive, affine_flops=affine, measured_ratio=float(ratio))]
     if "separate_networks_ratio" in a:
         sep = Fraction(separate, additive)
-        stated_sep = sp.Rational(sp.sympify(a["separate_networks_ratio"]))
+        stated_sep = sp.Rational(sympify(a["separate_networks_ratio"]))
         ev.append(holds("separate s and t networks: FLOPs ratio = stated", sp.Rational(sep.numerator, sep.denominator)
                         == stated_sep, method="FlopCounterMode", counterexample={"measured_ratio": float(sep)},
                         measured_ratio=float(sep)))
@@ -253,7 +254,7 @@ def objective_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     reference = (-log_p.to(torch.float64) - d * math.log(bin_width)).cpu()
     names = sp.symbols("zz D logdet n_bins mse")
     loc = dict(zip(("zz", "D", "logdet", "n_bins", "mse"), names, strict=True))
-    nll_expr = sp.sympify(a["nll"], locals=loc)
+    nll_expr = sympify(a["nll"], loc)
     nll_fn = sp.lambdify(names, nll_expr, "math")
     zz = (z.to(torch.float64) ** 2).sum(dim=1).cpu()
     mse = ((z.to(torch.float64) - x.reshape(4, -1).to(torch.float64)) ** 2).mean(dim=1).cpu()
@@ -267,7 +268,7 @@ def objective_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
                 method=f"torch.distributions.TransformedDistribution ({ctx.dtype}), 4 images",
                 counterexample={"stated": float(stated[0]), "reference": float(reference[0])})]
     nll_sym = sp.Symbol("nll")
-    bpd_fn = sp.lambdify([nll_sym, names[1]], sp.sympify(a["bits_per_dim"], locals={"nll": nll_sym, "D": names[1]}))
+    bpd_fn = sp.lambdify([nll_sym, names[1]], sympify(a["bits_per_dim"], {"nll": nll_sym, "D": names[1]}))
     bits = torch.tensor([bpd_fn(float(v), d) for v in reference], dtype=torch.float64)
     ref_bits = reference / d / math.log(2)
     ev.append(close("stated bits/dim = NLL in bits per dimension", float((bits - ref_bits).abs().max()), 0.0,

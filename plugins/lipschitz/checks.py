@@ -30,6 +30,7 @@ from kexue_verify_plugins.lipschitz.quantities import exact_quantities
 from torch import nn
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds, undecided
+from kexue_verify.numeric import plain_symbols, sympify
 from kexue_verify.tolerances import tolerance
 
 __all__ = [
@@ -272,9 +273,9 @@ def conv_norm_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     evidence = [holds("circulant × Fourier vector = DFT(taps) × Fourier vector", ok, method="sympy, n = 3")]
     kh = kw = 3
     values = {"reshaped": sp.Integer(1), "kh": kh, "kw": kw}
-    upper = sp.sympify(a["upper"], locals={k: sp.Symbol(k) for k in values}).subs(
+    upper = sympify(a["upper"], {k: sp.Symbol(k) for k in values}).subs(
         {sp.Symbol(k): v for k, v in values.items()})
-    lower = sp.sympify(a["lower"], locals={k: sp.Symbol(k) for k in values}).subs(
+    lower = sympify(a["lower"], {k: sp.Symbol(k) for k in values}).subs(
         {sp.Symbol(k): v for k, v in values.items()})
     op = sp.Integer(3)
     evidence.append(holds("kernel of 1/3's: lower ≤ ‖T‖ ≤ upper (exact)", bool(lower <= op <= upper),
@@ -317,8 +318,8 @@ def conv_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         bound_zero = float(conv_operator_norm(w.double(), (n, n), padding=p).value)
         reshaped = float(reshaped_kernel_norm(w.double()))
         values = {"reshaped": reshaped, "kh": k, "kw": k}
-        upper = float(sp.sympify(a["upper"]).subs(values))
-        lower = float(sp.sympify(a["lower"]).subs(values))
+        upper = float(sympify(a["upper"], plain_symbols(*values)).subs(values))
+        lower = float(sympify(a["lower"], plain_symbols(*values)).subs(values))
         tol = tolerance(ctx.dtype, n=matrix.shape[0], scale=float(torch.linalg.matrix_norm(matrix)))
         row = {"shape": [c_out, c_in, k, n], "fft": fft, "explicit_svd": explicit, "power_iteration": power,
                "reshaped": reshaped, "zero_padding_svd": explicit_zero, "zero_padding_bound": bound_zero}
@@ -331,7 +332,7 @@ def conv_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
             zero_failures.append(row)
     third = torch.full((1, 1, 3, 3), 1 / 3, dtype=torch.float64)
     third_op = float(conv_operator_norm(third, (8, 8), padding=1, padding_mode="circular").value)
-    third_upper = float(sp.sympify(a["upper"]).subs({"reshaped": 1.0, "kh": 3, "kw": 3}))
+    third_upper = float(sympify(a["upper"], plain_symbols("reshaped kh kw")).subs({"reshaped": 1.0, "kh": 3, "kw": 3}))
     if third_op > third_upper + tolerance(ctx.dtype, n=9, scale=3.0):
         bound_failures.append({"kernel": "3×3 of 1/3", "operator_norm": third_op, "upper": third_upper})
     return [
@@ -349,7 +350,7 @@ def residual_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     compared with the asserted bound in ``spec = |w|`` for ``w > 0`` (symbolic) and at exact ``w``.
     """
     w = sp.Symbol("w", positive=True)
-    bound = sp.sympify(a["bound"], locals={"spec": sp.Symbol("spec")})
+    bound = sympify(a["bound"], {"spec": sp.Symbol("spec")})
     failures = []
     for value in (sp.Rational(-3), sp.Integer(-1), sp.Rational(-1, 2), sp.Rational(1, 2), sp.Integer(1),
                   sp.Integer(3)):
@@ -369,7 +370,7 @@ def residual_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     the witness pair of the sandwich against the asserted bound at ``spec = s``.
     """
     evidence = []
-    bound_expr = sp.sympify(a["bound"], locals={"spec": sp.Symbol("spec")})
+    bound_expr = sympify(a["bound"], {"spec": sp.Symbol("spec")})
     for s_value in (0.5, 1.0):
         for tight in (False, True):
             with torch.random.fork_rng(devices=[]):

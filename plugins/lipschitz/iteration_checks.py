@@ -27,6 +27,7 @@ from kexue_verify_plugins.lipschitz.precision import check_settings
 from kexue_verify_plugins.lipschitz.quantities import exact_quantities
 
 from kexue_verify import CheckContext, Evidence, Outcome, close, holds
+from kexue_verify.numeric import plain_symbols, sympify
 from kexue_verify.tolerances import tolerance
 
 __all__ = [
@@ -43,11 +44,11 @@ COUNTEREXAMPLE = [[2, -1], [-1, 2]]
 
 
 def _rate(a: dict[str, Any]) -> sp.Expr:
-    return sp.sympify(a["rate"], locals={"s1": S1, "s2": S2})
+    return sympify(a["rate"], {"s1": S1, "s2": S2})
 
 
 def _limit(a: dict[str, Any]) -> sp.Expr:
-    return sp.sympify(a["limit"], locals={"s1": S1, "s2": S2})
+    return sympify(a["limit"], {"s1": S1, "s2": S2})
 
 
 def _precondition_evidence(name: str, requires: str, c1: Any, estimates: list[Any], sigma1: Any, sigma2: Any,
@@ -251,7 +252,7 @@ def keras_spectral_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Ev
 
 
 def _gradient_formula(a: dict[str, Any], s1: Any, u1: Any, v1: Any) -> Any:
-    coefficient = sp.sympify(a["coefficient"], locals={"s1": sp.Symbol("s1")}).subs(sp.Symbol("s1"), s1)
+    coefficient = sympify(a["coefficient"], {"s1": sp.Symbol("s1")}).subs(sp.Symbol("s1"), s1)
     outer = {"u1 v1^T": lambda: u1 * v1.T, "v1 u1^T": lambda: v1 * u1.T}[a["outer"]]
     return coefficient, outer()
 
@@ -300,7 +301,7 @@ def spectral_gradient_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evi
 
 def _penalty_exact(text: str, w: sp.Matrix) -> sp.Expr:
     values = exact_quantities(w)
-    return sp.sympify(text, locals={"s1": values["spec"], "fro": values["fro"]})
+    return sympify(text, {"s1": values["spec"], "fro": values["fro"]})
 
 
 @check_settings
@@ -323,7 +324,7 @@ def spectral_gradient_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evid
         grad, grad_s1 = (torch.autograd.grad(t, w, retain_graph=True)[0] for t in (sv[0] ** 2, sv[0]))
         penalty = _torch_penalty(a["penalty"], s1_expr).detach()
         u, s, vh = torch.linalg.svd(w.detach())
-        coefficient = float(sp.sympify(a["coefficient"]).subs(sp.Symbol("s1"), float(s[0])))
+        coefficient = float(sympify(a["coefficient"], plain_symbols("s1")).subs(sp.Symbol("s1"), float(s[0])))
         outer = torch.outer(u[:, 0], vh[0]) if a["outer"] == "u1 v1^T" else torch.outer(vh[0], u[:, 0])
         gap = float(s[0] / (s[0] - s[1]))
         tol = tolerance(ctx.dtype, n=w.numel(), scale=float(fro.detach()), condition=gap) * max(1.0, coefficient)

@@ -27,6 +27,7 @@ from kexue_verify_plugins.lipschitz.quantities import (
 )
 
 from kexue_verify import CheckContext, Evidence, close, holds, undecided
+from kexue_verify.numeric import plain_symbols, sympify
 from kexue_verify.tolerances import tolerance
 
 __all__ = [
@@ -208,7 +209,7 @@ def smallest_constant_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evid
     maximiser is the top eigenvector of ``WᵀW`` from ``eigh`` (a different LAPACK routine), and ``‖Wx‖/‖x‖`` is
     evaluated there by a plain product.  Tolerance ``8·γ_mn·‖W‖_F·√min(m,n)`` as for the relations.
     """
-    expr = sp.sympify(a["constant"], locals={k: sp.Symbol(k, nonnegative=True) for k in ("spec", "fro", "maxabs")})
+    expr = sympify(a["constant"], {k: sp.Symbol(k, nonnegative=True) for k in ("spec", "fro", "maxabs")})
     gen = cpu_generator(ctx.seed + 2)
     bound_fail, attain_fail, rows = [], [], []
     for name, (w, _) in float_matrices(ctx).items():
@@ -271,7 +272,7 @@ def clipping_scale_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidenc
     real = torch.randn(512, 8, generator=gen, dtype=torch.float64).to(device=dev, dtype=dt) + 1
     fake = torch.randn(512, 8, generator=gen, dtype=torch.float64).to(device=dev, dtype=dt)
     loss = lambda kk: float(critic(real, kk).mean() - critic(fake, kk).mean())  # noqa: E731
-    factor = float(sp.sympify(a["rescale"]).subs({"k": k, "L": len(layers)}))
+    factor = float(sympify(a["rescale"], plain_symbols("k L")).subs({"k": k, "L": len(layers)}))
     base = loss(1.0)
     condition = float(critic(real, 1.0).abs().mean()) / abs(base)
     evidence.append(close("loss(k·W) / loss(W)", loss(k) / base, factor, relative=True,

@@ -31,6 +31,8 @@ from typing import Any
 import sympy as sp
 import torch
 
+from kexue_verify import formula
+
 __all__ = [
     "EXACT_MATRICES",
     "NAMES",
@@ -48,12 +50,9 @@ _SYMBOLS = {name: sp.Symbol(name, nonnegative=True) for name in NAMES}
 
 
 def parse_relation(text: str) -> sp.Basic:
-    """A relation (``<=``, ``>=``, ``<``, ``>``, ``Eq``) in the vocabulary above."""
-    local = {**_SYMBOLS, "Eq": lambda lhs, rhs: sp.Eq(lhs, rhs, evaluate=False)}
-    rel = sp.parse_expr(text, local_dict=local, evaluate=False)
-    if not isinstance(rel, sp.core.relational.Relational):
-        raise ValueError(f"{text!r} is not a relation")
-    return rel
+    """A relation (``<=``, ``>=``, ``<``, ``>``, ``Eq``) in the vocabulary above, read by
+    :func:`kexue_verify.formula.parse_relation` (never evaluated as Python)."""
+    return formula.parse_relation(text, _SYMBOLS)
 
 
 def sup_two_columns(w: sp.Matrix) -> sp.Expr:

@@ -25,7 +25,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.numeric import torch_function
+from kexue_verify.numeric import plain_symbols, sympify, torch_function
 from kexue_verify.tolerances import tolerance
 
 __all__ = [
@@ -49,8 +49,8 @@ def l2_weight_decay_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     """SymPy on a 2×3 matrix of symbols: ``∂ penalty/∂W`` against ``sgd_decay · W`` (then SGD steps coincide)."""
     w = sp.Matrix(2, 3, lambda i, j: sp.Symbol(f"w{i}{j}", real=True))
     fro = sp.sqrt(sum(x**2 for x in w))
-    penalty = sp.sympify(a["penalty"], locals={"lam": LAM, "fro": FRO}).subs(FRO, fro)
-    decay = sp.sympify(a["sgd_decay"], locals={"lam": LAM})
+    penalty = sympify(a["penalty"], {"lam": LAM, "fro": FRO}).subs(FRO, fro)
+    decay = sympify(a["sgd_decay"], {"lam": LAM})
     residual = [sp.simplify(sp.diff(penalty, x) - decay * x) for x in w]
     return holds("∂ penalty/∂W = sgd_decay · W", all(r == 0 for r in residual), method="sympy.diff",
                  expected=f"({decay})·W", gradient=str(sp.simplify(sp.diff(penalty, w[0, 0]))) + " (entry 0,0)",
@@ -83,7 +83,7 @@ def l2_weight_decay_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Eviden
     """
     lam = 0.05
     penalty_fn = torch_function(a["penalty"], "lam", "fro")
-    decay = float(sp.sympify(a["sgd_decay"]).subs(sp.Symbol("lam"), lam))
+    decay = float(sympify(a["sgd_decay"], plain_symbols("lam")).subs(sp.Symbol("lam"), lam))
 
     def penalty(w: torch.Tensor) -> torch.Tensor:
         return penalty_fn(torch.tensor(lam, dtype=w.dtype, device=w.device), torch.linalg.matrix_norm(w))
@@ -107,7 +107,7 @@ def l2_weight_decay_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Eviden
 
 
 def _k(a: dict[str, Any]) -> sp.Expr:
-    return sp.sympify(a["critic_lipschitz"])
+    return sympify(a["critic_lipschitz"])
 
 
 @lru_cache(maxsize=1)
@@ -138,7 +138,7 @@ def wgan_dual_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     w1, cdf_integral, identity_value = _w1_gaussians()
     k = _k(a)
     sup = sp.limit(2 * c, c, sp.oo) if k == sp.oo else k * w1
-    asserted = sp.sympify(a["value"])
+    asserted = sympify(a["value"])
     return [
         holds("W₁ = ∫|F_r − F_g| = 2, attained by f(x) = x", sp.simplify(w1 - 2) == 0 and sp.simplify(
             identity_value - w1) == 0 and abs(float(cdf_integral) - 2) < 1e-25,
@@ -209,7 +209,7 @@ def wgan_dual_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
       (a fixed, empirical margin for 150 steps).
     """
     k = _k(a)
-    asserted = float(sp.sympify(a["value"]))
+    asserted = float(sympify(a["value"]))
     constrained = k != sp.oo
     scale = float(k) if constrained else 1.0
     value, se, primal, primal_se = _trained_critic(ctx.seed, constrained, ctx.dtype, ctx.device)
@@ -276,8 +276,8 @@ def gradient_penalty_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evide
     """
     gen = cpu_generator(ctx.seed + 11)
     g_sym = sp.Symbol("g", positive=True)
-    two = sp.sympify(a["penalty"], locals={"g": g_sym})
-    one = sp.sympify(a["one_sided"], locals={"g": g_sym})
+    two = sympify(a["penalty"], {"g": g_sym})
+    one = sympify(a["one_sided"], {"g": g_sym})
     rows, failures = [], []
     for norm in (1.7, 0.6):
         direction = _randn(ctx, gen, 8)
