@@ -232,7 +232,7 @@ def test_limits_are_documented_numbers() -> None:
     assert all(isinstance(v, (int, float)) and v > 0 for v in LIMITS.values())
 
 
-# --- relations ---------------------------------------------------------------------------------------------------------
+# --- relations --------------------------------------------------------------------------------------------------------
 
 def test_a_relation_is_read_unevaluated() -> None:
     from kexue_verify.formula import parse_relation
@@ -240,7 +240,8 @@ def test_a_relation_is_read_unevaluated() -> None:
     spec, fro = sp.symbols("spec fro")
     assert parse_relation("spec <= fro", {"spec": spec, "fro": fro}) == sp.Le(spec, fro, evaluate=False)
     one = parse_relation("1 <= 2")
-    assert isinstance(one, sp.core.relational.Relational) and one.rel_op == "<="
+    assert isinstance(one, sp.core.relational.Relational)
+    assert one.rel_op == "<="
     assert parse_relation("Eq(spec, 2*fro)", {"spec": spec, "fro": fro}).rel_op == "=="
     assert parse_relation("spec > fro", {"spec": spec, "fro": fro}).rel_op == ">"
 
