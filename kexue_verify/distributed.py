@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import sys
 import tempfile
 import threading
 from collections.abc import Iterator, Sequence
@@ -93,6 +94,12 @@ def _resident_pool(token: str, options: LoadOptions, shipped: tuple[ShippedDir, 
             for old in _RESIDENT.values():  # an earlier run's pool: its worker process is no longer needed
                 old[1].close()
             _RESIDENT.clear()
+            # A LocalCluster worker is spawned with the client's sys.path, which has the client's --plugins-dir
+            # folders on it: their modules would shadow the shipped copies (and the loader refuses a shadowing
+            # plugin), so the shipped copies are the only import roots for them here.
+            for folder in options.dirs:
+                while folder in sys.path:
+                    sys.path.remove(folder)
             options = replace(options, dirs=_materialise(shipped))
             loaded = load(options)
             entry = _RESIDENT[token] = (loaded, _Pool(options, replace(config, jobs=1), 1))
@@ -103,6 +110,12 @@ def evaluate_on_worker(token: str, options: LoadOptions, shipped: tuple[ShippedD
                        claim_id: str, model: str | None) -> CaseResult:
     """The dask task: evaluate one case in this worker's resident local pool and return its result."""
     loaded, pool = _resident_pool(token, options, shipped, config)
+    if claim_id not in loaded.claims or (model and model not in loaded.models):
+        problems = "; ".join(f"{p.name}: {p.error}" for p in loaded.problems) or "none failed to load"
+        raise RuntimeError(f"this dask worker's plugins do not define {claim_id!r}"
+                           + (f" with model {model!r}" if model else "")
+                           + f" ({len(loaded.claims)} claims loaded from {list(loaded.options.dirs)}; plugins: "
+                           + f"{problems}); install the same plugins on every worker")
     case = Case(loaded.claims[claim_id], loaded.models[model] if model else None)
     with _LOCK:
         (result,) = list(pool.run([case], close=False))  # run to its end: an abandoned run closes the pool

@@ -198,7 +198,8 @@ def parse_relation(
               and len(body.args) == 2 and not body.keywords):
             sides, op = (body.args[0], body.args[1]), "=="
         else:
-            raise FormulaError(f"{text!r} is not one relation: write lhs <= rhs (or <, >, >=, ==, Eq(lhs, rhs))")
+            raise FormulaError(f"{text!r} is not a relation: write one comparison, lhs <= rhs "
+                               "(or <, >, >=, ==, Eq(lhs, rhs))")
         builder = _Builder(text, known, clock)
         lhs, rhs = (_result(builder.build(side), text) for side in sides)
     return sp.Rel(lhs, rhs, op, evaluate=False)

@@ -24,8 +24,6 @@ def dask_run(tmp_path_factory: pytest.TempPathFactory):
     return result, json.loads((folder / "report.json").read_text(encoding="utf-8"))
 
 
-@pytest.mark.xfail(strict=True, reason="since main's --plugins-dir import-root loader landed, the dask worker's "
-                   "resident pool does not register the shipped plugins' claims (KeyError); passed before that merge")
 def test_every_case_gets_the_verdict_it_gets_locally_hang_and_crash_included(dask_run) -> None:
     result, report = dask_run
     assert result.exit_code == 3, result.output
@@ -35,8 +33,6 @@ def test_every_case_gets_the_verdict_it_gets_locally_hang_and_crash_included(das
     assert "the worker process died while checking" in by_id["slow.crash"]["message"]
 
 
-@pytest.mark.xfail(strict=True, reason="since main's --plugins-dir import-root loader landed, the dask worker's "
-                   "resident pool does not register the shipped plugins' claims (KeyError); passed before that merge")
 def test_the_report_id_is_the_local_runs(dask_run, fake_run) -> None:
     _, report = dask_run
     assert report["report_id"] == fake_run.report["report_id"]
