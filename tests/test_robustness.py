@@ -411,8 +411,9 @@ def test_a_signal_outside_a_run_exits_128_plus_n_in_one_line(signum: int, code: 
         raise AssertionError("the signal should have interrupted the command")
 
     monkeypatch.setattr(cli_module.cli, "main", interrupted)
+    before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}  # SIG_IGN under nohup or `&`
     with pytest.raises(SystemExit) as exit_info:
         cli_module.main(["list"])
     assert exit_info.value.code == code
     assert capsys.readouterr().err.strip() == f"interrupted by {signal.Signals(signum).name}"
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handlers restored
+    assert {s: signal.getsignal(s) for s in before} == before  # handlers restored
