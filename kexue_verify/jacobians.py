@@ -60,8 +60,6 @@ Fn = Callable[[Tensor], Tensor]
 
 #: The largest bound, relative to ‖|J|‖∞, with which a refined step may confirm an entry.
 RESOLUTION = 1e-4
-#: A disagreement beyond this fraction of ‖|J|‖∞ at a sharp step is never excused by a loose one.
-GROSS = 1e-2
 
 
 @dataclass(frozen=True)
@@ -84,9 +82,14 @@ class FiniteDifferenceJacobian:
 
 
 def _level(fn: Fn, x: Tensor, h: Tensor, chunk: int, directions: Tensor | None = None,
-           noise: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor]:
-    """``(D_h, bound, valid)`` along ``directions`` ``(N, K, D)`` (default: the coordinates) at steps ``h`` ``(N, K)``,
-    from evaluations at ±h, ±2h, ±4h; ``D_h`` is ``(N, D_out, K)``."""
+           noise: Tensor | None = None) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    r"""``(D_h, bound, valid, asymmetry, rounding)`` along ``directions`` ``(N, K, D)`` (default: the coordinates) at
+    steps ``h`` ``(N, K)``, from evaluations at ±h, ±2h, ±4h; each is ``(N, D_out, K)``.
+
+    ``asymmetry`` is :math:`|S_{2h}-S_h|/h` with :math:`S_t=f(x+t)+f(x-t)`, the difference of the one-sided slopes
+    on :math:`[h,2h]` and :math:`[-2h,-h]`; for a smooth map it is :math:`3h|f''|+O(h^3)` and shrinks with the step.
+    The central differences see only the odd part of :math:`f` around :math:`x`; the asymmetry shows the even part.
+    ``rounding`` is :math:`4\delta/h`, the rounding of one such difference quotient."""
     n = x.shape[0]
     flat = x.reshape(n, -1)
     if directions is None:
@@ -109,14 +112,17 @@ def _level(fn: Fn, x: Tensor, h: Tensor, chunk: int, directions: Tensor | None =
     name = str(x.dtype).removeprefix("torch.")
     delta = tolerance(name, n=flat.shape[1]) * (f_norm + j_norm * flat.abs().amax(dim=1, keepdim=True))  # (N, 1)
     if noise is not None:  # the measured rounding noise of the map at x, when it exceeds the normwise estimate
-        delta = torch.maximum(delta, noise.reshape(n, 1))
+        delta = torch.maximum(delta, noise.reshape(n, -1))
     rounding = 4 * delta[:, :, None] / h[:, None, :]
     e1, e2 = (d2 - d1).abs(), (d4 - d2).abs()
     # the error model holds where rounding dominates or the differences shrink at least like h (ratio ≥ 2 for a
     # kink, 4 for a smooth map); elsewhere the step is outside the asymptotic range and this level says nothing
     valid = finite & ((e1 <= rounding) | (e2 >= 2 * e1))
     bound = torch.where(valid, 2 * e1 + rounding, torch.full_like(e1, float("inf")))
-    return torch.where(finite, d1, torch.full_like(d1, float("nan"))), bound, valid
+    asymmetry = ((values[2] + values[3] - values[0] - values[1]) / hh).transpose(1, 2).abs()
+    asymmetry = torch.where(finite, asymmetry, torch.full_like(asymmetry, float("inf")))
+    return (torch.where(finite, d1, torch.full_like(d1, float("nan"))), bound, valid, asymmetry,
+            rounding.expand_as(d1))
 
 
 def finite_difference_jacobian(fn: Fn, x: Tensor, *, chunk: int = 4096, level: int = 0) -> FiniteDifferenceJacobian:
@@ -134,12 +140,13 @@ def finite_difference_jacobian(fn: Fn, x: Tensor, *, chunk: int = 4096, level: i
     flat = x.reshape(n, d)
     h = eps(name) ** (1 / 3) * flat.abs().clamp_min(1.0) / 16**level
     h = (flat + h) - flat  # exactly representable steps
-    jac, bound, _ = _level(fn, x, h, chunk)
+    jac, bound, *_ = _level(fn, x, h, chunk)
     return FiniteDifferenceJacobian(jac, bound, h, name)
 
 
 def _noise(fn: Fn, x: Tensor) -> Tensor:
-    r"""Twice the largest change of ``fn`` when ``x`` moves by :math:`4u\max(1,|x_j|)` (random signs), per sample.
+    r"""Twice the largest change of each output of ``fn`` when ``x`` moves by :math:`4u\max(1,|x_j|)` (random
+    signs), per sample and output.
 
     A move that small changes a smooth map by :math:`O(u|J||x|)`; anything beyond is the rounding noise of the map's
     own computation (cancellation between intermediate values larger than its inputs and outputs), which a
@@ -153,13 +160,13 @@ def _noise(fn: Fn, x: Tensor) -> Tensor:
              * flat.abs().clamp_min(1.0) for _ in range(2)]
     with torch.no_grad():
         base = fn(x).reshape(n, -1)
-        changes = [(fn((flat + m).reshape(x.shape)).reshape(n, -1) - base).abs().amax(dim=1) for m in moves]
-    noise = 2 * torch.stack(changes).amax(dim=0)
+        changes = [(fn((flat + m).reshape(x.shape)).reshape(n, -1) - base).abs() for m in moves]
+    noise = 2 * torch.stack(changes).amax(dim=0)  # per output: a steep output must not blur the others
     return torch.where(torch.isfinite(noise), noise, torch.zeros_like(noise)).to(torch.float64)
 
 
 def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtype: Any,
-                labels: list[str] | None = None, levels: int = 4, directions: int = 8, seed: int = 0) -> Evidence:
+                labels: list[str] | None = None, levels: int = 6, directions: int = 8, seed: int = 0) -> Evidence:
     r"""Autograd against finite differences of the forward map ``fn`` at ``x`` (evaluated in the dtype of ``x``).
 
     An entry **agrees** if at some step level :math:`k` (steps :math:`h_0/16^k`, refined only for samples that
@@ -167,14 +174,19 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
     :func:`finite_difference_jacobian` (finite only where the step is in its asymptotic range) and the second term the
     rounding of the autograd Jacobian in the subject's ``dtype``.  Refinement is what makes piecewise-smooth maps
     (ReLU conditioners, spline knots) checkable: a kink within :math:`h` of :math:`x` averages the two slopes at
-    that step, and a smaller step sees the right one.  A refined step (``k ≥ 1``) counts only while its bound is below
-    ``RESOLUTION`` (10⁻⁴) of :math:`\||J|\|_\infty`, so a disagreement larger than that is never excused by the
-    growing rounding of ever smaller steps; an entry that only such a loose step confirms is counted unresolved when
-    its disagreement at the sharp steps stays below ``GROSS`` (10⁻²) of :math:`\||J|\|_\infty`, and fails beyond.
-    An entry **fails** if it was resolved at some level and
-    agreed at none: the subject's backward does not compute the derivative of its forward, and any check that trusts
-    the autograd Jacobian must not pass.  Entries no level resolves are not compared (the fraction is recorded); when
-    fewer than half are resolved the outcome is ``undecided``.
+    that step, and a smaller step sees the right one.  A refined step (``k ≥ 1``) is *sharp* only while its bound
+    is below ``RESOLUTION`` (10⁻⁴) of :math:`\||J|\|_\infty`, and only sharp steps count, so the growing rounding of
+    ever smaller steps never excuses a disagreement.
+
+    An entry **fails** if the differences *settled* there — at two successive sharp levels they agree with each other
+    within the sum of their bounds, so the estimate no longer moves with the step — and disagree with autograd, and it
+    agreed at no level: the subject's backward does not compute the derivative of its forward, and any check that
+    trusts the autograd Jacobian must not pass.  The asymptotic-range test of one level alone can be passed by a map
+    whose higher derivatives are huge on the scale of the step (the inverse of a coupling flow far out, where
+    ``∂x/∂y`` reaches 10⁹ and the differences settle only at steps of 10⁻¹⁰ of ``|y|``); there successive levels
+    differ by more than their bounds, and the entry is unresolved, not a disagreement.  Unresolved entries are not
+    compared (the fraction of resolved ones is recorded); when fewer than half are resolved the outcome is
+    ``undecided``.
 
     For ``D_in ≤ directions`` every column of the Jacobian is differenced; above that, ``directions`` random Gaussian
     directions :math:`v` per sample (seeded by ``seed``, scaled to :math:`\|v\|_\infty=1`) and the products
@@ -199,17 +211,25 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
                         counterexample={"sample": s, "kind": labels[s] if labels else None, "entry": [i, j],
                                         "autograd": str(float(ad[s, i, j]))},
                         note="autograd produced NaN/Inf at a finite input")
-    row = (ad.abs() @ v.abs().to(torch.float64).transpose(1, 2)).amax(dim=(1, 2))  # max_k ‖|J||v_k|‖∞
+    per_output = (ad.abs() @ v.abs().to(torch.float64).transpose(1, 2)).amax(dim=2, keepdim=True)  # (|J||v_k|)_i
+    row = per_output.amax(dim=(1, 2))  # max_k ‖|J||v_k|‖∞
     rounding = torch.tensor([tolerance(dtype, n=d_in, scale=float(r)) for r in row], dtype=torch.float64,
                             device=ad.device)[:, None, None]
     ad = ad @ v.to(torch.float64).transpose(1, 2)  # (N, D_out, K): J v
     noise = _noise(fn, x.detach())
     agree = torch.zeros_like(ad, dtype=torch.bool)
     resolved = torch.zeros_like(agree)
-    loose_agree = torch.zeros_like(agree)
-    far_off = torch.zeros_like(agree)
+    converged = torch.zeros_like(agree)
+    disagrees = torch.zeros_like(agree)
     ratio = torch.full_like(ad, float("inf"))
     witness = torch.full_like(ad, float("nan"))
+    previous = torch.full_like(ad, float("nan"))  # the last level's estimate and bound, per entry
+    previous_bound = torch.full_like(ad, float("inf"))
+    previous_sharp = torch.zeros_like(agree)
+    previous_asymmetry = torch.full_like(ad, float("inf"))
+    previous_noise = torch.full_like(ad, float("inf"))
+    settled_ratio = torch.zeros_like(ad)  # the disagreement at a settled level, and the estimate there
+    settled_witness = torch.full_like(ad, float("nan"))
     todo = torch.arange(n, device=ad.device)
     steps = 0.0
     for level in range(levels):
@@ -217,7 +237,7 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
         h = base[todo] / 16**level
         if d_in <= directions:  # exactly representable steps along the coordinates
             h = (xs.reshape(len(todo), -1) + h) - xs.reshape(len(todo), -1)
-        jac_v, bound, _ = _level(fn, xs, h, 4096, v[todo], noise[todo])
+        jac_v, bound, _, asymmetry, noise_here = _level(fn, xs, h, 4096, v[todo], noise[todo])
         if jac_v.shape[1:] != ad.shape[1:]:
             return Evidence(name=name, outcome=Outcome.FAIL, method="central differences",
                             expected="Jacobians of the same shape",
@@ -233,23 +253,49 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
         witness[todo] = torch.where(better, fdj, witness[todo])
         # a refined step only counts while its bound stays below 10⁻⁴ of the Jacobian's scale: rounding grows like
         # 1/h, and a loose bound must not rubber-stamp what the coarser steps disagreed with
-        sharp = ok_here if level == 0 else ok_here & (bound <= RESOLUTION * row[todo][:, None, None])
+        # (per output: an entry of a row whose scale is 1 is not confirmed by a bound of 10⁻⁴ of another row's 10⁶)
+        sharp = ok_here if level == 0 else ok_here & (bound <= RESOLUTION * per_output[todo])
         agree[todo] |= sharp & (r <= 1)
-        loose_agree[todo] |= ok_here & (r <= 1)
-        far_off[todo] |= sharp & (err > GROSS * row[todo][:, None, None])
         resolved[todo] |= ok_here
+        # two successive sharp levels that agree with each other: the estimate has settled, and a disagreement with
+        # autograd there is real (a loose level never confirms, a lone level never refutes)
+        # and the even part with it: the one-sided slopes' difference shrinks at least 4× for the 16× smaller step
+        # (16× for a smooth map); a map rough on the scale of the step can give steady central differences while
+        # its one-sided slopes swing by orders of magnitude
+        asymmetry = asymmetry.to(device=ad.device, dtype=torch.float64)
+        noise_here = noise_here.to(device=ad.device, dtype=torch.float64)
+        # and the estimate is sharp by its own measure too (its bound below RESOLUTION of the differences' own
+        # scale): a map that jumps within the step (a near-vertical spline bin) gives differences that grow like 1/h
+        # with bounds to match, which an inflated autograd Jacobian would otherwise call sharp
+        trusted = sharp & (bound <= RESOLUTION * torch.where(ok_here, fdj, torch.zeros_like(fdj)).abs().amax(
+            dim=(1, 2), keepdim=True))
+        settled = trusted & previous_sharp[todo] & (
+            (fdj - previous[todo]).abs() <= bound + previous_bound[todo] + rounding[todo]) & (
+            asymmetry <= previous_asymmetry[todo] / 4 + 2 * noise_here + 2 * previous_noise[todo])
+        converged[todo] |= settled
+        disagrees[todo] |= settled & (r > 1)
+        larger = settled & (r > settled_ratio[todo])
+        settled_ratio[todo] = torch.where(larger, r, settled_ratio[todo])
+        settled_witness[todo] = torch.where(larger, fdj, settled_witness[todo])
+        previous[todo] = torch.where(ok_here, fdj, previous[todo])
+        previous_bound[todo] = torch.where(ok_here, bound, torch.full_like(bound, float("inf")))
+        previous_sharp[todo] = trusted
+        previous_asymmetry[todo] = asymmetry
+        previous_noise[todo] = noise_here
         steps = max(steps, float(h.max()))
         todo = todo[(resolved[todo] & ~agree[todo]).flatten(1).any(dim=1)]
         if todo.numel() == 0:
             break
-    # only a loose refined step agrees: a small disagreement is the differences' own limit there (unresolved), a
-    # gross one (beyond GROSS·‖|J|‖∞ at a sharp step) is a wrong Jacobian
-    excused = ~agree & loose_agree & ~far_off
-    resolved &= ~excused
-    failing = resolved & ~agree
+    # an entry that neither agreed at a sharp level nor settled into a disagreement is one the differences could
+    # not resolve here: not compared
+    failing = disagrees & ~agree
+    resolved = agree | failing
     fraction = float(resolved.to(torch.float64).mean())
     outcome = Outcome.FAIL if bool(failing.any()) else (Outcome.PASS if fraction >= 0.5 else Outcome.UNDECIDED)
-    shown = torch.where(failing | (resolved & agree), ratio, torch.zeros_like(ratio))
+    shown = torch.where(failing, settled_ratio, torch.where(agree, ratio, torch.zeros_like(ratio)))
+    if bool(failing.any()):  # the counterexample is a failing entry, at the level where it settled
+        shown = torch.where(failing, settled_ratio, torch.zeros_like(ratio))
+        witness = settled_witness
     worst = int(torch.argmax(shown.reshape(-1)))
     s, i, j = (int(v) for v in torch.unravel_index(torch.tensor(worst), shown.shape))
     counterexample = None if outcome is not Outcome.FAIL else {

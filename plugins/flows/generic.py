@@ -226,10 +226,14 @@ def logdet_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:
 
 def _roundtrip(name: str, start: Tensor, back: Tensor, image: Tensor, jac: Tensor, kinds: list[str],
                ctx: CheckContext, inverse_jacobian: bool) -> Evidence:
-    """‖back − start‖∞ ≤ 8γ_D(‖M‖∞‖image‖∞ + ‖start‖∞) per sample, M = J_f⁻¹ if ``inverse_jacobian`` else J_f.
+    """‖back − start‖∞ ≤ 8γ_D(2‖M‖∞‖image‖∞ + ‖M‖∞‖M⁻¹‖∞‖start‖∞ + ‖start‖∞) per sample, with M = J_f⁻¹ if
+    ``inverse_jacobian`` else J_f the Jacobian of the map that produced ``back`` (M⁻¹ that of the first map).
 
-    The image's rounding (γ‖image‖) carried back through the map that produced ``back``, plus the rounding of
-    the result.  A singular J_f means f is not invertible there: that fails at once.
+    The first-order error of a round trip through two backward-stable computations h, then g (Higham, *Accuracy
+    and Stability of Numerical Algorithms*, §1.5): h's result is h(start + δ) + δ' with |δ| ≤ γ|start| and
+    |δ'| ≤ γ|image|, which g carries back by M — the term ‖M‖‖M⁻¹‖‖start‖, a condition number, is the backward
+    error of h seen through g; g adds its own γ(‖M‖‖image‖ + ‖start‖).  A singular J_f means f is not invertible
+    there: that fails at once.
     """
     n, d = start.shape[0], jac.shape[-1]
     j64 = jac.to(torch.float64)
@@ -241,9 +245,11 @@ def _roundtrip(name: str, start: Tensor, back: Tensor, image: Tensor, jac: Tenso
                      note="J_f is singular at a probe point: f is not invertible there")
     carry = torch.linalg.inv(j64) if inverse_jacobian else j64
     carry_norm = carry.abs().sum(dim=-1).amax(dim=-1)  # ‖M‖∞ per sample
+    first_norm = (j64 if inverse_jacobian else torch.linalg.inv(j64)).abs().sum(dim=-1).amax(dim=-1)  # ‖M⁻¹‖∞
     s = start.detach().to(torch.float64).reshape(n, -1)
     img = image.detach().to(torch.float64).reshape(n, -1).abs().amax(dim=1)
-    bound = tolerance(ctx.dtype, n=d) * (carry_norm * img + s.abs().amax(dim=1))
+    start_norm = s.abs().amax(dim=1)
+    bound = tolerance(ctx.dtype, n=d) * (2 * carry_norm * img + carry_norm * first_norm * start_norm + start_norm)
     err = (back.detach().to(torch.float64).reshape(n, -1) - s).abs()
     per = err.amax(dim=1)
     ratio = per / bound.clamp_min(torch.finfo(torch.float64).tiny)
@@ -251,7 +257,8 @@ def _roundtrip(name: str, start: Tensor, back: Tensor, image: Tensor, jac: Tenso
     j = int(torch.argmax(err[i]))
     figure = roundtrip_figure(name, s.abs().amax(dim=1).tolist(), per.tolist(), bound.tolist())
     evidence = holds(name, bool((per <= bound).all()), method=f"round trip in {ctx.dtype} on {ctx.device}, D = {d}",
-                 expected="‖error‖∞ ≤ 8γ_D(‖J⁻¹‖∞‖image‖∞ + ‖start‖∞) per sample",
+                 expected="‖error‖∞ ≤ 8γ_D(2‖M‖∞‖image‖∞ + ‖M‖∞‖M⁻¹‖∞‖start‖∞ + ‖start‖∞) per sample, M the "
+                          "Jacobian of the map back",
                  counterexample={"sample": i, "kind": kinds[i], "coordinate": j, "start": plain(s[i, j]),
                                  "after_round_trip": plain(back.reshape(n, -1)[i, j]), "bound": plain(bound[i])},
                  max_error=plain(per.max()), max_error_over_bound=plain(ratio.max()))
