@@ -175,8 +175,8 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
     rounding of the autograd Jacobian in the subject's ``dtype``.  Refinement is what makes piecewise-smooth maps
     (ReLU conditioners, spline knots) checkable: a kink within :math:`h` of :math:`x` averages the two slopes at
     that step, and a smaller step sees the right one.  A refined step (``k ≥ 1``) is *sharp* only while its bound
-    is below ``RESOLUTION`` (10⁻⁴) of :math:`\||J|\|_\infty`, and only sharp steps count, so the growing rounding of
-    ever smaller steps never excuses a disagreement.
+    is below ``RESOLUTION`` (10⁻⁴) of its output's scale :math:`\max_k(|J||v_k|)_i`, and only sharp steps count,
+    so the growing rounding of ever smaller steps never excuses a disagreement.
 
     An entry **fails** if the differences *settled* there — at two successive sharp levels they agree with each other
     within the sum of their bounds, so the estimate no longer moves with the step — and disagree with autograd, and it
@@ -219,7 +219,6 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
     noise = _noise(fn, x.detach())
     agree = torch.zeros_like(ad, dtype=torch.bool)
     resolved = torch.zeros_like(agree)
-    converged = torch.zeros_like(agree)
     disagrees = torch.zeros_like(agree)
     ratio = torch.full_like(ad, float("inf"))
     witness = torch.full_like(ad, float("nan"))
@@ -227,7 +226,7 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
     previous_bound = torch.full_like(ad, float("inf"))
     previous_sharp = torch.zeros_like(agree)
     previous_asymmetry = torch.full_like(ad, float("inf"))
-    previous_noise = torch.full_like(ad, float("inf"))
+    previous_rounding = torch.full_like(ad, float("inf"))
     settled_ratio = torch.zeros_like(ad)  # the disagreement at a settled level, and the estimate there
     settled_witness = torch.full_like(ad, float("nan"))
     todo = torch.arange(n, device=ad.device)
@@ -237,7 +236,7 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
         h = base[todo] / 16**level
         if d_in <= directions:  # exactly representable steps along the coordinates
             h = (xs.reshape(len(todo), -1) + h) - xs.reshape(len(todo), -1)
-        jac_v, bound, _, asymmetry, noise_here = _level(fn, xs, h, 4096, v[todo], noise[todo])
+        jac_v, bound, _, asymmetry, fd_rounding = _level(fn, xs, h, 4096, v[todo], noise[todo])
         if jac_v.shape[1:] != ad.shape[1:]:
             return Evidence(name=name, outcome=Outcome.FAIL, method="central differences",
                             expected="Jacobians of the same shape",
@@ -263,7 +262,7 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
         # (16× for a smooth map); a map rough on the scale of the step can give steady central differences while
         # its one-sided slopes swing by orders of magnitude
         asymmetry = asymmetry.to(device=ad.device, dtype=torch.float64)
-        noise_here = noise_here.to(device=ad.device, dtype=torch.float64)
+        fd_rounding = fd_rounding.to(device=ad.device, dtype=torch.float64)
         # and the estimate is sharp by its own measure too (its bound below RESOLUTION of the differences' own
         # scale): a map that jumps within the step (a near-vertical spline bin) gives differences that grow like 1/h
         # with bounds to match, which an inflated autograd Jacobian would otherwise call sharp
@@ -271,8 +270,7 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
             dim=(1, 2), keepdim=True))
         settled = trusted & previous_sharp[todo] & (
             (fdj - previous[todo]).abs() <= bound + previous_bound[todo] + rounding[todo]) & (
-            asymmetry <= previous_asymmetry[todo] / 4 + 2 * noise_here + 2 * previous_noise[todo])
-        converged[todo] |= settled
+            asymmetry <= previous_asymmetry[todo] / 4 + 2 * fd_rounding + 2 * previous_rounding[todo])
         disagrees[todo] |= settled & (r > 1)
         larger = settled & (r > settled_ratio[todo])
         settled_ratio[todo] = torch.where(larger, r, settled_ratio[todo])
@@ -281,7 +279,7 @@ def cross_check(name: str, autograd_jacobian: Tensor, fn: Fn, x: Tensor, *, dtyp
         previous_bound[todo] = torch.where(ok_here, bound, torch.full_like(bound, float("inf")))
         previous_sharp[todo] = trusted
         previous_asymmetry[todo] = asymmetry
-        previous_noise[todo] = noise_here
+        previous_rounding[todo] = fd_rounding
         steps = max(steps, float(h.max()))
         todo = todo[(resolved[todo] & ~agree[todo]).flatten(1).any(dim=1)]
         if todo.numel() == 0:
