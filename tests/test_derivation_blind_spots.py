@@ -99,6 +99,15 @@ def test_an_inequality_that_holds_is_certified_box_by_box() -> None:
     assert "interval arithmetic" in step.method
 
 
+def _busy(seconds: float) -> None:
+    """Compute nothing for ``seconds`` (a loop an alarm can interrupt between bytecodes)."""
+    import time
+
+    start = time.monotonic()
+    while time.monotonic() - start < seconds:
+        pass
+
+
 def test_the_time_budget_holds_when_the_first_alarm_is_swallowed() -> None:
     """SymPy catches broad exceptions in places, and Python drops one raised in a gc callback: the budget's alarm
     must repeat until it lands, or a long factorisation runs for ever (it hung a CI run once)."""
@@ -107,14 +116,11 @@ def test_the_time_budget_holds_when_the_first_alarm_is_swallowed() -> None:
     from kexue_verify.derivation import _Budget
 
     def swallows_the_first_alarm() -> str:
-        start = time.monotonic()
         try:
-            while time.monotonic() - start < 5:
-                pass
+            _busy(5)
         except BaseException:  # noqa: BLE001 - what a careless library does
             pass
-        while time.monotonic() - start < 5:
-            pass
+        _busy(5)
         return "ran past its budget"
 
     start = time.monotonic()
@@ -137,9 +143,7 @@ def test_an_alarm_dropped_in_a_finaliser_reaches_no_unraisable_hook(monkeypatch:
 
     class Slow:
         def __del__(self) -> None:
-            start = time.monotonic()
-            while time.monotonic() - start < 0.3:  # the first alarms land here, where they cannot propagate
-                pass
+            _busy(0.3)  # the first alarms land here, where they cannot propagate
 
     class Broken:
         def __del__(self) -> None:
@@ -149,9 +153,7 @@ def test_an_alarm_dropped_in_a_finaliser_reaches_no_unraisable_hook(monkeypatch:
         Broken()
         gc.collect()
         Slow()
-        start = time.monotonic()
-        while time.monotonic() - start < 5:
-            pass
+        _busy(5)
         return "ran past its budget"
 
     start = time.monotonic()
