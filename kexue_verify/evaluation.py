@@ -315,9 +315,9 @@ def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evide
     claim = case.claim
     seed = derive_seed(config.seed, case.id)
     declared = case.model.expected_for(claim.id) if case.model is not None else None
-    result = CaseResult(case.id, claim.id, case.model.name if case.model else None, Verdict.INCONCLUSIVE,
-                        declared or claim.expected, seed,
-                        expected_by=f"model {case.model.name}" if declared is not None else "claim",
+    model_name = case.model.name if case.model else None
+    result = CaseResult(case.id, claim.id, model_name, Verdict.INCONCLUSIVE, declared or claim.expected, seed,
+                        expected_by=f"model {model_name}" if declared is not None else "claim",
                         proof_duration=proof_seconds)
     if claim.model_kind and case.model is None:
         result.message = (f"no model of kind {claim.model_kind!r} is registered; "
@@ -344,7 +344,7 @@ def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evide
     control_refuted = declared is Verdict.REFUTED
     result.variants = [] if control_refuted else [_variant(claim, v, base, case.model, config.seed)
                                                   for v in claim.false_variants]
-    if verdict is Verdict.VERIFIED and control_refuted:
+    if verdict is Verdict.VERIFIED and control_refuted and case.model is not None:
         result.message = (f"the checks pass on {case.model.name}, which declares that {claim.id} is refuted on it: "
                           "the negative control is not caught")
     elif verdict is Verdict.VERIFIED:

@@ -92,7 +92,7 @@ def _set_decimal(value: decimal.Context) -> None:
 
 
 def _set_filters(value: list[Any]) -> None:
-    warnings.filters[:] = value
+    warnings.filters[:] = value  # type: ignore[index]  # a list at run time (typeshed declares a Sequence)
     warnings._filters_mutated()  # type: ignore[attr-defined]  # invalidate the per-module "once" caches
 
 

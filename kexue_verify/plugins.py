@@ -133,7 +133,7 @@ _OWNED: dict[str, str] = {}
 
 def _inside(module: ModuleType, folder: str) -> bool:
     file = getattr(module, "__file__", None)
-    return bool(file) and os.path.abspath(file).startswith(folder + os.sep)
+    return isinstance(file, str) and os.path.abspath(file).startswith(folder + os.sep)
 
 
 def _use_import_roots(folders: Iterable[str]) -> None:
@@ -448,7 +448,7 @@ def _check_only(options: LoadOptions, infos: Mapping[str, PluginInfo]) -> None:
         return
     if any(i.name == BUILTIN_PACKAGE and i.error for i in infos.values()):
         return  # the built-in package itself failed; that is reported, and its names are unknown
-    known = sorted(set(_builtin_names()) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
+    known = sorted(set(builtin_names()) | {ep.name for ep in entry_points(group=ENTRY_POINT_GROUP)})
     unknown = [name for name in options.only if name not in known]
     if unknown:
         close = difflib.get_close_matches(unknown[0], known, n=2)
@@ -459,7 +459,8 @@ def _check_only(options: LoadOptions, infos: Mapping[str, PluginInfo]) -> None:
         )
 
 
-def _builtin_names() -> tuple[str, ...]:
+def builtin_names() -> tuple[str, ...]:
+    """The built-in topics' short names (``DEFAULT_PLUGINS`` of :data:`BUILTIN_PACKAGE`); none when it is missing."""
     try:
         return tuple(getattr(importlib.import_module(BUILTIN_PACKAGE), "DEFAULT_PLUGINS", ()))
     except Exception:  # noqa: BLE001 - reported by _candidates already

@@ -95,7 +95,7 @@ def _load(spec: ClaimTests) -> tuple[Any, set[str]]:
         declared = info.origin == "plugins-dir" or info.module in spec.plugins or info.name in spec.plugins
         if declared and not info.error:
             own.add(info.name)
-        elif declared and info.origin in ("command-line", "plugins-dir") and "already" not in info.error:
+        elif declared and info.origin in ("command-line", "plugins-dir") and "already" not in (info.error or ""):
             broken.append(f"{info.name}: {info.error}")
     if broken:
         raise pytest.UsageError("claim_tests: plugin not loaded: " + "; ".join(broken))

@@ -39,6 +39,7 @@ from typing import Any
 
 from kexue_verify.claims import Claim, Evidence, ModelSpec, Outcome, Verdict
 from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, VariantResult
+from kexue_verify.plugins import BUILTIN_PACKAGE
 from kexue_verify.reports.identity import definition_digest
 
 __all__ = ["CACHE_FORMAT", "ResultCache", "case_key", "default_cache_dir", "result_from_dict"]
@@ -86,9 +87,9 @@ def _tree_digest(root: str) -> str:
 
 
 def _package_root(module: str) -> str | None:
-    """The directory of the package a module belongs to (two levels for ``kexue_verify_plugins.topic``)."""
+    """The directory of the package a module belongs to (two levels for a built-in topic's module)."""
     parts = module.split(".")
-    top = ".".join(parts[:2]) if parts[0] == "kexue_verify_plugins" and len(parts) > 1 else parts[0]
+    top = ".".join(parts[:2]) if parts[0] == BUILTIN_PACKAGE and len(parts) > 1 else parts[0]
     try:
         spec = importlib.util.find_spec(top)
     except (ImportError, ValueError):
@@ -187,7 +188,9 @@ def case_key(case: Case, config: RunConfig, proof_dirs: Iterable[str | Path] = (
 def _part(name: str, data: Mapping[str, Any] | None) -> PartResult | None:
     if data is None:
         return None
-    evidence = [Evidence(**{k: (tuple(v) if k == "steps" else v) for k, v in e.items()}) for e in data["evidence"]]
+    fields: list[dict[str, Any]] = [{k: (tuple(v) if k == "steps" else v) for k, v in e.items()}
+                                    for e in data["evidence"]]
+    evidence = [Evidence(**f) for f in fields]
     return PartResult(name, Outcome(data["outcome"]), evidence, data.get("error"), data.get("duration_s", 0.0))
 
 

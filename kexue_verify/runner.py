@@ -21,7 +21,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
@@ -174,8 +174,8 @@ def _worker(conn: Connection, options: LoadOptions, config: RunConfig) -> None:
 
 @dataclass
 class _Worker:
-    process: Any
-    conn: Connection
+    process: Any  # a multiprocessing Process; None once the worker is retired
+    conn: Any  # its Connection; None once retired
     case: Case | None = None
     started: float = 0.0
     ready: bool = False
@@ -198,7 +198,7 @@ class _Pool:
         proc = self.ctx.Process(target=_worker, args=(child, self.options, self.config), daemon=True)
         proc.start()
         with contextlib.suppress(AttributeError, OSError):  # the worker does it too; whoever is first wins the race
-            os.setpgid(proc.pid, proc.pid)
+            os.setpgid(proc.pid, proc.pid)  # type: ignore[arg-type]  # started, so it has a pid
         child.close()
         return _Worker(proc, parent)
 
@@ -282,7 +282,7 @@ class _Pool:
         self.workers = []
 
 
-def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig) -> Iterator[CaseResult]:
+def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig) -> Generator[CaseResult, None, None]:
     """Evaluate ``cases`` and yield each result as soon as it is known (in completion order)."""
     if not cases:
         return

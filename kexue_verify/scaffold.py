@@ -160,12 +160,9 @@ def shadowing(name: str) -> str | None:
         return f"{name!r} is one of kexue-verify's own names"
     if module in getattr(sys, "stdlib_module_names", ()):
         return f"{module!r} is a module of Python's standard library"
-    try:
-        import kexue_verify_plugins
+    from kexue_verify.plugins import builtin_names
 
-        families = set(getattr(kexue_verify_plugins, "DEFAULT_PLUGINS", ()))
-    except ImportError:  # pragma: no cover - the built-in topics are part of the distribution
-        families = set()
+    families = set(builtin_names())
     if module in families or module.replace("_", "-") in families:
         return f"{module!r} is a built-in topic of kexue-verify"
     installed = {_normal(d.metadata["Name"] or "") for d in distributions()}

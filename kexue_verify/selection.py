@@ -40,6 +40,14 @@ def _tokens(expr: str) -> list[str]:
     return out
 
 
+def _either(a: Matcher, b: Matcher) -> Matcher:
+    return lambda words: a(words) or b(words)
+
+
+def _both(a: Matcher, b: Matcher) -> Matcher:
+    return lambda words: a(words) and b(words)
+
+
 def parse_keyword(expr: str) -> Matcher:
     """Compile a ``-k`` expression into a predicate over a claim's lower-cased words."""
     tokens = _tokens(expr)
@@ -60,7 +68,7 @@ def parse_keyword(expr: str) -> Matcher:
         while peek() == "or":
             take()
             right, prev = expr_and(), left
-            left = lambda words, a=prev, b=right: a(words) or b(words)  # noqa: E731
+            left = _either(prev, right)
         return left
 
     def expr_and() -> Matcher:
@@ -68,7 +76,7 @@ def parse_keyword(expr: str) -> Matcher:
         while peek() == "and":
             take()
             right, prev = expr_not(), left
-            left = lambda words, a=prev, b=right: a(words) and b(words)  # noqa: E731
+            left = _both(prev, right)
         return left
 
     def expr_not() -> Matcher:

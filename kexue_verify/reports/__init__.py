@@ -14,6 +14,7 @@ The schema is described in ``docs/report-schema.md`` and published as JSON Schem
 from __future__ import annotations
 
 import datetime as _dt
+import importlib.util
 import json
 import os
 import platform
@@ -28,6 +29,7 @@ from typing import Any
 from kexue_verify.claims import Claim, Source, Verdict
 from kexue_verify.errors import UsageError
 from kexue_verify.evaluation import CaseResult, RunConfig
+from kexue_verify.plugins import BUILTIN_PACKAGE
 from kexue_verify.reports.identity import (
     VOLATILE_KEYS,
     canonical_json,
@@ -77,12 +79,8 @@ def environment(config: RunConfig) -> dict[str, Any]:
         torch = sys.modules["torch"]
         if torch.cuda.is_available():
             device_name = torch.cuda.get_device_name(0)
-    try:
-        import kexue_verify_plugins
-
-        commit = _git_commit(Path(kexue_verify_plugins.__file__).parent)
-    except ImportError:  # pragma: no cover
-        commit = None
+    builtin = importlib.util.find_spec(BUILTIN_PACKAGE)
+    commit = _git_commit(Path(builtin.origin).parent) if builtin is not None and builtin.origin else None
     return {
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -325,4 +323,5 @@ def _structure_problem(data: Mapping[str, Any]) -> str | None:
 
 
 def _schema() -> dict[str, Any]:
-    return json.loads((Path(__file__).with_name("schema.json")).read_text(encoding="utf-8"))
+    schema: dict[str, Any] = json.loads((Path(__file__).with_name("schema.json")).read_text(encoding="utf-8"))
+    return schema

@@ -362,7 +362,9 @@ def _posts(report: Mapping[str, Any]) -> list[tuple[Mapping[str, Any], list[Mapp
 def render_html(report: Mapping[str, Any], figure: Callable[[Mapping[str, Any], str], str] | None = None) -> str:
     """The page as text; ``figure(data, salt)`` draws a figure as inline SVG (default: matplotlib)."""
     if figure is None:
-        from kexue_verify.reports.figures import figure_svg as figure
+        from kexue_verify.reports.figures import figure_svg
+
+        figure = figure_svg
     problems = check_report(report) if report.get("digests") else ["the report has no digests"]
     report = printable_data(report)
     page = _Page(report, figure)
