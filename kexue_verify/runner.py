@@ -16,8 +16,10 @@ The runner prints nothing: it yields :class:`~kexue_verify.evaluation.CaseResult
 from __future__ import annotations
 
 import contextlib
+import importlib
 import multiprocessing as mp
 import os
+import pickle
 import signal
 import sys
 import time
@@ -85,11 +87,75 @@ def default_jobs(cores: int | None = None, busy: int | None = None) -> int:
     return max(1, min(8, cores - max(0, busy)))
 
 
-def _evaluate(case: Case, loaded: LoadedPlugins, config: RunConfig) -> CaseResult:
-    """Check the claim's derivation, then the case; the derivation's time is counted in the case's."""
-    start = time.perf_counter()
-    evidence = proof_evidence(case, loaded, config)
-    return evaluate(case, config, evidence, proof_seconds=time.perf_counter() - start)
+def _evaluate(case: Case, loaded: LoadedPlugins, config: RunConfig,
+              checked: tuple[list[Evidence], float] | None = None) -> CaseResult:
+    """Check the claim's derivation (unless ``checked`` brings its evidence and seconds), then the case; the
+    derivation's time is counted in the case's."""
+    if checked is None:
+        start = time.perf_counter()
+        checked = proof_evidence(case, loaded, config), time.perf_counter() - start
+    evidence, seconds = checked
+    return evaluate(case, config, evidence, proof_seconds=seconds)
+
+
+class _ProofAhead:
+    """A worker's first derivation, checked in a forked child while the worker itself imports torch.
+
+    A cold worker spends ~1 s importing torch and then, for a claim with a proof, ~1 s in SymPy (a ``limit``
+    for Stirling's formula) that needs no torch.  Forked after the plugins are loaded and before torch is imported
+    or any thread started, the child runs :func:`proof_evidence` on the same state the worker would and sends the
+    evidence back through a pipe, so on two cores the two overlap.  The child is in the worker's process group
+    (a timeout or the parent's exit ends it too).  If it fails to deliver — it died, or the worker is given another
+    case first — the worker checks the derivation itself, so the result cannot differ.
+    """
+
+    def __init__(self, job: tuple[str, str | None], pid: int, fd: int) -> None:
+        self.job, self.pid, self.fd = job, pid, fd
+
+    @classmethod
+    def start(cls, loaded: LoadedPlugins, config: RunConfig, job: tuple[str, str | None] | None) -> _ProofAhead | None:
+        import threading
+
+        if job is None or not hasattr(os, "fork") or threading.active_count() > 1:
+            return None  # forking a threaded process is unsafe (and deprecated from Python 3.12)
+        case = _find_case(loaded, *job)
+        if not isinstance(case, Case) or not case.claim.proof:
+            return None
+        read, write = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: check, send, and end without the interpreter's teardown
+            os.close(read)
+            try:
+                start = time.perf_counter()
+                evidence = proof_evidence(case, loaded, config)
+                data = pickle.dumps((evidence, time.perf_counter() - start))
+                with os.fdopen(write, "wb") as out:
+                    out.write(data)
+            finally:
+                os._exit(0)
+        os.close(write)
+        return cls(job, pid, read)
+
+    def take(self, job: tuple[str, str | None]) -> tuple[list[Evidence], float] | None:
+        """The child's evidence and seconds if ``job`` is the case it checked and it delivered; else None."""
+        if job != self.job:
+            with contextlib.suppress(OSError):
+                os.kill(self.pid, signal.SIGKILL)
+        data = b""
+        with os.fdopen(self.fd, "rb") as pipe, contextlib.suppress(OSError):
+            data = pipe.read() if job == self.job else b""
+        with contextlib.suppress(OSError):
+            os.waitpid(self.pid, 0)
+        try:
+            evidence, seconds = pickle.loads(data)
+        except Exception:  # noqa: BLE001 - nothing or a torn message: the child died; check in this process
+            return None
+        return list(evidence), float(seconds)
+
+
+def _job(case: Case) -> tuple[str, str | None]:
+    """What a worker is sent for a case: the claim's id and the model's name."""
+    return case.claim.id, case.model.name if case.model else None
 
 
 def _exit_now(code: int = 0) -> None:
@@ -149,27 +215,33 @@ def kill_group(process: Any) -> None:
         process.kill()
 
 
-def _worker(conn: Connection, options: LoadOptions, config: RunConfig) -> None:
+def _worker(conn: Connection, options: LoadOptions, config: RunConfig, first: tuple[str, str | None] | None = None,
+            ) -> None:
     """Worker loop: receive (claim_id, model), send back a CaseResult; stop on None.
 
     One torch thread, set before torch is imported: parallelism comes from the workers, and a fixed thread count
     keeps every reduction in the same order, so the numbers (and the report id) do not depend on ``-j``.
+    ``first`` is the case the worker will be sent first: its derivation is checked while torch is imported
+    (:class:`_ProofAhead`).
     """
     _own_process_group()
-    if hasattr(os, "getppid"):
-        _watch_parent(os.getppid())
     thread_environment(1)
     loaded = load(options)
-    with contextlib.suppress(ImportError):
-        import torch  # noqa: F401 - imported now, so that the first case's clock does not include it
+    ahead = _ProofAhead.start(loaded, config, first)
+    if hasattr(os, "getppid"):
+        _watch_parent(os.getppid())
+    for heavy in ("torch", "sympy"):  # imported now, so that the first case's clock does not include them
+        with contextlib.suppress(ImportError):
+            importlib.import_module(heavy)
     conn.send(READY)
     while True:
         job = conn.recv()
         if job is None:
             conn.close()
             _exit_now(0)
+        checked, ahead = (ahead.take(job) if ahead else None), None
         case = _find_case(loaded, *job)
-        conn.send(_evaluate(case, loaded, config) if isinstance(case, Case) else (MISMATCH, case))
+        conn.send(_evaluate(case, loaded, config, checked) if isinstance(case, Case) else (MISMATCH, case))
 
 
 @dataclass
@@ -188,14 +260,18 @@ def _failed(case: Case, config: RunConfig, verdict: Verdict, message: str, durat
 
 
 class _Pool:
-    def __init__(self, options: LoadOptions, config: RunConfig, jobs_needed: int) -> None:
+    def __init__(self, options: LoadOptions, config: RunConfig, jobs_needed: int, upcoming: Sequence[Case] = ()
+                 ) -> None:
+        """``upcoming``: the cases in the order they will be handed out (worker ``i`` gets ``upcoming[i]`` first)."""
         self.options, self.config = options, config
         self.ctx = mp.get_context("spawn")
-        self.workers = [self._spawn() for _ in range(max(1, min(config.jobs, jobs_needed)))]
+        count = max(1, min(config.jobs, jobs_needed))
+        self.workers = [self._spawn(upcoming[i] if i < len(upcoming) else None) for i in range(count)]
 
-    def _spawn(self) -> _Worker:
+    def _spawn(self, first: Case | None = None) -> _Worker:
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_worker, args=(child, self.options, self.config), daemon=True)
+        job = _job(first) if first is not None else None
+        proc = self.ctx.Process(target=_worker, args=(child, self.options, self.config, job), daemon=True)
         proc.start()
         with contextlib.suppress(AttributeError, OSError):  # the worker does it too; whoever is first wins the race
             os.setpgid(proc.pid, proc.pid)  # type: ignore[arg-type]  # started, so it has a pid
@@ -209,7 +285,7 @@ class _Pool:
         worker.process.join(5)
         worker.conn.close()
         if queue:
-            self.workers[index] = self._spawn()
+            self.workers[index] = self._spawn(queue[-1])  # the next case handed out, most likely to this worker
         else:
             self.workers[index] = _Worker(None, None)  # retired: holds no case, never waited on
 
@@ -226,7 +302,7 @@ class _Pool:
                 for w in self.workers:
                     if w.case is None and queue and w.process is not None:
                         w.case, w.started = queue.pop(), time.monotonic()
-                        w.conn.send((w.case.claim.id, w.case.model.name if w.case.model else None))
+                        w.conn.send(_job(w.case))
                 busy = [w for w in self.workers if w.case is not None]
                 deadline = min(self._deadline(w) for w in busy)
                 ready = wait([w.conn for w in busy], timeout=max(0.0, deadline - time.monotonic()))
@@ -296,4 +372,4 @@ def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig) -
 
         yield from run_cases_dask(cases, loaded, config, config.scheduler)
         return
-    yield from _Pool(loaded.options, config, len(cases)).run(cases)
+    yield from _Pool(loaded.options, config, len(cases), cases).run(cases)

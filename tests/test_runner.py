@@ -183,3 +183,42 @@ def test_a_broken_proof_reference_is_error_evidence_not_a_crash() -> None:
     assert evidence.outcome.value == "error"
     assert evidence.name == "derivation no-such-document.md#nothing"
     assert proof_evidence(Case(loaded.claims["fake.good-sum"]), loaded, RunConfig()) == []
+
+
+def _stirling() -> tuple[object, Case]:
+    loaded = load(LoadOptions(only=("stirling",)))
+    return loaded, Case(loaded.claims["stirling.formula"])
+
+
+def test_a_derivation_checked_ahead_in_a_forked_child_is_the_one_checked_in_process() -> None:
+    from kexue_verify.runner import _ProofAhead
+
+    loaded, case = _stirling()
+    ahead = _ProofAhead.start(loaded, RunConfig(), ("stirling.formula", None))
+    assert ahead is not None
+    checked = ahead.take(("stirling.formula", None))
+    assert checked is not None
+    evidence, seconds = checked
+    here = proof_evidence(case, loaded, RunConfig())
+    assert seconds > 0
+    assert [e.to_dict() | {"duration_s": 0} for e in evidence] == [e.to_dict() | {"duration_s": 0} for e in here]
+    assert evidence[0].outcome.value == "pass"
+
+
+def test_a_child_that_checked_another_case_or_died_leaves_the_check_to_the_worker() -> None:
+    import os
+    import signal
+
+    from kexue_verify.runner import _ProofAhead
+
+    loaded, _ = _stirling()
+    ahead = _ProofAhead.start(loaded, RunConfig(), ("stirling.formula", None))
+    assert ahead is not None
+    assert ahead.take(("stirling.series", None)) is None  # handed another case first: the child is ended
+    with pytest.raises(ChildProcessError):
+        os.waitpid(ahead.pid, os.WNOHANG)  # and reaped
+    ahead = _ProofAhead.start(loaded, RunConfig(), ("stirling.formula", None))
+    assert ahead is not None
+    os.kill(ahead.pid, signal.SIGKILL)
+    assert ahead.take(("stirling.formula", None)) is None
+    assert _ProofAhead.start(loaded, RunConfig(), None) is None
