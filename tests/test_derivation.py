@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import doctest
+import importlib
+import pkgutil
 import re
 
 import pytest
@@ -422,8 +424,15 @@ def test_check_arguments_are_validated():
 
 
 def test_module_examples_run():
-    failures, _ = doctest.testmod(derivation_module, optionflags=doctest.ELLIPSIS)
-    assert failures == 0
+    """The examples in the docstrings of the package and of every one of its modules."""
+    names = [derivation_module.__name__, *(f"{derivation_module.__name__}.{m.name}"
+                                           for m in pkgutil.iter_modules(derivation_module.__path__))]
+    attempted = 0
+    for name in names:
+        failures, tried = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS)
+        assert failures == 0, name
+        attempted += tried
+    assert attempted >= 7  # the package's two, Assumption's, Step's and SeriesCoeff's three
 
 
 # --------------------------------------------------------------------------------------------
