@@ -13,11 +13,13 @@ import torch
 from kexue_verify_plugins import PROOFS_DIR
 from kexue_verify_plugins.svd import memo
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds, loss_floor
-from kexue_verify_plugins.svd.clipping import EXACT_NONNEGATIVE, entrywise_inequality
-from kexue_verify_plugins.svd.eckart_young import optimum_formula
+from kexue_verify_plugins.svd.checks.clipping import EXACT_NONNEGATIVE, entrywise_inequality
+from kexue_verify_plugins.svd.checks.eckart_young import optimum_formula
+from kexue_verify_plugins.svd.checks.l1 import find_counterexample
+from kexue_verify_plugins.svd.checks.storage import _first_disagreement, _threshold
+from kexue_verify_plugins.svd.checks.toy import exact_reconstruction
 from kexue_verify_plugins.svd.exact import EXACT_MATRIX, cayley, exact_eigenbasis, rank_projector
 from kexue_verify_plugins.svd.figures import loss_curve, singular_value_bars
-from kexue_verify_plugins.svd.l1 import find_counterexample
 from kexue_verify_plugins.svd.linalg import (
     cpu_generator,
     pca_target,
@@ -29,8 +31,6 @@ from kexue_verify_plugins.svd.linalg import (
     truncated_svd,
 )
 from kexue_verify_plugins.svd.models import TiedAutoencoder, linear, relu_bottleneck, seeded, shape
-from kexue_verify_plugins.svd.storage import _first_disagreement, _threshold
-from kexue_verify_plugins.svd.toy import exact_reconstruction
 from kexue_verify_plugins.svd.training import fit_lbfgs
 
 from kexue_verify.context import CheckContext

@@ -19,8 +19,8 @@ from typing import Any
 
 import sympy as sp
 import torch
-from kexue_verify_plugins.svd import DEFAULT_SHAPE
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds
+from kexue_verify_plugins.svd.claims import DEFAULT_SHAPE
 from kexue_verify_plugins.svd.exact import EXACT_MATRIX, exact_eigenbasis, rank_projector
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, spectrum, top_right_singular
 from kexue_verify_plugins.svd.memo import remember
