@@ -1,14 +1,27 @@
 """The claims of “SVD分解(一)：自编码器与人工智能” (Su Jianlin, 2017; kexue.fm/archives/4208), catalogue SVD-1 … SVD-9.
 
-Declarations only — no torch or SymPy — so that listing claims stays fast: the claims, and the models of kind
-``linear-autoencoder`` the model claim runs on.  Each claim names its checks as
-``"kexue_verify_plugins.svd.checks.<module>:<function>"`` (imported when it runs); the factories are in
-:mod:`.models`.
+Declarations only — typed assertions (:mod:`.assertions`), no torch or SymPy — so that listing claims stays fast: the
+claims, and the models of kind ``linear-autoencoder`` the model claim runs on.  Each claim names its checks as
+``"kexue_verify_plugins.svd.checks.<module>:<function>"`` (imported when it runs); each false variant
+names the assertion fields it changes, or the model it swaps in.  The factories are in :mod:`.models`.
 """
 
 from __future__ import annotations
 
-from kexue_verify import Claim, FalseVariant, ModelSpec, Source
+from kexue_verify import Claim, ModelSpec, Source, variant
+
+from .assertions import (
+    AutoencoderMap,
+    ClippingError,
+    EckartYoung,
+    FirstNegativeRank,
+    LossBeatsSvd,
+    MinibatchSubspace,
+    Nonuniqueness,
+    ShenMoExample,
+    StorageThreshold,
+    ThreeFactorRank,
+)
 
 __all__ = ["CLAIMS", "DEFAULT_SHAPE", "MODELS", "POST"]
 
@@ -33,15 +46,13 @@ STORAGE = Claim(
     statement=r"(m+n)k < mn \iff k < \frac{mn}{m+n}",
     source=POST.at("等价性"),
     tags=("svd", "storage"),
-    assertion={"threshold": "m*n/(m + n)"},
+    assertion=StorageThreshold(threshold="m*n/(m + n)"),
     symbolic=f"{CHECKS}.storage:storage_symbolic",
     numeric=f"{CHECKS}.storage:storage_numeric",
     proof="svd.md#storage-threshold",
     false_variants=(
-        FalseVariant(name="half-the-smaller-side", assertion={"threshold": "Min(m, n)/2"},
-                     description=r"saving iff k < \min(m, n)/2"),
-        FalseVariant(name="half-the-sum", assertion={"threshold": "(m + n)/2"},
-                     description=r"saving iff k < (m + n)/2"),
+        variant("half-the-smaller-side", r"saving iff k < \min(m, n)/2", threshold="Min(m, n)/2"),
+        variant("half-the-sum", r"saving iff k < (m + n)/2", threshold="(m + n)/2"),
     ),
 )
 
@@ -53,18 +64,16 @@ ECKART_YOUNG = Claim(
     r"=\sum_{i>k}\sigma_i^2,\ \text{attained at } M_k=U_k\Sigma_kV_k^\top",
     source=POST.at("等价性"),
     tags=("svd", "eckart-young"),
-    assertion={"optimum": "Sum(sigma(i)**2, (i, k + 1, r))", "unique_factors": False},
+    assertion=EckartYoung(optimum="Sum(sigma(i)**2, (i, k + 1, r))", unique_factors=False),
     symbolic=f"{CHECKS}.eckart_young:eckart_young_symbolic",
     numeric=f"{CHECKS}.eckart_young:eckart_young_numeric",
     proof="svd.md#eckart-young-rank-one",
     false_variants=(
-        FalseVariant(name="spectral-norm-optimum", assertion={"optimum": "sigma(k + 1)**2", "unique_factors": False},
-                     description=r"the minimal squared Frobenius error is \sigma_{k+1}^2 (the spectral-norm answer)"),
-        FalseVariant(name="kept-energy", assertion={"optimum": "Sum(sigma(i)**2, (i, 1, k))", "unique_factors": False},
-                     description=r"the optimum is \sum_{i\le k}\sigma_i^2"),
-        FalseVariant(name="unique-factors",
-                     assertion={"optimum": "Sum(sigma(i)**2, (i, k + 1, r))", "unique_factors": True},
-                     description="the optimal A and B are unique"),
+        variant("spectral-norm-optimum",
+                r"the minimal squared Frobenius error is \sigma_{k+1}^2 (the spectral-norm answer)",
+                optimum="sigma(k + 1)**2"),
+        variant("kept-energy", r"the optimum is \sum_{i\le k}\sigma_i^2", optimum="Sum(sigma(i)**2, (i, 1, k))"),
+        variant("unique-factors", "the optimal A and B are unique", unique_factors=True),
     ),
 )
 
@@ -76,20 +85,19 @@ AE_EQUALS_SVD = Claim(
     r"\quad(\text{squared loss, no biases, }\sigma_k>\sigma_{k+1})",
     source=POST.at("等价性"),
     tags=("svd", "autoencoder", "model"),
-    assertion={"loss": "squared", "target": "truncated-svd"},
+    assertion=AutoencoderMap(loss="squared", target="truncated-svd"),
     numeric=f"{CHECKS}.equivalence:autoencoder_is_svd",
     model_kind="linear-autoencoder",
     false_variants=(
-        FalseVariant(name="biased-autoencoder", model=f"{PKG}.models:biased",
-                     description="an autoencoder with biases, trained on uncentred M, is the SVD of M"),
-        FalseVariant(name="relu-bottleneck", model=f"{PKG}.models:relu_bottleneck",
-                     description="a ReLU on the bottleneck leaves the optimum unchanged"),
-        FalseVariant(name="bottleneck-too-narrow", model=f"{PKG}.models:too_narrow",
-                     description="a bottleneck of width k − 1 still reaches the rank-k optimum"),
-        FalseVariant(name="cd-is-identity", assertion={"loss": "squared", "target": "identity"},
-                     description="the trained autoencoder is the identity, CD = I"),
-        FalseVariant(name="any-loss-l1", assertion={"loss": "l1", "target": "truncated-svd"},
-                     description="the equivalence holds for any loss, e.g. L1: the L1-trained autoencoder is M_k"),
+        variant("biased-autoencoder", "an autoencoder with biases, trained on uncentred M, is the SVD of M",
+                model=f"{PKG}.models:biased"),
+        variant("relu-bottleneck", "a ReLU on the bottleneck leaves the optimum unchanged",
+                model=f"{PKG}.models:relu_bottleneck"),
+        variant("bottleneck-too-narrow", "a bottleneck of width k − 1 still reaches the rank-k optimum",
+                model=f"{PKG}.models:too_narrow"),
+        variant("cd-is-identity", "the trained autoencoder is the identity, CD = I", target="identity"),
+        variant("any-loss-l1", "the equivalence holds for any loss, e.g. L1: the L1-trained autoencoder is M_k",
+                loss="l1"),
     ),
 )
 
@@ -101,11 +109,11 @@ AE_WITH_BIAS_IS_PCA = Claim(
     r"\quad f(x) = \mu + (x-\mu)P_c",
     source=POST.at("等价性"),
     tags=("svd", "autoencoder", "pca"),
-    assertion={"loss": "squared", "target": "pca-of-centred"},
+    assertion=AutoencoderMap(loss="squared", target="pca-of-centred"),
     numeric=f"{CHECKS}.equivalence:autoencoder_is_pca",
     false_variants=(
-        FalseVariant(name="bias-is-svd-of-m", assertion={"loss": "squared", "target": "truncated-svd"},
-                     description="with biases the autoencoder is still the truncated SVD of the uncentred M"),
+        variant("bias-is-svd-of-m", "with biases the autoencoder is still the truncated SVD of the uncentred M",
+                target="truncated-svd"),
     ),
 )
 
@@ -116,12 +124,11 @@ L1_BREAKS_EQUIVALENCE = Claim(
     statement=r"\exists M, k:\ \min_{C,D}\|M - MCD\|_1 < \|M - M_k\|_1",
     source=POST.at("等价性"),
     tags=("svd", "autoencoder", "loss"),
-    assertion={"loss": "l1"},
+    assertion=LossBeatsSvd(loss="l1"),
     symbolic=f"{CHECKS}.l1:l1_symbolic",
     numeric=f"{CHECKS}.l1:l1_numeric",
     false_variants=(
-        FalseVariant(name="squared-loss-too", assertion={"loss": "squared"},
-                     description="some C, D also beat the truncated SVD under the squared loss"),
+        variant("squared-loss-too", "some C, D also beat the truncated SVD under the squared loss", loss="squared"),
     ),
 )
 
@@ -132,16 +139,15 @@ NONUNIQUE = Claim(
     statement=r"(CG)(G^{-1}D) = CD\ \forall G\in GL(k);\quad CD = V_kV_k^\top\text{ at the optimum, } C\ne V_kS",
     source=POST.at("等价性"),
     tags=("svd", "autoencoder"),
-    assertion={"same_projector": True, "c_equals_vk_up_to_sign": False},
+    assertion=Nonuniqueness(same_projector=True, c_equals_vk_up_to_sign=False),
     symbolic=f"{CHECKS}.nonunique:nonunique_symbolic",
     numeric=f"{CHECKS}.nonunique:nonunique_numeric",
     proof="svd.md#gauge-invariance",
     false_variants=(
-        FalseVariant(name="c-is-vk-up-to-sign", assertion={"same_projector": True, "c_equals_vk_up_to_sign": True},
-                     description="the learned C equals V_k up to the signs of its columns"),
-        FalseVariant(name="seeds-learn-different-subspaces",
-                     assertion={"same_projector": False, "c_equals_vk_up_to_sign": False},
-                     description="different seeds converge to different subspaces"),
+        variant("c-is-vk-up-to-sign", "the learned C equals V_k up to the signs of its columns",
+                c_equals_vk_up_to_sign=True),
+        variant("seeds-learn-different-subspaces", "different seeds converge to different subspaces",
+                same_projector=False),
     ),
 )
 
@@ -152,13 +158,13 @@ MINIBATCH = Claim(
     statement=r"\text{mini-batch SGD (batch 32)}:\ \max_i\theta_i\big(\operatorname{row}(CD), V_k\big) \le 10^{-3}",
     source=POST.at("等价性"),
     tags=("svd", "autoencoder", "sgd", "empirical"),
-    assertion={"subspace": "svd-of-m", "max_angle": 1e-3},
+    assertion=MinibatchSubspace(subspace="svd-of-m", max_angle=1e-3),
     numeric=f"{CHECKS}.minibatch:minibatch_numeric",
     false_variants=(
-        FalseVariant(name="pca-subspace", assertion={"subspace": "pca-of-centred", "max_angle": 1e-3},
-                     description="mini-batch training converges to the PCA subspace of the centred data instead"),
-        FalseVariant(name="one-batch-subspace", assertion={"subspace": "svd-of-first-batch", "max_angle": 1e-3},
-                     description="mini-batch training converges to the subspace of a single mini-batch"),
+        variant("pca-subspace", "mini-batch training converges to the PCA subspace of the centred data instead",
+                subspace="pca-of-centred"),
+        variant("one-batch-subspace", "mini-batch training converges to the subspace of a single mini-batch",
+                subspace="svd-of-first-batch"),
     ),
 )
 
@@ -169,21 +175,15 @@ THREE_FACTOR = Claim(
     statement=r"\operatorname{rank}(A_{m\times k}P_{k\times l}Q_{l\times n}) \le \min(k,l),\ \text{attained}",
     source=POST.at("压缩与智能"),
     tags=("svd", "factorisation"),
-    assertion={"max_rank": "Min(k, l)"},
+    assertion=ThreeFactorRank(max_rank="Min(k, l)"),
     symbolic=f"{CHECKS}.three_factor:three_factor_symbolic",
     numeric=f"{CHECKS}.three_factor:three_factor_numeric",
     false_variants=(
-        FalseVariant(name="rank-k-plus-l", assertion={"max_rank": "k + l"}, description="rank ≤ k + l, and attained"),
-        FalseVariant(name="as-rich-as-max", assertion={"max_rank": "Max(k, l)"},
-                     description="as expressive as two factors of inner dimension max(k, l)"),
+        variant("rank-k-plus-l", "rank ≤ k + l, and attained", max_rank="k + l"),
+        variant("as-rich-as-max", "as expressive as two factors of inner dimension max(k, l)", max_rank="Max(k, l)"),
     ),
 )
 
-_TOY_COMMON = {
-    "singular_values": ["sqrt((9 + sqrt(65))/2)", "sqrt((9 - sqrt(65))/2)"],
-}
-_RANK1 = {"shen": "1/2 + 7*sqrt(65)/130", "mo": "1/2 + 9*sqrt(65)/130", "mo_shu": "1/2 + sqrt(65)/130",
-          "squared_error": "(9 - sqrt(65))/2"}
 
 TOY = Claim(
     id="svd.shen-mo-example",
@@ -193,19 +193,17 @@ TOY = Claim(
     r"(M_1)_{神,术}=\tfrac{4\sqrt{65}}{65},\ \|M-M_1\|_F^2=\tfrac{9-\sqrt{65}}{2}",
     source=POST.at("衍生新词"),
     tags=("svd", "example"),
-    assertion={**_TOY_COMMON, **_RANK1, "rank": 1, "entry": "4*sqrt(65)/65"},
+    assertion=ShenMoExample(singular_values=("sqrt((9 + sqrt(65))/2)", "sqrt((9 - sqrt(65))/2)"), rank=1,
+                            entry="4*sqrt(65)/65", shen="1/2 + 7*sqrt(65)/130", mo="1/2 + 9*sqrt(65)/130",
+                            mo_shu="1/2 + sqrt(65)/130", squared_error="(9 - sqrt(65))/2"),
     symbolic=f"{CHECKS}.toy:toy_symbolic",
     numeric=f"{CHECKS}.toy:toy_numeric",
     proof="svd.md#shen-shu-entry",
     false_variants=(
-        FalseVariant(name="entry-zero", assertion={**_TOY_COMMON, **_RANK1, "rank": 1, "entry": "0"},
-                     description="the rank-1 reconstruction gives 0 for 神术"),
-        FalseVariant(name="entry-one", assertion={**_TOY_COMMON, **_RANK1, "rank": 1, "entry": "1"},
-                     description="the rank-1 reconstruction gives 1 for 神术"),
-        FalseVariant(name="rank-two-new-word",
-                     assertion={**_TOY_COMMON, "rank": 2, "entry": "4*sqrt(65)/65", "shen": "1", "mo": "1",
-                                "mo_shu": "1", "squared_error": "0"},
-                     description="the rank-2 reconstruction also creates the new word 神术"),
+        variant("entry-zero", "the rank-1 reconstruction gives 0 for 神术", entry="0"),
+        variant("entry-one", "the rank-1 reconstruction gives 1 for 神术", entry="1"),
+        variant("rank-two-new-word", "the rank-2 reconstruction also creates the new word 神术",
+                rank=2, shen="1", mo="1", mo_shu="1", squared_error="0"),
     ),
 )
 
@@ -216,20 +214,15 @@ CLIPPING = Claim(
     statement=r"M\ge 0:\ \|M-\max(M_k,0)\|_F\le\|M-M_k\|_F,\ \text{since } |\max(a,0)-m|\le|a-m|\ (m\ge0)",
     source=POST.at("激活函数"),
     tags=("svd", "relu"),
-    assertion={"clipping": "never-increases", "data": "nonnegative", "clipped_rank_at_most_k": False},
+    assertion=ClippingError(clipping="never-increases", data="nonnegative", clipped_rank_at_most_k=False),
     symbolic=f"{CHECKS}.clipping:clipping_symbolic",
     numeric=f"{CHECKS}.clipping:clipping_numeric",
     proof="svd.md#clipping-negative-case",
     false_variants=(
-        FalseVariant(name="clipping-can-hurt",
-                     assertion={"clipping": "can-increase", "data": "nonnegative", "clipped_rank_at_most_k": False},
-                     description="clipping can increase the Frobenius error"),
-        FalseVariant(name="any-sign-data",
-                     assertion={"clipping": "never-increases", "data": "real", "clipped_rank_at_most_k": False},
-                     description="clipping never hurts, whatever the sign of the data"),
-        FalseVariant(name="clipped-is-nmf",
-                     assertion={"clipping": "never-increases", "data": "nonnegative", "clipped_rank_at_most_k": True},
-                     description="the clipped matrix is the best nonnegative rank-k approximation (that is NMF)"),
+        variant("clipping-can-hurt", "clipping can increase the Frobenius error", clipping="can-increase"),
+        variant("any-sign-data", "clipping never hurts, whatever the sign of the data", data="real"),
+        variant("clipped-is-nmf", "the clipped matrix is the best nonnegative rank-k approximation (that is NMF)",
+                clipped_rank_at_most_k=True),
     ),
 )
 
@@ -240,13 +233,13 @@ NEGATIVES = Claim(
     statement=r"M\ge0\Rightarrow M_1\ge0\ \text{(Perron–Frobenius)};\ M_2\not\ge0\text{ for some }M\ge0",
     source=POST.at("激活函数"),
     tags=("svd", "relu", "perron-frobenius"),
-    assertion={"smallest_rank_with_negatives": 2},
+    assertion=FirstNegativeRank(smallest_rank_with_negatives=2),
     symbolic=f"{CHECKS}.clipping:negatives_symbolic",
     numeric=f"{CHECKS}.clipping:negatives_numeric",
     proof="svd.md#negative-at-rank-two",
     false_variants=(
-        FalseVariant(name="rank-one-can-be-negative", assertion={"smallest_rank_with_negatives": 1},
-                     description="the rank-1 SVD of a nonnegative matrix can have negative entries"),
+        variant("rank-one-can-be-negative", "the rank-1 SVD of a nonnegative matrix can have negative entries",
+                smallest_rank_with_negatives=1),
     ),
 )
 
