@@ -25,7 +25,7 @@ READERS = {"sympify", "S", "parse_expr", "eval", "exec"}
 #: (file, function) where SymPy's reader is called on SymPy values (or numbers) only, never on text.
 VALUES_ONLY = {
     ("plugins/stirling/symbolic.py", "same_function"),  # lhs, rhs: expressions built by the caller
-    ("plugins/svd/eckart_young.py", "optimum_formula"),  # the result of parse_formula after .subs
+    ("plugins/svd/checks/eckart_young.py", "optimum_formula"),  # the result of parse_formula after .subs
     ("plugins/lipschitz/quantities.py", "decide_exact"),  # the sides of a parsed relation
     ("kexue_verify/derivation/integrals.py", "num"),  # values of parsed expressions
     ("kexue_verify/derivation/integrals.py", "same"),

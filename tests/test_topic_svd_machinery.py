@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import sympy as sp
 import torch
-from kexue_verify_plugins.svd import eckart_young, three_factor
+from kexue_verify_plugins.svd.checks import eckart_young, three_factor
 from kexue_verify_plugins.svd.training import Fit
 
 from kexue_verify import Outcome, Verdict

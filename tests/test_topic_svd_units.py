@@ -12,12 +12,15 @@ import sympy as sp
 import torch
 from kexue_verify_plugins import PROOFS_DIR
 from kexue_verify_plugins.svd import memo
+from kexue_verify_plugins.svd.assertions import StorageThreshold
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds, loss_floor
-from kexue_verify_plugins.svd.clipping import EXACT_NONNEGATIVE, entrywise_inequality
-from kexue_verify_plugins.svd.eckart_young import optimum_formula
+from kexue_verify_plugins.svd.checks.clipping import EXACT_NONNEGATIVE, entrywise_inequality
+from kexue_verify_plugins.svd.checks.eckart_young import optimum_formula
+from kexue_verify_plugins.svd.checks.l1 import find_counterexample
+from kexue_verify_plugins.svd.checks.storage import _first_disagreement
+from kexue_verify_plugins.svd.checks.toy import exact_reconstruction
 from kexue_verify_plugins.svd.exact import EXACT_MATRIX, cayley, exact_eigenbasis, rank_projector
 from kexue_verify_plugins.svd.figures import loss_curve, singular_value_bars
-from kexue_verify_plugins.svd.l1 import find_counterexample
 from kexue_verify_plugins.svd.linalg import (
     cpu_generator,
     pca_target,
@@ -29,8 +32,6 @@ from kexue_verify_plugins.svd.linalg import (
     truncated_svd,
 )
 from kexue_verify_plugins.svd.models import TiedAutoencoder, linear, relu_bottleneck, seeded, shape
-from kexue_verify_plugins.svd.storage import _first_disagreement, _threshold
-from kexue_verify_plugins.svd.toy import exact_reconstruction
 from kexue_verify_plugins.svd.training import fit_lbfgs
 
 from kexue_verify.context import CheckContext
@@ -173,10 +174,10 @@ def test_toy_reconstruction_matches_the_catalogue_values():
 
 
 def test_storage_disagreement_is_the_first_shape_where_the_rules_differ():
-    cx = _first_disagreement(_threshold("Min(m, n)/2"), 24)
+    cx = _first_disagreement(StorageThreshold(threshold="Min(m, n)/2").threshold.expr, 24)
     m, n, k = cx["m"], cx["n"], cx["k"]
     assert ((m + n) * k < m * n) != (k < min(m, n) / 2)
-    assert _first_disagreement(_threshold("m*n/(m + n)"), 24) is None
+    assert _first_disagreement(StorageThreshold(threshold="m*n/(m + n)").threshold.expr, 24) is None
 
 
 def test_entrywise_clipping_inequality():

@@ -1,14 +1,34 @@
-"""The claims of “让Keras更酷一些！”：精巧的层与花式的回调 (catalogue section 6, KER-1 … KER-9), as plain data.
+"""The claims of “让Keras更酷一些！”：精巧的层与花式的回调 (catalogue section 6, KER-1 … KER-9).
 
 Most claims run on every registered model of a kind, so each runs on the post's Keras 3 code *and* on the same
 idea in plain torch (``claim[keras-…]`` and ``claim[torch-…]``); without Keras the Keras cases are ``skipped``.
 KER-5 and KER-8 are stated on the post's schedules and checked as torch ``LambdaLR`` and as plain functions; the
 post's Keras callbacks are models of the ``lr-schedule`` kind, on which the kind's claims run.
+
+Declarations only — typed assertions (:mod:`.assertions`), no torch or Keras — so that listing claims stays fast:
+the claims, and the models (:data:`MODELS`, factories in :mod:`.models`) the kinds' claims run on.  Each claim
+names its checks as ``"kexue_verify_plugins.keras.checks.<module>:<function>"``; each false variant names the
+assertion fields it changes, or the buggy model it swaps in.
 """
 
 from __future__ import annotations
 
-from kexue_verify import Claim, FalseVariant, Source, Status
+from kexue_verify import Claim, ModelSpec, Source, Status, variant
+
+from .assertions import (
+    BestModelTies,
+    CallbackHooks,
+    CenterLoss,
+    FollowsFormula,
+    MixedTarget,
+    ParameterFree,
+    PostSchedule,
+    ReachesPhases,
+    SplitWidths,
+    TrainOnlyNoise,
+)
+
+__all__ = ["CLAIMS", "MODELS", "PIECEWISE", "POST", "WARMUP"]
 
 POST = Source(
     title="“让Keras更酷一些！”：精巧的层与花式的回调 (Make Keras cooler: neat layers and fancy callbacks)",
@@ -19,8 +39,7 @@ POST = Source(
 )
 PKG = "kexue_verify_plugins.keras"
 CHECKS = f"{PKG}.checks"
-MODELS = f"{PKG}.models"
-
+FACTORIES = f"{PKG}.models"
 
 
 LAMBDA = Claim(
@@ -32,13 +51,12 @@ LAMBDA = Claim(
     tags=("keras", "layer"),
     status=Status.EXACT,
     model_kind="parameter-free-layer",
-    assertion={"offset": 2, "weights": 0},
+    assertion=ParameterFree(offset=2, weights=0),
     numeric=f"{CHECKS}.layers:parameter_free",
     false_variants=(
-        FalseVariant(name="lambda-holds-weights", assertion={"offset": 2, "weights": "some"},
-                     description="Lambda layers can hold trainable weights"),
-        FalseVariant(name="hidden-zero-weight", model=f"{MODELS}:buggy_add_two_with_weight",
-                     description="a layer x + 2 + w with a trainable w = 0 (the same outputs) is parameter-free"),
+        variant("lambda-holds-weights", "Lambda layers can hold trainable weights", weights="some"),
+        variant("hidden-zero-weight", "a layer x + 2 + w with a trainable w = 0 (the same outputs) is parameter-free",
+                model=f"{FACTORIES}:buggy_add_two_with_weight"),
     ),
 )
 
@@ -52,19 +70,17 @@ NOISE = Claim(
     tags=("keras", "layer", "noise"),
     status=Status.EXACT,
     model_kind="train-only-noise",
-    assertion={"variance": 1.0, "test_noise": False},
+    assertion=TrainOnlyNoise(variance=1.0, test_noise=False),
     numeric=f"{CHECKS}.layers:train_only_noise",
     false_variants=(
-        FalseVariant(name="noise-at-test-time", assertion={"variance": 1.0, "test_noise": True},
-                     description="the noise is also applied at test time"),
-        FalseVariant(name="variance-one-half", assertion={"variance": 0.5, "test_noise": False},
-                     description="the noise has variance 0.5"),
-        FalseVariant(name="layer-noisy-at-test", model=f"{MODELS}:buggy_noise_at_test",
-                     description="a layer that adds the noise in inference too passes"),
-        FalseVariant(name="in-train-phase-mixes", model=f"{MODELS}:buggy_noise_mixed_branches",
-                     description="in_train_phase mixes both branches: ½(x + ε) + ½x in training"),
-        FalseVariant(name="layer-half-variance", model=f"{MODELS}:buggy_noise_half_variance",
-                     description="a layer with noise of variance 0.5 passes"),
+        variant("noise-at-test-time", "the noise is also applied at test time", test_noise=True),
+        variant("variance-one-half", "the noise has variance 0.5", variance=0.5),
+        variant("layer-noisy-at-test", "a layer that adds the noise in inference too passes",
+                model=f"{FACTORIES}:buggy_noise_at_test"),
+        variant("in-train-phase-mixes", "in_train_phase mixes both branches: ½(x + ε) + ½x in training",
+                model=f"{FACTORIES}:buggy_noise_mixed_branches"),
+        variant("layer-half-variance", "a layer with noise of variance 0.5 passes",
+                model=f"{FACTORIES}:buggy_noise_half_variance"),
     ),
 )
 
@@ -78,19 +94,16 @@ SPLIT = Claim(
     tags=("keras", "layer", "shapes"),
     status=Status.EXACT,
     model_kind="split-vector",
-    assertion={"first": "floor", "second": "rest"},
+    assertion=SplitWidths(first="floor", second="rest"),
     numeric=f"{CHECKS}.layers:split_vector",
     false_variants=(
-        FalseVariant(name="both-halves-floor", assertion={"first": "floor", "second": "floor"},
-                     description="both halves have d//2 features (a feature is lost when d is odd)"),
-        FalseVariant(name="first-half-ceil", assertion={"first": "ceil", "second": "rest"},
-                     description="the first half gets (d + 1)//2 features"),
-        FalseVariant(name="layer-drops-last-feature", model=f"{MODELS}:buggy_split_floor_both",
-                     description="a layer returning two d//2 halves (and promising them) is a SplitVector"),
+        variant("both-halves-floor", "both halves have d//2 features (a feature is lost when d is odd)",
+                second="floor"),
+        variant("first-half-ceil", "the first half gets (d + 1)//2 features", first="ceil"),
+        variant("layer-drops-last-feature", "a layer returning two d//2 halves (and promising them) is a SplitVector",
+                model=f"{FACTORIES}:buggy_split_floor_both"),
     ),
 )
-
-_CENTER = {"grad_factor": 2, "optimum": "mean", "reaches_features": True}
 
 CENTER_LOSS = Claim(
     id="keras.center-loss",
@@ -102,20 +115,17 @@ CENTER_LOSS = Claim(
     tags=("keras", "layer", "loss", "center-loss"),
     status=Status.EXACT,
     model_kind="center-loss-layer",
-    assertion=_CENTER,
+    assertion=CenterLoss(grad_factor=2, optimum="mean", reaches_features=True),
     symbolic=f"{CHECKS}.center_loss:center_loss_symbolic",
     numeric=f"{CHECKS}.center_loss:center_loss_numeric",
     notes="Wen et al. (ECCV 2016) use λ·½Σ‖x_i − c_{y_i}‖² with a separate α-update of the centres: Su's loss is "
     "their λ = 1 with the centres learned by the optimizer, and its gradient also reaches the features.",
     false_variants=(
-        FalseVariant(name="gradient-lambda", assertion={**_CENTER, "grad_factor": 1},
-                     description=r"\partial L/\partial c_y = \lambda(c_y - x)"),
-        FalseVariant(name="optimum-median", assertion={**_CENTER, "optimum": "median"},
-                     description="the optimal centre is the class median"),
-        FalseVariant(name="features-untouched", assertion={**_CENTER, "reaches_features": False},
-                     description="the centre term does not reach the features"),
-        FalseVariant(name="frozen-centres", model=f"{MODELS}:buggy_center_loss_frozen_centres",
-                     description="a layer whose centres are a buffer, not trainable weights, learns the class means"),
+        variant("gradient-lambda", r"\partial L/\partial c_y = \lambda(c_y - x)", grad_factor=1),
+        variant("optimum-median", "the optimal centre is the class median", optimum="median"),
+        variant("features-untouched", "the centre term does not reach the features", reaches_features=False),
+        variant("frozen-centres", "a layer whose centres are a buffer, not trainable weights, learns the class means",
+                model=f"{FACTORIES}:buggy_center_loss_frozen_centres"),
     ),
 )
 
@@ -129,22 +139,21 @@ SMOOTHING = Claim(
     tags=("keras", "loss", "label-smoothing"),
     status=Status.EXACT,
     model_kind="mixed-target-loss",
-    assertion={"target": "uniform-over-k"},
+    assertion=MixedTarget(target="uniform-over-k"),
     symbolic=f"{CHECKS}.smoothing:smoothing_symbolic",
     numeric=f"{CHECKS}.smoothing:smoothing_numeric",
     notes="The post's callback sets e = 0.01 only from epoch 100 on, which its 10-epoch example never reaches.",
     false_variants=(
-        FalseVariant(name="no-division-by-k", assertion={"target": "no-division"},
-                     description="the mixed loss is CE with target (1 − e)y + e"),
-        FalseVariant(name="over-k-minus-one", assertion={"target": "over-k-minus-1"},
-                     description="the mixed loss is CE with target (1 − e)y + e/(K − 1)·(1 − y)"),
-        FalseVariant(name="temperature-scaling", assertion={"target": "temperature"},
-                     description="the mixing is equivalent to temperature scaling of the logits"),
+        variant("no-division-by-k", "the mixed loss is CE with target (1 − e)y + e", target="no-division"),
+        variant("over-k-minus-one", "the mixed loss is CE with target (1 − e)y + e/(K − 1)·(1 − y)",
+                target="over-k-minus-1"),
+        variant("temperature-scaling", "the mixing is equivalent to temperature scaling of the logits",
+                target="temperature"),
     ),
 )
 
 PIECEWISE = {"piecewise": [[0, 1e-2], [50, 1e-3], [80, 1e-4]], "unit": "epoch", "counting": 0}
-_PHASES = [1e-2, 1e-3, 1e-4]
+_PHASES = (1e-2, 1e-3, 1e-4)
 
 PIECEWISE_SCHEDULE = Claim(
     id="keras.piecewise-schedule",
@@ -155,20 +164,14 @@ PIECEWISE_SCHEDULE = Claim(
     source=POST.at("花式回调器 / 修改超参数"),
     tags=("keras", "schedule"),
     status=Status.EXACT,
-    assertion={"schedule": "piecewise", "epochs": 100, "formula": PIECEWISE, "phases": _PHASES},
+    assertion=PostSchedule(schedule="piecewise", epochs=100, formula=PIECEWISE, phases=_PHASES),
     numeric=f"{CHECKS}.schedules:post_schedule_numeric",
     false_variants=(
-        FalseVariant(name="epoch-50-uses-1e-2",
-                     assertion={"schedule": "piecewise", "epochs": 100, "phases": _PHASES,
-                                "formula": {**PIECEWISE, "piecewise": [[0, 1e-2], [51, 1e-3], [80, 1e-4]]}},
-                     description="epoch 50 still uses 1e-2"),
-        FalseVariant(name="counted-from-one",
-                     assertion={"schedule": "piecewise", "epochs": 100, "phases": _PHASES,
-                                "formula": {**PIECEWISE, "counting": 1}},
-                     description="the epochs the schedule receives are counted from 1"),
-        FalseVariant(name="ten-epochs-reach-1e-4",
-                     assertion={"schedule": "piecewise", "epochs": 10, "formula": PIECEWISE, "phases": _PHASES},
-                     description="the 10-epoch example reaches 1e-4"),
+        variant("epoch-50-uses-1e-2", "epoch 50 still uses 1e-2",
+                formula={**PIECEWISE, "piecewise": [[0, 1e-2], [51, 1e-3], [80, 1e-4]]}),
+        variant("counted-from-one", "the epochs the schedule receives are counted from 1",
+                formula={**PIECEWISE, "counting": 1}),
+        variant("ten-epochs-reach-1e-4", "the 10-epoch example reaches 1e-4", epochs=10),
     ),
 )
 
@@ -182,7 +185,7 @@ PIECEWISE_AS_POSTED = Claim(
     tags=("keras", "schedule", "as-posted"),
     status=Status.MISTAKE,
     expected="refuted",
-    assertion={"schedule": "piecewise", "epochs": 10, "formula": PIECEWISE, "phases": _PHASES},
+    assertion=PostSchedule(schedule="piecewise", epochs=10, formula=PIECEWISE, phases=_PHASES),
     numeric=f"{CHECKS}.schedules:post_schedule_numeric",
     notes="The catalogue calls it a harmless inconsistency of the example: the schedule is right, the 10 epochs never "
     "leave 1e-2. The corrected statements are keras.piecewise-schedule and keras.piecewise-schedule-ten-epochs.",
@@ -196,22 +199,16 @@ PIECEWISE_TEN = Claim(
     source=POST.at("花式回调器 / 修改超参数"),
     tags=("keras", "schedule"),
     status=Status.EXACT,
-    assertion={"schedule": "piecewise", "epochs": 10, "formula": PIECEWISE, "phases": [1e-2], "only": True},
+    assertion=PostSchedule(schedule="piecewise", epochs=10, formula=PIECEWISE, phases=(1e-2,), only=True),
     numeric=f"{CHECKS}.schedules:post_schedule_numeric",
     false_variants=(
-        FalseVariant(name="ten-epochs-reach-1e-3",
-                     assertion={"schedule": "piecewise", "epochs": 10, "formula": PIECEWISE,
-                                "phases": [1e-2, 1e-3], "only": True},
-                     description="the 10-epoch example also reaches 1e-3"),
-        FalseVariant(name="fifty-epochs-reach-1e-3",
-                     assertion={"schedule": "piecewise", "epochs": 50, "formula": PIECEWISE,
-                                "phases": [1e-2, 1e-3]},
-                     description="50 epochs are enough to reach 1e-3"),
+        variant("ten-epochs-reach-1e-3", "the 10-epoch example also reaches 1e-3", phases=(1e-2, 1e-3)),
+        variant("fifty-epochs-reach-1e-3", "50 epochs are enough to reach 1e-3", epochs=50, phases=(1e-2, 1e-3),
+                only=False),
     ),
 )
 
 WARMUP = {"warmup": {"peak": 1e-3, "epochs": 10, "offset": 1}, "unit": "batch"}
-_WARM = {"schedule": "warmup", "epochs": 12, "phases": [1e-3]}
 
 WARMUP_SCHEDULE = Claim(
     id="keras.warmup-schedule",
@@ -222,20 +219,17 @@ WARMUP_SCHEDULE = Claim(
     source=POST.at("花式回调器 / warmup"),
     tags=("keras", "schedule", "warmup"),
     status=Status.EXACT,
-    assertion={**_WARM, "formula": WARMUP},
+    assertion=PostSchedule(schedule="warmup", epochs=12, formula=WARMUP, phases=(1e-3,)),
     symbolic=f"{CHECKS}.schedules:warmup_symbolic",
     numeric=f"{CHECKS}.schedules:post_schedule_numeric",
     false_variants=(
-        FalseVariant(name="rises-epoch-wise", assertion={**_WARM, "formula": {**WARMUP, "unit": "epoch"}},
-                     description="the lr rises in epoch-wise steps, 0.001 (e + 1)/10"),
-        FalseVariant(name="peak-after-nine-epochs",
-                     assertion={**_WARM, "formula": {**WARMUP, "warmup": {**WARMUP["warmup"], "epochs": 9}}},
-                     description="it reaches 0.001 after 9 epochs"),
-        FalseVariant(name="first-lr-zero",
-                     assertion={**_WARM, "formula": {**WARMUP, "warmup": {**WARMUP["warmup"], "offset": 0}}},
-                     description="the first lr is exactly 0: lr_t = 0.001 t/(10S)"),
-        FalseVariant(name="steps-floor", assertion={**_WARM, "formula": WARMUP, "steps": "floor"},
-                     description="S = ⌊N/B⌋, the last partial batch not counted"),
+        variant("rises-epoch-wise", "the lr rises in epoch-wise steps, 0.001 (e + 1)/10",
+                formula={**WARMUP, "unit": "epoch"}),
+        variant("peak-after-nine-epochs", "it reaches 0.001 after 9 epochs",
+                formula={**WARMUP, "warmup": {**WARMUP["warmup"], "epochs": 9}}),
+        variant("first-lr-zero", "the first lr is exactly 0: lr_t = 0.001 t/(10S)",
+                formula={**WARMUP, "warmup": {**WARMUP["warmup"], "offset": 0}}),
+        variant("steps-floor", "S = ⌊N/B⌋, the last partial batch not counted", steps="floor"),
     ),
 )
 
@@ -248,7 +242,7 @@ WARMUP_AS_POSTED = Claim(
     tags=("keras", "schedule", "warmup", "as-posted"),
     status=Status.APPROX,
     expected="refuted",
-    assertion={**_WARM, "formula": WARMUP, "first_lr": 0.0},
+    assertion=PostSchedule(schedule="warmup", epochs=12, formula=WARMUP, phases=(1e-3,), first_lr=0.0),
     symbolic=f"{CHECKS}.schedules:warmup_symbolic",
     numeric=f"{CHECKS}.schedules:post_schedule_numeric",
     notes="The first learning rate is 0.001/(10S), not 0; the corrected statement is keras.warmup-schedule.",
@@ -265,21 +259,17 @@ HOOKS = Claim(
     source=POST.at("花式回调器"),
     tags=("keras", "callback", "behavioural"),
     status=Status.EMPIRICAL,
-    assertion={"fires": _FIRES, "order": "nested"},
+    assertion=CallbackHooks(fires=_FIRES, order="nested"),
     numeric=f"{CHECKS}.callbacks:hooks_numeric",
     notes="Behavioural and version-specific (the post used Keras 2.2): observed in Keras 3, which has these six "
     "and more (test and predict hooks, on_train_batch_* behind on_batch_*).",
     false_variants=(
-        FalseVariant(name="batch-hooks-once-an-epoch",
-                     assertion={"fires": {**_FIRES, "on_batch_begin": "epoch", "on_batch_end": "epoch"},
-                                "order": "nested"},
-                     description="on_batch_begin and on_batch_end fire once an epoch"),
-        FalseVariant(name="train-begin-every-epoch",
-                     assertion={"fires": {**_FIRES, "on_train_begin": "epoch"}, "order": "nested"},
-                     description="on_train_begin fires at the start of every epoch"),
-        FalseVariant(name="epoch-begin-after-first-batch",
-                     assertion={"fires": _FIRES, "order": "epoch-begin-after-first-batch"},
-                     description="on_epoch_begin fires after the epoch's first batch"),
+        variant("batch-hooks-once-an-epoch", "on_batch_begin and on_batch_end fire once an epoch",
+                fires={**_FIRES, "on_batch_begin": "epoch", "on_batch_end": "epoch"}),
+        variant("train-begin-every-epoch", "on_train_begin fires at the start of every epoch",
+                fires={**_FIRES, "on_train_begin": "epoch"}),
+        variant("epoch-begin-after-first-batch", "on_epoch_begin fires after the epoch's first batch",
+                order="epoch-begin-after-first-batch"),
     ),
 )
 
@@ -292,18 +282,15 @@ BEST_MODEL = Claim(
     tags=("keras", "callback", "behavioural"),
     status=Status.EMPIRICAL,
     model_kind="best-model-callback",
-    assertion={"ties": "later"},
+    assertion=BestModelTies(ties="later"),
     numeric=f"{CHECKS}.callbacks:best_model_numeric",
     notes="Behavioural: checked on what the callback writes to disk, not derived.",
     false_variants=(
-        FalseVariant(name="ties-keep-earlier", assertion={"ties": "earlier"},
-                     description="on a tie the earlier epoch's weights are kept"),
-        FalseVariant(name="strict-comparison", model=f"{MODELS}:buggy_best_model_strict",
-                     description="a callback saving on acc > best behaves the same"),
+        variant("ties-keep-earlier", "on a tie the earlier epoch's weights are kept", ties="earlier"),
+        variant("strict-comparison", "a callback saving on acc > best behaves the same",
+                model=f"{FACTORIES}:buggy_best_model_strict"),
     ),
 )
-
-_FOLLOWS = {"shift": 0, "regroup": False}
 
 SCHEDULE_FOLLOWS_FORMULA = Claim(
     id="keras.schedule-follows-formula",
@@ -314,13 +301,13 @@ SCHEDULE_FOLLOWS_FORMULA = Claim(
     tags=("keras", "schedule", "model"),
     status=Status.EXACT,
     model_kind="lr-schedule",
-    assertion=_FOLLOWS,
+    assertion=FollowsFormula(shift=0, regroup=False),
     numeric=f"{CHECKS}.schedules:follows_formula",
     false_variants=(
-        FalseVariant(name="counted-one-off", assertion={"shift": 1, "regroup": False},
-                     description="the schedule gives the stated rate one unit late (0- vs 1-based counting)"),
-        FalseVariant(name="other-granularity", assertion={"shift": 0, "regroup": True},
-                     description="it does not matter whether the schedule is stepped per batch or per epoch"),
+        variant("counted-one-off", "the schedule gives the stated rate one unit late (0- vs 1-based counting)",
+                shift=1),
+        variant("other-granularity", "it does not matter whether the schedule is stepped per batch or per epoch",
+                regroup=True),
     ),
 )
 
@@ -333,15 +320,53 @@ SCHEDULE_REACHES_PHASES = Claim(
     tags=("keras", "schedule", "model"),
     status=Status.EXACT,
     model_kind="lr-schedule",
-    assertion={"training": "declared"},
+    assertion=ReachesPhases(training="declared"),
     numeric=f"{CHECKS}.schedules:reaches_phases",
     false_variants=(
-        FalseVariant(name="one-epoch-before-the-last-phase", assertion={"training": "before-last-phase"},
-                     description="the phases are all reached even when training stops in the epoch before the "
-                     "stated formula enters the last one"),
+        variant("one-epoch-before-the-last-phase", "the phases are all reached even when training stops in the "
+                "epoch before the stated formula enters the last one", training="before-last-phase"),
     ),
 )
 
 CLAIMS: tuple[Claim, ...] = (LAMBDA, NOISE, SPLIT, CENTER_LOSS, SMOOTHING, PIECEWISE_SCHEDULE, PIECEWISE_AS_POSTED,
                              PIECEWISE_TEN, WARMUP_SCHEDULE, WARMUP_AS_POSTED, HOOKS, BEST_MODEL,
                              SCHEDULE_FOLLOWS_FORMULA, SCHEDULE_REACHES_PHASES)
+
+
+# --- the models the kinds' claims run on (factories in .models) ----------------------------------------------
+
+_PIECEWISE = {"formula": PIECEWISE, "epochs": 100, "steps_per_epoch": 2, "phases": [1e-2, 1e-3, 1e-4]}
+_WARMUP = {"formula": WARMUP, "epochs": 12, "samples": 7, "batch_size": 3, "phases": [1e-3]}
+
+
+def _pair(kind: str, name: str, what: str, **declared: object) -> tuple[ModelSpec, ModelSpec]:
+    return (ModelSpec(name=f"keras-{name}", kind=kind, factory=f"{FACTORIES}:keras_{name.replace('-', '_')}",
+                      description=f"the post's {what}, Keras 3 (torch backend)", declared=declared),
+            ModelSpec(name=f"torch-{name}", kind=kind, factory=f"{FACTORIES}:torch_{name.replace('-', '_')}",
+                      description=f"{what}, plain torch", declared=declared))
+
+
+MODELS: tuple[ModelSpec, ...] = (
+    *_pair("parameter-free-layer", "add-two", "Lambda(lambda x: x + 2)"),
+    *_pair("train-only-noise", "train-noise", "Lambda(add_noise_in_train)"),
+    *_pair("split-vector", "split-vector", "SplitVector"),
+    *_pair("center-loss-layer", "center-loss", "Dense_with_Center_loss"),
+    *_pair("mixed-target-loss", "mixed-crossentropy", "mycrossentropy"),
+    *_pair("best-model-callback", "best-model", "Evaluate callback (save when acc >= best)"),
+    ModelSpec(name="keras-piecewise", kind="lr-schedule", factory=f"{FACTORIES}:piecewise_keras",
+              description="LearningRateScheduler(lr_schedule), the post's code", declared=_PIECEWISE),
+    ModelSpec(name="torch-piecewise", kind="lr-schedule", factory=f"{FACTORIES}:piecewise_lambdalr",
+              description="LambdaLR(SGD(lr=1), lr_schedule), stepped per epoch",
+              declared={**_PIECEWISE, "step": "epoch"}),
+    ModelSpec(name="function-piecewise", kind="lr-schedule", factory=f"{FACTORIES}:piecewise_function",
+              description="lr_schedule(epoch), 0-based epochs", declared={**_PIECEWISE, "step": "epoch",
+                                                                          "counting": 0}),
+    ModelSpec(name="keras-warmup", kind="lr-schedule", factory=f"{FACTORIES}:warmup_keras",
+              description="the post's Warmup callback (on_batch_begin), N = 7, B = 3", declared=_WARMUP),
+    ModelSpec(name="torch-warmup", kind="lr-schedule", factory=f"{FACTORIES}:warmup_lambdalr",
+              description="LambdaLR(SGD(lr=0.001), t ↦ min(1, (t+1)/(10S))), stepped per batch",
+              declared={**_WARMUP, "step": "batch"}),
+    ModelSpec(name="function-warmup", kind="lr-schedule", factory=f"{FACTORIES}:warmup_function",
+              description="t ↦ 0.001 min(1, (t+1)/(10S)), 0-based batches",
+              declared={**_WARMUP, "step": "batch", "counting": 0}),
+)

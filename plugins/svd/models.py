@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-from kexue_verify_plugins.svd import DEFAULT_SHAPE
+from kexue_verify_plugins.svd.claims import DEFAULT_SHAPE
 from torch import nn
 
 __all__ = [

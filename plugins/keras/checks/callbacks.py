@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from kexue_verify_plugins.keras.assertions import BestModelTies, CallbackHooks
 from kexue_verify_plugins.keras.backend import keras_or_skip, quiet_keras_internals
 
 from kexue_verify import Evidence, holds
@@ -25,9 +26,9 @@ HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end", "on
 HOOK_RUN = {"samples": 10, "batch_size": 4, "epochs": 3}
 
 
-def _expected_sequence(a: dict[str, Any], epochs: int, steps: int) -> list[str]:
-    """The hook calls the assertion predicts, in order (``a["fires"]``: once per fit, epoch or batch)."""
-    per = a["fires"]
+def _expected_sequence(a: CallbackHooks, epochs: int, steps: int) -> list[str]:
+    """The hook calls the assertion predicts, in order (``a.fires``: once per fit, epoch or batch)."""
+    per = a.fires
 
     def at(level: str, *hooks: str) -> list[str]:
         return [h for h in hooks if per[h] == level]
@@ -39,7 +40,7 @@ def _expected_sequence(a: dict[str, Any], epochs: int, steps: int) -> list[str]:
             epoch += at("batch", "on_train_begin", "on_epoch_begin", "on_batch_begin")
             epoch += at("batch", "on_batch_end", "on_epoch_end", "on_train_end")
         epoch += at("epoch", "on_epoch_end", "on_train_end")
-        if a["order"] == "epoch-begin-after-first-batch" and "on_epoch_begin" in epoch:
+        if a.order == "epoch-begin-after-first-batch" and "on_epoch_begin" in epoch:
             i = epoch.index("on_epoch_begin")
             epoch.insert(i + 2, epoch.pop(i))
         seq += epoch
@@ -67,7 +68,7 @@ def _observed_sequence(keras: Any, epochs: int, batch: int, samples: int) -> lis
     return calls
 
 
-def hooks_numeric(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
+def hooks_numeric(ctx: Any, a: CallbackHooks) -> list[Evidence]:
     """KER-7: the hooks exist, and fire as often and in the order the assertion says."""
     keras = keras_or_skip()
     epochs, batch, samples = HOOK_RUN["epochs"], HOOK_RUN["batch_size"], HOOK_RUN["samples"]
@@ -110,12 +111,12 @@ def _same(a: dict[str, Any], b: dict[str, Any]) -> bool:
     return a.keys() == b.keys() and all(torch.equal(a[k].cpu(), b[k].cpu()) for k in a)
 
 
-def best_model_numeric(ctx: Any, a: dict[str, str]) -> list[Evidence]:
+def best_model_numeric(ctx: Any, a: BestModelTies) -> list[Evidence]:
     """KER-9: which epochs save, and whose weights the saved file holds after a tie."""
     run = ctx.model
     with tempfile.TemporaryDirectory(prefix="kexue-best-model-") as folder:
         result = run(list(ACCURACIES), Path(folder))
-    saves = _stated_saves(a["ties"])
+    saves = _stated_saves(a.ties)
     holder = saves[-1]
     matches = [e for e, snap in enumerate(result["snapshots"]) if _same(snap, result["saved"])]
     method = f"accuracies {list(ACCURACIES)} scripted per epoch; weights change every epoch"

@@ -19,6 +19,7 @@ from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.keras.assertions import CenterLoss
 from kexue_verify_plugins.keras.models import CENTER_SHAPE
 
 from kexue_verify import Evidence, close, holds
@@ -28,28 +29,28 @@ from kexue_verify.tolerances import tolerance
 SKEWED_SAMPLE = (0, 0, 3)
 
 
-def center_loss_symbolic(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
+def center_loss_symbolic(ctx: Any, a: CenterLoss) -> list[Evidence]:
     """Differentiate the centre term and minimise the within-class sum of squares with SymPy."""
     lam = sp.Symbol("lambda", positive=True)
     c, x = sp.symbols("c1:4", real=True), sp.symbols("x1:4", real=True)
     term = lam * sum((ci - xi) ** 2 for ci, xi in zip(c, x, strict=True))
     grads = [sp.diff(term, ci) for ci in c]
-    stated = [sp.nsimplify(a["grad_factor"]) * lam * (ci - xi) for ci, xi in zip(c, x, strict=True)]
+    stated = [sp.nsimplify(a.grad_factor) * lam * (ci - xi) for ci, xi in zip(c, x, strict=True)]
     residual = [sp.simplify(g - s) for g, s in zip(grads, stated, strict=True)]
-    out = [holds(f"∂/∂c_k of λΣ(c_k − x_k)² = {a['grad_factor']}λ(c_k − x_k)", all(r == 0 for r in residual),
+    out = [holds(f"∂/∂c_k of λΣ(c_k − x_k)² = {a.grad_factor}λ(c_k − x_k)", all(r == 0 for r in residual),
                  method="sympy.diff, simplify(difference) == 0", expected="0",
                  counterexample={"difference": str(residual[0])}, derivative=str(grads[0]))]
     feature_grad = sp.diff(term, x[0])
     reaches = sp.simplify(feature_grad) != 0
-    out.append(holds("the centre term reaches the features" if a["reaches_features"]
-                     else "the centre term does not reach the features", reaches == a["reaches_features"],
+    out.append(holds("the centre term reaches the features" if a.reaches_features
+                     else "the centre term does not reach the features", reaches == a.reaches_features,
                      method="sympy.diff with respect to x_1", derivative=str(feature_grad)))
     centre = sp.Symbol("c", real=True)
     values = [sp.Integer(v) for v in SKEWED_SAMPLE]
     minimiser = sp.solve(sp.diff(sum((v - centre) ** 2 for v in values), centre), centre)[0]
     stated_opt = {"mean": sp.Rational(sum(SKEWED_SAMPLE), len(SKEWED_SAMPLE)),
-                  "median": sp.Integer(sorted(SKEWED_SAMPLE)[len(SKEWED_SAMPLE) // 2])}[a["optimum"]]
-    out.append(holds(f"argmin_c Σ(x_i − c)² over {SKEWED_SAMPLE} is the {a['optimum']}", minimiser == stated_opt,
+                  "median": sp.Integer(sorted(SKEWED_SAMPLE)[len(SKEWED_SAMPLE) // 2])}[a.optimum]
+    out.append(holds(f"argmin_c Σ(x_i − c)² over {SKEWED_SAMPLE} is the {a.optimum}", minimiser == stated_opt,
                      method="sympy.solve(d/dc = 0)", expected=str(stated_opt),
                      counterexample={"sample": list(SKEWED_SAMPLE), "minimiser": str(minimiser)},
                      minimiser=str(minimiser)))
@@ -70,7 +71,7 @@ def _grad(fn: Any, *tensors: torch.Tensor) -> list[torch.Tensor]:
     return list(torch.autograd.grad(fn(), tensors))
 
 
-def center_loss_numeric(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
+def center_loss_numeric(ctx: Any, a: CenterLoss) -> list[Evidence]:
     """Autograd and finite differences against the stated gradients; gradient descent to the stated optimum."""
     layer, lam = ctx.model, CENTER_SHAPE["lamb"]
     prec = layer.precision or ctx.dtype
@@ -85,7 +86,7 @@ def center_loss_numeric(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
 
     # 1. ∂L/∂c against the stated formula, and autograd against central differences (a quadratic: exact but rounding)
     c = centres.detach()
-    stated_c = torch.zeros_like(c).index_add_(0, y, float(a["grad_factor"]) * lam * (c[y] - x))
+    stated_c = torch.zeros_like(c).index_add_(0, y, float(a.grad_factor) * lam * (c[y] - x))
     scale = float((2 * lam * (c[y] - x)).abs().sum())
     if centres.requires_grad:
         (grad_c,) = _grad(lambda: loss_at(x), centres)
@@ -112,8 +113,8 @@ def center_loss_numeric(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
     (grad_x,) = _grad(lambda: loss_at(xr), xr)
     probs = torch.softmax(x @ kernel.detach() + bias.detach(), dim=-1)
     ce_part = (probs - torch.nn.functional.one_hot(y, k).to(x.dtype)) @ kernel.detach().T
-    stated_x = ce_part + (2 * lam * (x - c[y]) if a["reaches_features"] else 0.0)
-    out.append(close("max |∂L/∂x − stated| (" + ("CE + centre term" if a["reaches_features"] else "CE only") + ")",
+    stated_x = ce_part + (2 * lam * (x - c[y]) if a.reaches_features else 0.0)
+    out.append(close("max |∂L/∂x − stated| (" + ("CE + centre term" if a.reaches_features else "CE only") + ")",
                      float((grad_x - stated_x).abs().max()), 0.0,
                      tol=tolerance(prec, n=4 * k, scale=float(ce_part.abs().max() + (2 * lam * (x - c[y])).abs()
                                                                      .max())), method=f"autograd; {method}"))
@@ -132,13 +133,13 @@ def center_loss_numeric(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
         optimizer.step()
     means = torch.stack([x[y == j].mean(0) for j in range(k)])
     medians = torch.stack([x[y == j].median(0).values for j in range(k)])
-    target = {"mean": means, "median": medians}[a["optimum"]]
+    target = {"mean": means, "median": medians}[a.optimum]
     err = float((centres.detach() - target).abs().max())
     contraction = float((1 - 2 * lam * eta_c * share).abs().max())
     residual = contraction**steps * float((c - means).abs().max())
     # rounding of each step is contracted by the later ones: at most γ_n·max|x| / (1 − ρ) in all
     tol = tolerance(prec, n=n, scale=float(x.abs().max())) / (1 - contraction) + residual
-    out.append(close(f"max |centre − class {a['optimum']}| after {steps} SGD steps", err, 0.0, tol=tol,
+    out.append(close(f"max |centre − class {a.optimum}| after {steps} SGD steps", err, 0.0, tol=tol,
                      method=f"SGD, lr {eta_c:.3g} on the centres, features fixed; {method}",
                      counterexample={"centres": centres.detach(), "class_means": means, "class_medians": medians},
                      contraction_per_step=contraction))

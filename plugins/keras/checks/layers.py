@@ -13,6 +13,7 @@ import math
 from typing import Any
 
 import torch
+from kexue_verify_plugins.keras.assertions import ParameterFree, SplitWidths, TrainOnlyNoise
 
 from kexue_verify import Evidence, close, holds
 from kexue_verify.tolerances import tolerance
@@ -29,24 +30,24 @@ def _probe(ctx: Any, shape: tuple[int, ...], offset: int = 0) -> torch.Tensor:
     return x * scale.view(-1, *([1] * (len(shape) - 1)))
 
 
-def parameter_free(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
-    """KER-1: ``y = x + offset`` exactly in both modes; the layer has ``a["weights"]`` weights (0, or "some")."""
+def parameter_free(ctx: Any, a: ParameterFree) -> list[Evidence]:
+    """KER-1: ``y = x + offset`` exactly in both modes; the layer has ``a.weights`` weights (0, or "some")."""
     layer = ctx.model
     x = _probe(ctx, (6, 5))
     out: list[Evidence] = []
     for training in (True, False):
         with torch.no_grad():
             y = layer(x, training=training)
-        err = float((y - (x + a["offset"])).abs().max())
-        tol = tolerance(layer.precision or ctx.dtype, n=1, scale=float(x.abs().max()) + a["offset"])
-        out.append(close(f"max |y − (x + {a['offset']})| ({'training' if training else 'inference'})", err, 0.0,
+        err = float((y - (x + a.offset)).abs().max())
+        tol = tolerance(layer.precision or ctx.dtype, n=1, scale=float(x.abs().max()) + a.offset)
+        out.append(close(f"max |y − (x + {a.offset})| ({'training' if training else 'inference'})", err, 0.0,
                          tol=tol, method=f"{layer.framework} layer on 6×5 inputs of scale {SCALES}"))
     count = layer.count()
-    want_none = a["weights"] == 0
+    want_none = a.weights == 0
     out.append(holds("the layer holds no weights" if want_none else "the layer holds trainable weights",
                      (count == 0) if want_none else (layer.count(trainable_only=True) > 0),
                      method="counted after the layer was called (a Keras layer builds then)",
-                     expected=a["weights"], counterexample={"weights": [p for p, _, _ in layer.weights()]},
+                     expected=a.weights, counterexample={"weights": [p for p, _, _ in layer.weights()]},
                      weights=count))
     return out
 
@@ -62,13 +63,13 @@ def _moments(d: torch.Tensor) -> tuple[float, float]:
     return float(d64.mean()), float(d64.var(unbiased=True))
 
 
-def train_only_noise(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
-    """KER-2: noise of mean 0 and variance ``a["variance"]`` in training; ``a["test_noise"]`` in inference."""
+def train_only_noise(ctx: Any, a: TrainOnlyNoise) -> list[Evidence]:
+    """KER-2: noise of mean 0 and variance ``a.variance`` in training; ``a.test_noise`` in inference."""
     layer = ctx.model
     # the inputs from their own stream: the layer draws its noise from the global generator, seeded with ctx.seed
     x = 3.0 * torch.randn(*NOISE_SHAPE, generator=ctx.generator(101), device=ctx.device, dtype=ctx.torch_dtype)
     n = x.numel()
-    var = float(a["variance"])
+    var = float(a.variance)
     # the float32 rounding of x + ε adds a variance of about (ulp of |x|)²/12, far inside the bound
     mean_tol, var_tol = Z * math.sqrt(var / n), Z * var * math.sqrt(2 / (n - 1))
     method = f"{layer.framework} layer, {n} draws, x ~ 3·N(0, 1); z = {Z} standard errors"
@@ -82,7 +83,7 @@ def train_only_noise(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
                  counterexample={"variance": variance}),
            close("training: correlation of y − x with x (the noise is independent of the input)", corr, 0.0,
                  tol=Z / math.sqrt(n), method=method, counterexample={"correlation": corr})]
-    if a["test_noise"]:
+    if a.test_noise:
         mean, variance = _moments(y_test - x)
         out.append(close("inference: variance of y − x", variance, var, tol=var_tol, method=method))
     else:
@@ -96,13 +97,13 @@ def train_only_noise(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
 SPLIT_WIDTHS = (4, 7, 9)
 
 
-def _widths(rule: dict[str, str], d: int) -> tuple[int, int]:
-    first = {"floor": d // 2, "ceil": (d + 1) // 2}[rule["first"]]
-    second = {"rest": d - first, "floor": d // 2}[rule["second"]]
+def _widths(rule: SplitWidths, d: int) -> tuple[int, int]:
+    first = {"floor": d // 2, "ceil": (d + 1) // 2}[rule.first]
+    second = {"rest": d - first, "floor": d // 2}[rule.second]
     return first, second
 
 
-def split_vector(ctx: Any, a: dict[str, str]) -> list[Evidence]:
+def split_vector(ctx: Any, a: SplitWidths) -> list[Evidence]:
     """KER-3: the stated output widths, the promised output shapes, and ``concat(outputs) == input``."""
     layer = ctx.model
     out: list[Evidence] = []

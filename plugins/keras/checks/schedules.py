@@ -24,6 +24,7 @@ from typing import Any
 
 import sympy as sp
 from kexue_verify_plugins.keras import models
+from kexue_verify_plugins.keras.assertions import FollowsFormula, PostSchedule, ReachesPhases
 from kexue_verify_plugins.keras.schedule import (
     Trace,
     compare,
@@ -83,18 +84,18 @@ def _phases_evidence(trace: Trace, phases: list[float], *, only: bool = False, l
     return out
 
 
-def post_schedule_numeric(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
-    """The post's schedule (``a["schedule"]``) run for ``a["epochs"]`` epochs, against the statement ``a``."""
+def post_schedule_numeric(ctx: Any, a: PostSchedule) -> list[Evidence]:
+    """The post's schedule (``a.schedule``) run for ``a.epochs`` epochs, against the statement ``a``."""
     out: list[Evidence] = []
-    for factory, declared in POST_SCHEDULES[a["schedule"]]:
-        trace = drive(factory(ctx), declared, epochs=a["epochs"])
-        S_stated = _steps(declared, a.get("steps", "ceil"))
+    for factory, declared in POST_SCHEDULES[a.schedule]:
+        trace = drive(factory(ctx), declared, epochs=a.epochs)
+        S_stated = _steps(declared, a.steps)
         label = f"[{trace.implementation}] "
-        out.append(_formula_evidence(trace, a["formula"], S_stated, label=label))
-        out += _phases_evidence(trace, a["phases"], only=a.get("only", False), label=label)
-        if "first_lr" in a:
-            out.append(close(f"{label}the first learning rate", trace.lrs[0], a["first_lr"],
-                             tol=lr_tolerance(trace) * max(abs(a["first_lr"]), abs(trace.lrs[0])),
+        out.append(_formula_evidence(trace, a.formula, S_stated, label=label))
+        out += _phases_evidence(trace, list(a.phases), only=a.only, label=label)
+        if a.first_lr is not None:
+            out.append(close(f"{label}the first learning rate", trace.lrs[0], a.first_lr,
+                             tol=lr_tolerance(trace) * max(abs(a.first_lr), abs(trace.lrs[0])),
                              method=trace.implementation, counterexample={"first_lr": trace.lrs[0]}))
     return out
 
@@ -113,9 +114,9 @@ def _decide(name: str, value: sp.Expr, want: sp.Expr, S: sp.Symbol) -> Evidence:
     return undecided(name, method="sympy", note=f"could not decide {diff} = 0")
 
 
-def warmup_symbolic(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
+def warmup_symbolic(ctx: Any, a: PostSchedule) -> list[Evidence]:
     """The stated warmup formula with S symbolic, at the first batch and at the last warmup batch t = 10S − 1."""
-    formula = a["formula"]
+    formula = a.formula
     if "warmup" not in formula:
         return [undecided("the warmup values", note="the statement is not a warmup formula")]
     w = formula["warmup"]
@@ -131,38 +132,38 @@ def warmup_symbolic(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
     true_first, true_last = sp.Rational(1, 1000) / (10 * S), sp.Rational(1, 1000)
     out = [_decide("the stated lr at t = 10S − 1 is the true 0.001", lr(last_index), true_last, S),
            _decide("the stated lr at t = 0 is the true 0.001/(10S)", lr(sp.Integer(0)), true_first, S)]
-    if "first_lr" in a:
-        out.append(_decide(f"the true first lr 0.001/(10S) is {a['first_lr']}", true_first,
-                           sp.nsimplify(a["first_lr"]), S))
+    if a.first_lr is not None:
+        out.append(_decide(f"the true first lr 0.001/(10S) is {a.first_lr}", true_first,
+                           sp.nsimplify(a.first_lr), S))
     return out
 
 
 # -- the lr-schedule kind --------------------------------------------------------------------------------------------
 
 
-def follows_formula(ctx: Any, a: dict[str, Any]) -> Evidence:
+def follows_formula(ctx: Any, a: FollowsFormula) -> Evidence:
     """The schedule under test, stepped as declared, uses the declared formula's rate at every batch."""
     declared = ctx.declared
     trace = drive(ctx.model, declared)
     S = steps_per_epoch(declared)
     formula = declared["formula"]
-    if a.get("shift") or a.get("regroup"):
+    if a.shift or a.regroup:
         plain = stated_trace(formula, len(trace.lrs), S)
-        moved = stated_trace(formula, len(trace.lrs), S, shift=a.get("shift", 0), regroup=a.get("regroup", False))
+        moved = stated_trace(formula, len(trace.lrs), S, shift=a.shift, regroup=a.regroup)
         if plain == moved:
             return undecided("the formula read one unit off / at the other granularity",
                              note="on this schedule the variant gives the same rates: nothing to tell apart")
-    return _formula_evidence(trace, formula, S, shift=a.get("shift", 0), regroup=a.get("regroup", False))
+    return _formula_evidence(trace, formula, S, shift=a.shift, regroup=a.regroup)
 
 
-def reaches_phases(ctx: Any, a: dict[str, Any]) -> list[Evidence]:
+def reaches_phases(ctx: Any, a: ReachesPhases) -> list[Evidence]:
     """Every declared phase is used within the declared training (or, for the variant, a shorter one)."""
     declared = ctx.declared
     phases = list(declared.get("phases", ()))
     if not phases:
         return [undecided("the declared phases", note="the model declares no phases")]
     trace = drive(ctx.model, declared)
-    if a["training"] == "declared":
+    if a.training == "declared":
         return _phases_evidence(trace, phases)
     # the variant: stop in the epoch before the one in which the formula first gives the last phase
     S = steps_per_epoch(declared)

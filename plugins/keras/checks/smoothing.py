@@ -17,6 +17,7 @@ from typing import Any
 import sympy as sp
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
+from kexue_verify_plugins.keras.assertions import MixedTarget
 
 from kexue_verify import Evidence, close, holds, undecided
 from kexue_verify.tolerances import tolerance
@@ -39,9 +40,9 @@ def _target(kind: str, y: Any, e: Any, k: int) -> Any:
     raise ValueError(f"unknown target {kind!r}")
 
 
-def smoothing_symbolic(ctx: Any, a: dict[str, str]) -> Evidence:
+def smoothing_symbolic(ctx: Any, a: MixedTarget) -> Evidence:
     """For K = 3, simplify ``mixed − CE(target)`` with symbolic targets y and log-probabilities l."""
-    if a["target"] == "temperature":
+    if a.target == "temperature":
         return undecided("the mixed loss as a temperature-scaled cross-entropy",
                          note="temperature scaling is not a target mixture; the numeric check decides it")
     k = 3
@@ -49,10 +50,10 @@ def smoothing_symbolic(ctx: Any, a: dict[str, str]) -> Evidence:
     y, logp = sp.symbols("y1:4", real=True), sp.symbols("l1:4", real=True)
     ce = lambda t: -sum(ti * li for ti, li in zip(t, logp, strict=True))  # noqa: E731
     mixed = (1 - e) * ce(y) + e * ce([sp.Rational(1, k)] * k)
-    stated = ce([_target(a["target"], yi, e, k) for yi in y])
+    stated = ce([_target(a.target, yi, e, k) for yi in y])
     diff = sp.expand(mixed - stated)
     onehot = diff.subs({y[0]: 1, y[1]: 0, y[2]: 0})
-    return holds(f"(1−e)CE(y,p) + e·CE(1/K,p) − CE(target, p) = 0 (K = 3, target {a['target']})",
+    return holds(f"(1−e)CE(y,p) + e·CE(1/K,p) − CE(target, p) = 0 (K = 3, target {a.target})",
                  diff == 0, method="sympy.expand of the difference, y and log p symbolic", expected="0",
                  counterexample={"difference": str(diff), "at y = e_1": str(sp.factor(onehot))},
                  difference=str(diff))
@@ -62,7 +63,7 @@ def _reference(target: torch.Tensor, logits: torch.Tensor) -> torch.Tensor:
     return -(target * F.log_softmax(logits, dim=-1)).sum(-1)
 
 
-def smoothing_numeric(ctx: Any, a: dict[str, str]) -> list[Evidence]:
+def smoothing_numeric(ctx: Any, a: MixedTarget) -> list[Evidence]:
     """The loss under test against CE with the stated target, and PyTorch's label_smoothing against the same."""
     loss = ctx.model
     gen = ctx.generator()
@@ -72,7 +73,7 @@ def smoothing_numeric(ctx: Any, a: dict[str, str]) -> list[Evidence]:
     out: list[Evidence] = []
     method = (f"{loss.framework} loss computing in {loss.precision or ctx.dtype}, e = {E}, K = {K}, {N} samples "
               f"at logit scales {LOGIT_SCALES}")
-    if a["target"] == "temperature":
+    if a.target == "temperature":
         # CE(e_0, softmax(z/T)) falls along z = (s, 0, …, 0) for every T > 0; the mixed loss must too
         s = torch.tensor([10.0, 50.0], device=ctx.device, dtype=ctx.torch_dtype)
         z = torch.zeros(2, K, device=ctx.device, dtype=ctx.torch_dtype)
@@ -87,13 +88,13 @@ def smoothing_numeric(ctx: Any, a: dict[str, str]) -> list[Evidence]:
     for scale, z in zip(LOGIT_SCALES, u * torch.tensor(LOGIT_SCALES, device=ctx.device,
                                                       dtype=ctx.torch_dtype).view(-1, 1, 1), strict=True):
         got = loss(y, z, E)
-        stated = _reference(_target(a["target"], y, E, K), z)
+        stated = _reference(_target(a.target, y, E, K), z)
         smoothed = F.cross_entropy(z, labels, label_smoothing=E, reduction="none")
         worst_stated = max(worst_stated, float((got - stated).abs().max()))
         worst_torch = max(worst_torch, float((smoothed - stated).abs().max()))
         tol = max(tol, tolerance(loss.precision or ctx.dtype, n=2 * K, scale=float(stated.abs().max()) + scale))
     out.append(close("max |mixed loss − CE(stated target)|", worst_stated, 0.0, tol=tol, method=method,
-                     counterexample={"target": a["target"], "max_difference": worst_stated}))
+                     counterexample={"target": a.target, "max_difference": worst_stated}))
     out.append(close("max |F.cross_entropy(label_smoothing=e) − CE(stated target)|", worst_torch, 0.0, tol=tol,
                      method="torch.nn.functional.cross_entropy, reduction='none'"))
     return out

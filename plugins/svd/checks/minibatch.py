@@ -16,9 +16,8 @@ within 30 epochs (theory: Oja-type subspace learning; E. Oja, *J. Math. Biol.* 1
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
+from kexue_verify_plugins.svd.assertions import MinibatchSubspace
 from kexue_verify_plugins.svd.figures import with_figure
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, principal_angles, top_right_singular
 from kexue_verify_plugins.svd.memo import remember
@@ -59,23 +58,23 @@ def _train(ctx: CheckContext, data: torch.Tensor) -> tuple[list[torch.Tensor], F
 
 
 @single_threaded()
-def minibatch_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def minibatch_numeric(ctx: CheckContext, a: MinibatchSubspace) -> Evidence:
     """Train with mini-batch SGD; the largest principal angle to the asserted subspace must be ≤ max_angle."""
     data = planted_matrix(ROWS, COLS, RANK, cpu_generator(ctx.seed), mean="top", tail=(0.05, 0.02))
     data = data.to(device=ctx.device, dtype=ctx.torch_dtype)
-    basis = subspace(data.to(torch.float64).cpu(), RANK, a["subspace"])
+    basis = subspace(data.to(torch.float64).cpu(), RANK, a.subspace)
     bases, fit = remember(("minibatch", ctx.seed, ctx.dtype, ctx.device), lambda: _train(ctx, data))
     history = [float(principal_angles(b, basis)[-1]) for b in bases]
     angles = principal_angles(bases[-1], basis)
     figure = {
-        "title": f"Mini-batch SGD (batch {BATCH}): angle to the {a['subspace']} subspace",
+        "title": f"Mini-batch SGD (batch {BATCH}): angle to the {a.subspace} subspace",
         "xlabel": "epoch", "ylabel": "largest principal angle (rad)", "yscale": "log",
         "series": [{"label": "largest principal angle", "x": list(range(1, len(history) + 1)), "y": history}],
-        "hlines": [{"y": a["max_angle"], "label": f"criterion {a['max_angle']:g} rad"}],
+        "hlines": [{"y": a.max_angle, "label": f"criterion {a.max_angle:g} rad"}],
         "caption": "The learned subspace is the right one when the angle ends below the dashed criterion.",
     }
-    ev = at_most(f"largest principal angle between rowspace(CD) and the {a['subspace']} subspace (rad)",
-                 float(angles[-1]), a["max_angle"], method=f"{fit.method}; {fit.evaluations} steps",
+    ev = at_most(f"largest principal angle between rowspace(CD) and the {a.subspace} subspace (rad)",
+                 float(angles[-1]), a.max_angle, method=f"{fit.method}; {fit.evaluations} steps",
                  counterexample={"angles": angles.tolist()}, angles=angles.tolist(), final_loss=fit.final,
                  steps=fit.evaluations)
     return with_figure(ev, figure)

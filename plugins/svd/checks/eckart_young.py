@@ -24,6 +24,7 @@ from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.svd.assertions import EckartYoung
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds
 from kexue_verify_plugins.svd.exact import EXACT_MATRIX, exact_eigenbasis, frobenius_sq, rank_projector
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, spectrum, truncated_svd
@@ -55,14 +56,14 @@ def optimum_formula(text: str, values: list[Any], k: int) -> sp.Expr:
     return sp.nsimplify(expr.replace(_SIGMA, lambda j: values[int(j) - 1]))
 
 
-def eckart_young_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def eckart_young_symbolic(ctx: CheckContext, a: EckartYoung) -> list[Evidence]:
     """Exact optimum for k = 1, 2 on a rational 3×3 matrix; lower-bound certificate for k = 1; gauge freedom."""
     m = EXACT_MATRIX
     sigmas = sorted(m.singular_values(), key=lambda s: -float(s))
     evidence = []
     for k in (1, 2):
         attained = frobenius_sq(m - m * rank_projector(m, k))
-        stated = optimum_formula(a["optimum"], sigmas, k)
+        stated = optimum_formula(a.optimum, sigmas, k)
         evidence.append(holds(f"error of the truncated SVD at k = {k} equals the stated optimum",
                               sp.simplify(attained - stated) == 0, method="SymPy, exact rational arithmetic",
                               expected=str(stated), attained=str(attained), singular_values=[str(s) for s in sigmas],
@@ -88,16 +89,16 @@ def _rank_one_certificate(m: sp.Matrix) -> Evidence:
                  lower_bound=str(frobenius_sq(m) - lam1))
 
 
-def _gauge(m: sp.Matrix, a: dict[str, Any]) -> Evidence:
+def _gauge(m: sp.Matrix, a: EckartYoung) -> Evidence:
     """(AG)(G⁻¹B) = AB: with G = 2 the factors change and the product does not."""
     v1 = exact_eigenbasis(m)[0][1]
     factor_a, factor_b = m * v1 / (v1.T * v1)[0, 0], v1.T
     other_a, other_b = 2 * factor_a, factor_b / 2
     same_product = sp.simplify(factor_a * factor_b - other_a * other_b) == sp.zeros(3, 3)
     unique = not (same_product and factor_a != other_a)
-    return holds("A and B are unique" if a.get("unique_factors") else "A and B are not unique",
-                 unique == bool(a.get("unique_factors")), method="SymPy: (AG)(G⁻¹B) with G = 2, k = 1",
-                 expected=f"unique_factors = {bool(a.get('unique_factors'))}", unique=unique,
+    return holds("A and B are unique" if a.unique_factors else "A and B are not unique",
+                 unique == bool(a.unique_factors), method="SymPy: (AG)(G⁻¹B) with G = 2, k = 1",
+                 expected=f"unique_factors = {bool(a.unique_factors)}", unique=unique,
                  counterexample={"A": [str(x) for x in factor_a], "B": [str(x) for x in factor_b],
                                  "A'": [str(x) for x in other_a], "B'": [str(x) for x in other_b]})
 
@@ -167,13 +168,13 @@ def _factorisations(ctx: CheckContext, data: torch.Tensor, k: int, floor: float)
 
 
 @single_threaded()
-def eckart_young_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def eckart_young_numeric(ctx: CheckContext, a: EckartYoung) -> list[Evidence]:
     """L-BFGS on ``‖M − AB‖²`` from three random starts (24×10 matrix, k = 3) against the stated optimum."""
     m, n, k = 24, 10, 3
     data = planted_matrix(m, n, k, cpu_generator(ctx.seed)).to(device=ctx.device, dtype=ctx.torch_dtype)
     used = data.to(torch.float64).cpu()
     spec = spectrum(used, k)
-    stated = float(optimum_formula(a["optimum"], spec.values.tolist(), k))
+    stated = float(optimum_formula(a.optimum, spec.values.tolist(), k))
     bound = autoencoder_bounds(ctx.dtype, m=m, n=n, norm_sq=float((used**2).sum()), largest=spec.largest,
                                smallest=spec.smallest, gap=spec.gap, mean_norm=0.0)
     best = truncated_svd(used, k)
@@ -197,9 +198,9 @@ def eckart_young_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]
     factors = [run[2] for run in runs]
     spread = max(float((x - y).norm()) for i, x in enumerate(factors) for y in factors[i + 1:])
     unique = spread <= bound.reconstruction
-    evidence.append(holds("A is the same from every start" if a.get("unique_factors") else "A differs between starts",
-                          unique == bool(a.get("unique_factors")), method="max ‖A_s − A_t‖_F over pairs of starts",
-                          expected=f"unique_factors = {bool(a.get('unique_factors'))}", largest_difference=spread,
+    evidence.append(holds("A is the same from every start" if a.unique_factors else "A differs between starts",
+                          unique == bool(a.unique_factors), method="max ‖A_s − A_t‖_F over pairs of starts",
+                          expected=f"unique_factors = {bool(a.unique_factors)}", largest_difference=spread,
                           tolerance_used=bound.reconstruction,
                           counterexample={"A_0": factors[0].tolist(), "A_1": factors[1].tolist()}))
     return evidence

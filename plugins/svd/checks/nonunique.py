@@ -15,12 +15,12 @@ from examples without local minima", *Neural Networks* 2 (1989) 53–58.
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any
 
 import sympy as sp
 import torch
-from kexue_verify_plugins.svd import DEFAULT_SHAPE
+from kexue_verify_plugins.svd.assertions import Nonuniqueness
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds
+from kexue_verify_plugins.svd.claims import DEFAULT_SHAPE
 from kexue_verify_plugins.svd.exact import EXACT_MATRIX, exact_eigenbasis, rank_projector
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, spectrum, top_right_singular
 from kexue_verify_plugins.svd.memo import remember
@@ -45,7 +45,7 @@ def distance_to_signed_basis(c: torch.Tensor, basis: torch.Tensor) -> float:
     return float(torch.minimum(plus, minus).sum().sqrt())
 
 
-def nonunique_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def nonunique_symbolic(ctx: CheckContext, a: Nonuniqueness) -> list[Evidence]:
     """SymPy: the gauge identity for symbolic C, D, G; an exact optimum C = V₂G that is not V₂ up to sign."""
     c = sp.Matrix(3, 2, sp.symbols("c1:7"))
     d = sp.Matrix(2, 3, sp.symbols("d1:7"))
@@ -59,7 +59,7 @@ def nonunique_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     projector_kept = sp.simplify(c_opt * d_opt - rank_projector(m, 2)) == sp.zeros(3, 3)
     signed = [basis * sp.diag(s1, s2) for s1 in (1, -1) for s2 in (1, -1)]
     up_to_sign = any(sp.simplify(c_opt - x) == sp.zeros(3, 2) for x in signed)
-    stated = bool(a["c_equals_vk_up_to_sign"])
+    stated = bool(a.c_equals_vk_up_to_sign)
     return [
         holds("(CG)(G⁻¹D) = CD for symbolic C (3×2), D (2×3), G (2×2)", gauge, method="SymPy simplify"),
         holds("C = V₂G with G = [[1, 1], [0, 1]] keeps CD = V₂V₂ᵀ", projector_kept,
@@ -88,7 +88,7 @@ def _seeds(ctx: CheckContext, data: torch.Tensor, n: int, k: int) -> list[Run]:
 
 
 @single_threaded()
-def nonunique_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def nonunique_numeric(ctx: CheckContext, a: Nonuniqueness) -> list[Evidence]:
     """Five seeds of the bias-free autoencoder (L-BFGS): compare their C with V_k and their CD with V_kV_kᵀ."""
     n, k = DEFAULT_SHAPE["n"], DEFAULT_SHAPE["k"]
     data = planted_matrix(4 * n, n, k, cpu_generator(ctx.seed), mean="tail").to(device=ctx.device,
@@ -108,14 +108,14 @@ def nonunique_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     same = max(projector_errors) <= bound.linear
     equal_up_to_sign = max(sign_distances) <= bound.linear
     spread = max(float((x - y).norm()) for i, x in enumerate(cs) for y in cs[i + 1:])
-    evidence.append(holds("every seed's CD is V_kV_kᵀ" if a["same_projector"] else "the seeds' CD differ",
-                          same == bool(a["same_projector"]), method="max_s ‖C_sD_s − V_kV_kᵀ‖_F",
-                          expected=f"same_projector = {bool(a['same_projector'])}", errors=projector_errors,
+    evidence.append(holds("every seed's CD is V_kV_kᵀ" if a.same_projector else "the seeds' CD differ",
+                          same == bool(a.same_projector), method="max_s ‖C_sD_s − V_kV_kᵀ‖_F",
+                          expected=f"same_projector = {bool(a.same_projector)}", errors=projector_errors,
                           bound=bound.linear, counterexample={"projector_errors": projector_errors}))
-    evidence.append(holds("C = V_k up to sign" if a["c_equals_vk_up_to_sign"] else "C is not V_k up to sign",
-                          equal_up_to_sign == bool(a["c_equals_vk_up_to_sign"]),
+    evidence.append(holds("C = V_k up to sign" if a.c_equals_vk_up_to_sign else "C is not V_k up to sign",
+                          equal_up_to_sign == bool(a.c_equals_vk_up_to_sign),
                           method="min over signs S of ‖C_s − V_kS‖_F, every seed",
-                          expected=f"c_equals_vk_up_to_sign = {bool(a['c_equals_vk_up_to_sign'])}",
+                          expected=f"c_equals_vk_up_to_sign = {bool(a.c_equals_vk_up_to_sign)}",
                           distances=sign_distances, largest_pairwise_difference_of_C=spread, bound=bound.linear,
                           counterexample={"C_seed0": cs[0].tolist(), "V_k": basis.tolist()}))
     return evidence

@@ -1,7 +1,8 @@
 r"""SVD-1: storing ``A_{m×k}`` and ``B_{k×n}`` instead of ``M_{m×n}`` saves space iff ``k < mn/(m+n)``.
 
 ``(m + n)k − mn = (m + n)(k − mn/(m + n))`` and ``m + n > 0``, so ``(m+n)k < mn ⇔ k < mn/(m+n)``.
-The assertion is the threshold as a SymPy formula in ``m`` and ``n``; the false variants are
+The assertion (:class:`~kexue_verify_plugins.svd.assertions.StorageThreshold`) is the threshold, a formula in
+``m`` and ``n``; the false variants are
 ``Min(m, n)/2`` and ``(m + n)/2``.
 
 * Symbolic: SymPy solves ``(m + n)k = mn`` for ``k`` and compares the root with the stated
@@ -14,23 +15,18 @@ The assertion is the threshold as a SymPy formula in ``m`` and ``n``; the false 
 from __future__ import annotations
 
 import itertools
-from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.svd.assertions import StorageThreshold
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.formula import parse_formula
 from kexue_verify.threads import single_threaded
 
 __all__ = ["storage_numeric", "storage_symbolic"]
 
-_M, _N, _K = sp.symbols("m n k", positive=True)
+_M, _N, _K = sp.symbols("m n k", positive=True)  # m, n equal the assertion's own (same names, same assumptions)
 SIDE = 16
-
-
-def _threshold(text: str) -> sp.Expr:
-    return parse_formula(text, {"m": _M, "n": _N, "Min": sp.Min, "Max": sp.Max})
 
 
 def _first_disagreement(threshold: sp.Expr, limit: int) -> dict[str, int] | None:
@@ -42,9 +38,9 @@ def _first_disagreement(threshold: sp.Expr, limit: int) -> dict[str, int] | None
     return None
 
 
-def storage_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def storage_symbolic(ctx: CheckContext, a: StorageThreshold) -> Evidence:
     """solve((m+n)k = mn, k) against the stated threshold; factor m + n positive."""
-    threshold = _threshold(a["threshold"])
+    threshold = a.threshold.expr
     (root,) = sp.solve(sp.Eq((_M + _N) * _K, _M * _N), _K)
     same = sp.simplify(root - threshold) == 0
     positive = bool((_M + _N).is_positive)
@@ -54,9 +50,9 @@ def storage_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
 
 
 @single_threaded()
-def storage_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def storage_numeric(ctx: CheckContext, a: StorageThreshold) -> Evidence:
     """Count the entries of torch factors A = U_kΣ_k, B = V_kᵀ for every m, n ≤ SIDE and k ≤ min(m, n)."""
-    threshold = sp.lambdify((_M, _N), _threshold(a["threshold"]), modules="math")
+    threshold = sp.lambdify((_M, _N), a.threshold.expr, modules="math")
     gen = torch.Generator().manual_seed(ctx.seed % 2**63)
     disagreements = []
     checked = 0

@@ -1,9 +1,10 @@
 r"""SVD-6: the three-factor form ``M = A_{m×k} P_{k×l} Q_{l×n}`` is a two-factor model of inner dimension ``min(k, l)``.
 
 ``rank(APQ) ≤ min(rank A, rank P, rank Q) ≤ min(k, l)``, and generic factors attain it; conversely
-every matrix of rank ``min(k, l)`` is such a product.  The assertion ``max_rank`` is a SymPy
-formula in ``k`` and ``l`` for the largest rank the form can reach (for ``m, n ≥ k + l``); the claim
-says ``Min(k, l)``, the false variants ``k + l`` and ``Max(k, l)``.
+every matrix of rank ``min(k, l)`` is such a product.  The assertion's ``max_rank``
+(:class:`~kexue_verify_plugins.svd.assertions.ThreeFactorRank`) is a formula in ``k`` and ``l`` for the largest
+rank the form can reach (for ``m, n ≥ k + l``); the claim says ``Min(k, l)``, the false variants ``k + l`` and
+``Max(k, l)``.
 
 * Symbolic: with symbolic entries (m = n = 3), every minor of order ``max_rank + 1`` of ``APQ``
   vanishes identically (SymPy ``expand``), and a product of random integer factors has exact rank
@@ -17,24 +18,22 @@ from __future__ import annotations
 
 import itertools
 import random
-from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.svd.assertions import ThreeFactorRank
 from kexue_verify_plugins.svd.linalg import cpu_generator
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.formula import parse_formula
 from kexue_verify.threads import single_threaded
 from kexue_verify.tolerances import tolerance
 
 __all__ = ["three_factor_numeric", "three_factor_symbolic"]
 
-_K, _L = sp.symbols("k l", integer=True, positive=True)
-
-
-def _max_rank(text: str, k: int, l: int) -> int:  # noqa: E741 - l is the post's name
-    return int(parse_formula(text, {"k": _K, "l": _L, "Min": sp.Min, "Max": sp.Max}).subs({_K: k, _L: l}))
+def _max_rank(a: ThreeFactorRank, k: int, l: int) -> int:  # noqa: E741 - l is the post's name
+    """The stated ``max_rank`` at these ``k`` and ``l``."""
+    symbol = a.max_rank.symbols
+    return int(a.max_rank.expr.subs({symbol["k"]: k, symbol["l"]: l}))
 
 
 #: Integer entries are drawn from [-WIDTH, WIDTH], at most DRAWS times: the rank of APQ falls below min(k, l)
@@ -63,12 +62,12 @@ def _generic_instance(product: sp.Matrix, stated: int, rng: random.Random) -> tu
     return best[0], best[1], DRAWS
 
 
-def three_factor_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def three_factor_symbolic(ctx: CheckContext, a: ThreeFactorRank) -> list[Evidence]:
     """Minors of order r + 1 vanish identically (r = stated max rank); a random integer instance has rank r."""
     evidence = []
     rng = random.Random(ctx.seed)
     for k, l in ((2, 1), (1, 2), (2, 2)):  # noqa: E741
-        r = _max_rank(a["max_rank"], k, l)
+        r = _max_rank(a, k, l)
         fa = sp.Matrix(3, k, sp.symbols(f"a1:{3 * k + 1}"))
         fp = sp.Matrix(k, l, sp.symbols(f"p1:{k * l + 1}"))
         fq = sp.Matrix(l, 3, sp.symbols(f"q1:{3 * l + 1}"))
@@ -89,7 +88,7 @@ def three_factor_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence
 
 
 @single_threaded()
-def three_factor_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def three_factor_numeric(ctx: CheckContext, a: ThreeFactorRank) -> list[Evidence]:
     """Ranks of Gaussian products A P Q (8×8, k, l ≤ 4), and APQ rebuilt from the SVD of a rank-min(k, l) matrix."""
     gen = cpu_generator(ctx.seed)
     size = 8
@@ -98,8 +97,8 @@ def three_factor_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]
         fa, fp, fq = (torch.randn(*s, generator=gen, dtype=torch.float64) for s in ((size, k), (k, l), (l, size)))
         product = (fa @ fp @ fq).to(device=ctx.device, dtype=ctx.torch_dtype)
         rank = int(torch.linalg.matrix_rank(product))
-        if rank != _max_rank(a["max_rank"], k, l):
-            mismatches.append({"k": k, "l": l, "rank": rank, "stated": _max_rank(a["max_rank"], k, l)})
+        if rank != _max_rank(a, k, l):
+            mismatches.append({"k": k, "l": l, "rank": rank, "stated": _max_rank(a, k, l)})
         r = min(k, l)
         target = torch.randn(size, r, generator=gen, dtype=torch.float64) @ torch.randn(r, size, generator=gen,
                                                                                        dtype=torch.float64)
@@ -116,7 +115,7 @@ def three_factor_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]
     return [
         holds("rank(APQ) of Gaussian factors equals the stated max rank for every 1 ≤ k, l ≤ 4",
               not mismatches, method=f"torch.linalg.matrix_rank ({ctx.dtype}), 8×8 products",
-              expected=a["max_rank"], counterexample=mismatches[:4], mismatches=len(mismatches)),
+              expected=str(a.max_rank), counterexample=mismatches[:4], mismatches=len(mismatches)),
         holds("every rank-min(k, l) matrix is A P Q (built from its SVD)", max(rebuilt_errors) <= 1.0,
               method="‖A P Q − M‖_F against 8 γ₈ σ₁ (Higham)", worst_ratio_to_tolerance=max(rebuilt_errors)),
     ]

@@ -24,6 +24,7 @@ from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.svd.assertions import ClippingError, FirstNegativeRank
 from kexue_verify_plugins.svd.exact import rank_projector
 from kexue_verify_plugins.svd.linalg import cpu_generator, truncated_svd
 from kexue_verify_plugins.svd.memo import remember
@@ -69,14 +70,14 @@ def entrywise_inequality(domain: str) -> tuple[bool, dict[str, Any] | None]:
     return True, None
 
 
-def clipping_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def clipping_symbolic(ctx: CheckContext, a: ClippingError) -> list[Evidence]:
     """Proof by cases of the entrywise inequality; the exact 3×3 example at k = 2."""
-    proved, counterexample = entrywise_inequality(a["data"])
-    never = a["clipping"] == "never-increases"
-    evidence = [holds(f"|max(a,0) − m| ≤ |a − m| for real a, {a['data']} m" if never
+    proved, counterexample = entrywise_inequality(a.data)
+    never = a.clipping == "never-increases"
+    evidence = [holds(f"|max(a,0) − m| ≤ |a − m| for real a, {a.data} m" if never
                       else "some entry gets worse after clipping", proved == never,
                       method="SymPy assumptions, cases a ≥ 0 and a < 0; rational grid search for a violation",
-                      expected=f"clipping {a['clipping']}", proved=proved, counterexample=counterexample)]
+                      expected=f"clipping {a.clipping}", proved=proved, counterexample=counterexample)]
     m = EXACT_NONNEGATIVE
     approx = m * rank_projector(m, 2)
     clipped = approx.applyfunc(lambda x: sp.Max(x, 0))
@@ -134,13 +135,13 @@ def _clipping_runs(ctx: CheckContext, data: str) -> dict[str, Any]:
 
 
 @single_threaded()
-def clipping_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def clipping_numeric(ctx: CheckContext, a: ClippingError) -> list[Evidence]:
     """The Poisson example at k = 3 and 40 random matrices at k = 2, 3, 4, in the run's dtype.
 
     "Increases" means by more than the rounding bound 8 γ_{mn} ‖M‖_F of the two norms.
     """
-    run = remember(("clipping", ctx.seed, ctx.dtype, ctx.device, a["data"]), lambda: _clipping_runs(ctx, a["data"]))
-    never = a["clipping"] == "never-increases"
+    run = remember(("clipping", ctx.seed, ctx.dtype, ctx.device, a.data), lambda: _clipping_runs(ctx, a.data))
+    never = a.clipping == "never-increases"
     increased = run["worst"] > 1.0
     method = f"torch.linalg.svd ({ctx.dtype}, {ctx.device})"
     return [
@@ -149,11 +150,11 @@ def clipping_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
               smallest_entry=run["smallest"], error=run["before"], clipped_error=run["after"]),
         holds("‖M − max(M_k,0)‖ ≤ ‖M − M_k‖ on 40 random matrices" if never
               else "clipping raises the error on some random matrix", increased != never, method=method,
-              expected=f"clipping {a['clipping']} on {a['data']} data",
+              expected=f"clipping {a.clipping} on {a.data} data",
               largest_increase_in_tolerances=run["worst"], counterexample=run["worst_case"]),
-        holds("max(M₃, 0) has rank ≤ 3 (could be a rank-3 NMF)" if a["clipped_rank_at_most_k"]
+        holds("max(M₃, 0) has rank ≤ 3 (could be a rank-3 NMF)" if a.clipped_rank_at_most_k
               else "max(M₃, 0) has rank > 3, so it is not a nonnegative rank-3 approximation",
-              (run["rank"] <= 3) == bool(a["clipped_rank_at_most_k"]), method="torch.linalg.matrix_rank",
+              (run["rank"] <= 3) == bool(a.clipped_rank_at_most_k), method="torch.linalg.matrix_rank",
               rank_after_clipping=run["rank"]),
     ]
 
@@ -167,13 +168,13 @@ def _negatives_lemma() -> bool:
     return True
 
 
-def negatives_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def negatives_symbolic(ctx: CheckContext, a: FirstNegativeRank) -> list[Evidence]:
     """Perron–Frobenius lemma (k = 1 never negative) and the exact example (negatives at k = 2)."""
     lemma = _negatives_lemma()
     m = EXACT_NONNEGATIVE
     smallest = {k: min(m * rank_projector(m, k)) for k in (1, 2)}
     first = next((k for k in (1, 2) if smallest[k] < 0), None)
-    stated = int(a["smallest_rank_with_negatives"])
+    stated = int(a.smallest_rank_with_negatives)
     evidence = [holds("|x||y| ≥ xy for real x, y (so |v| is a top singular vector when M ≥ 0)", lemma,
                       method="SymPy assumptions, four sign cases")]
     consistent = (stated > 1 if lemma else True) and first == stated
@@ -199,12 +200,12 @@ def _first_negative_ranks(ctx: CheckContext) -> tuple[list[int], float]:
 
 
 @single_threaded()
-def negatives_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def negatives_numeric(ctx: CheckContext, a: FirstNegativeRank) -> Evidence:
     """40 random nonnegative matrices: the smallest k at which M_k has an entry below −tol, in the run's dtype."""
     found, worst_rank_one = remember(("negatives", ctx.seed, ctx.dtype, ctx.device),
                                      lambda: _first_negative_ranks(ctx))
     observed = min((k for k in found if k), default=0)
-    stated = int(a["smallest_rank_with_negatives"])
+    stated = int(a.smallest_rank_with_negatives)
     return holds(f"smallest k with negative entries over 40 nonnegative matrices is {stated}", observed == stated,
                  method=f"torch.linalg.svd ({ctx.dtype}, {ctx.device}); negative means below −8 γ_n σ₁",
                  observed=observed, matrices_with_negatives_at_k2=sum(1 for k in found if k == 2),

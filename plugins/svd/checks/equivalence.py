@@ -22,9 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import torch
+from kexue_verify_plugins.svd.assertions import AutoencoderMap
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds, l1_loss_floor
 from kexue_verify_plugins.svd.figures import loss_curve, singular_value_bars, with_figure
 from kexue_verify_plugins.svd.linalg import (
@@ -110,15 +110,15 @@ def measure(ctx: CheckContext, model: torch.nn.Module, data64: torch.Tensor, los
     return Measurement(fit, data.detach().to(torch.float64).cpu(), recon, zero, images)
 
 
-def compare_with_target(ctx: CheckContext, result: Measurement, k: int, assertion: dict[str, Any]) -> list[Evidence]:
+def compare_with_target(ctx: CheckContext, result: Measurement, k: int, assertion: AutoencoderMap) -> list[Evidence]:
     """Compare a trained map with the asserted target; tolerances from :mod:`~kexue_verify_plugins.svd.bounds`."""
-    loss = assertion.get("loss", "squared")
+    loss = assertion.loss
     fit, used, recon, zero, images = result.fit, result.used, result.recon, result.zero, result.images
     m, n = used.shape
-    target = make_target(used, k, assertion["target"])
+    target = make_target(used, k, assertion.target)
     linear = images - zero
     spec = target.spectrum
-    mean_norm = float(target.offset.norm()) if assertion["target"] == "pca-of-centred" else 0.0
+    mean_norm = float(target.offset.norm()) if assertion.target == "pca-of-centred" else 0.0
     bound = autoencoder_bounds(ctx.dtype, m=m, n=n, norm_sq=float((used**2).sum()), largest=spec.largest,
                                smallest=spec.smallest, gap=spec.gap, mean_norm=mean_norm)
     reached = float(reconstruction_loss(used - recon, loss))
@@ -167,7 +167,7 @@ def _trained(ctx: CheckContext, name: str, build: Callable[[], torch.nn.Module],
 
 
 @single_threaded()
-def autoencoder_is_svd(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def autoencoder_is_svd(ctx: CheckContext, a: AutoencoderMap) -> list[Evidence]:
     """Model claim: the module under test, trained on the rows of ``M``, is the asserted map (default: ``M_k``).
 
     Without a model (the claim run on its own) the post's autoencoder is used.
@@ -179,15 +179,15 @@ def autoencoder_is_svd(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
                               note=f"{ctx.model_name or type(ctx.model).__name__} has no trainable parameters "
                                    "(none, or all with requires_grad=False), so there is nothing to train and the "
                                    "claim, which is about the trained map, cannot be checked on it")]
-        result = _trained(ctx, ctx.model_name or repr(ctx.model), lambda: ctx.model, n, k, a["loss"])
+        result = _trained(ctx, ctx.model_name or repr(ctx.model), lambda: ctx.model, n, k, a.loss)
     else:
-        result = _trained(ctx, "builtin:linear", lambda: seeded(linear_autoencoder(n, k), ctx), n, k, a["loss"])
+        result = _trained(ctx, "builtin:linear", lambda: seeded(linear_autoencoder(n, k), ctx), n, k, a.loss)
     return compare_with_target(ctx, result, k, a)
 
 
 @single_threaded()
-def autoencoder_is_pca(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def autoencoder_is_pca(ctx: CheckContext, a: AutoencoderMap) -> list[Evidence]:
     """The autoencoder with biases, trained on uncentred ``M``, is PCA of the centred data."""
     n, k = shape(ctx)
-    result = _trained(ctx, "builtin:biased", lambda: seeded(biased_autoencoder(n, k), ctx), n, k, a["loss"])
+    result = _trained(ctx, "builtin:biased", lambda: seeded(biased_autoencoder(n, k), ctx), n, k, a.loss)
     return compare_with_target(ctx, result, k, a)

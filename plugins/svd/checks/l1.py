@@ -22,6 +22,7 @@ from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.svd.assertions import LossBeatsSvd
 from kexue_verify_plugins.svd.linalg import cpu_generator
 from kexue_verify_plugins.svd.memo import remember
 from kexue_verify_plugins.svd.training import reconstruction_loss
@@ -72,12 +73,12 @@ def find_counterexample(seed: int, loss: str, *, dtype: torch.dtype = torch.floa
 
 
 @single_threaded()
-def l1_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def l1_numeric(ctx: CheckContext, a: LossBeatsSvd) -> Evidence:
     """Search in the run's dtype; pass when the best autoencoder beats the truncated SVD by more than rounding."""
-    found = remember(("l1-search", ctx.seed, a["loss"], ctx.dtype, ctx.device),
-                     lambda: find_counterexample(ctx.seed, a["loss"], dtype=ctx.torch_dtype, device=ctx.device))
+    found = remember(("l1-search", ctx.seed, a.loss, ctx.dtype, ctx.device),
+                     lambda: find_counterexample(ctx.seed, a.loss, dtype=ctx.torch_dtype, device=ctx.device))
     tol = tolerance(ctx.dtype, n=16, scale=found["scale"])
-    return holds(f"some C, D beat the truncated SVD under the {a['loss']} loss", found["improvement"] > tol,
+    return holds(f"some C, D beat the truncated SVD under the {a.loss} loss", found["improvement"] > tol,
                  method=f"seeded search: {CANDIDATES} integer 8×2 matrices, k = 1, Adam {STEPS} steps ({ctx.dtype})",
                  expected=f"improvement > {tol:.3g}", improvement=found["improvement"], svd_loss=found["svd_loss"],
                  autoencoder_loss=found["autoencoder_loss"], witness=found)
@@ -88,22 +89,22 @@ def _rational(values: list[list[float]]) -> sp.Matrix:
 
 
 @single_threaded()
-def l1_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def l1_symbolic(ctx: CheckContext, a: LossBeatsSvd) -> Evidence:
     """Exact losses of the found (M, C, D), with C, D rounded to rationals, against the exact truncated SVD."""
-    found = remember(("l1-search", ctx.seed, a["loss"], "float64", "cpu"),
-                     lambda: find_counterexample(ctx.seed, a["loss"]))
+    found = remember(("l1-search", ctx.seed, a.loss, "float64", "cpu"),
+                     lambda: find_counterexample(ctx.seed, a.loss))
     m, c, d = sp.Matrix(found["M"]).applyfunc(sp.Integer), _rational(found["C"]), _rational(found["D"])
     residual = m - m * c * d
     (top, _, (v,)) = max((m.T * m).eigenvects(), key=lambda p: float(p[0]))
     svd_residual = m - m * v * v.T / (v.T * v)[0, 0]
-    if a["loss"] == "l1":
+    if a.loss == "l1":
         ae_loss = sum(abs(x) for x in residual)
         svd_loss = sum(sp.Abs(sp.radsimp(x)) for x in svd_residual)
     else:
         ae_loss = sum(x**2 for x in residual)
         svd_loss = sp.nsimplify(sum(x**2 for x in m) - top)
     gap = sp.N(svd_loss - ae_loss, 50)
-    return holds(f"exactly: ‖M − MCD‖ < ‖M − M₁‖ under the {a['loss']} loss", bool(gap > sp.Float("1e-40")),
+    return holds(f"exactly: ‖M − MCD‖ < ‖M − M₁‖ under the {a.loss} loss", bool(gap > sp.Float("1e-40")),
                  method="SymPy: C, D rounded to rationals (denominators ≤ 1000); SVD loss evaluated to 50 digits",
                  autoencoder_loss=str(ae_loss), svd_loss=str(sp.N(svd_loss, 20)), difference=str(sp.N(gap, 20)),
                  witness={"M": found["M"], "C": [[str(x) for x in c]], "D": [[str(x) for x in d]],
