@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from kexue_verify_plugins.flows import CATALOGUE_CLAIMS
-from kexue_verify_plugins.flows.glow_code import released_initialisation
+from kexue_verify_plugins.flows.catalogue import CATALOGUE_CLAIMS
+from kexue_verify_plugins.flows.checks.glow_code import released_initialisation
 
 from kexue_verify import Outcome, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
@@ -123,3 +123,4 @@ def test_lu_no_pivoting_counterexample_is_the_swap_matrix(results):
                                    "flows.objective", "flows.zero-init-identity"])
 def test_float32_gives_the_same_verdicts(claim):
     assert_verdict(run_claim(claim, dtype="float32"), "verified")
+
