@@ -22,8 +22,10 @@ from typing import Any
 
 import torch
 from kexue_verify_plugins.flows import layers
-from kexue_verify_plugins.flows.directions import directions_check
-from kexue_verify_plugins.flows.generic import inverse_check, logdet_check, structure_check
+from kexue_verify_plugins.flows.checks.directions import directions_check
+from kexue_verify_plugins.flows.checks.inverse import inverse_check
+from kexue_verify_plugins.flows.checks.logdet import logdet_check
+from kexue_verify_plugins.flows.checks.structure import structure_check
 
 from kexue_verify import CheckContext, Outcome
 

@@ -27,7 +27,7 @@ import os
 import platform
 
 import torch
-from kexue_verify_plugins.flows import layers
+from kexue_verify_plugins.flows import layers, multiscale
 from kexue_verify_plugins.flows.jacobian import (
     batch_jacobian,
     componentwise_condition,
@@ -41,9 +41,9 @@ from kexue_verify.threads import set_threads
 from kexue_verify.tolerances import tolerance
 
 
-def glow_step(side: int, width: int, device: str, dtype: torch.dtype, seed: int = 0) -> layers.GlowStep:
+def glow_step(side: int, width: int, device: str, dtype: torch.dtype, seed: int = 0) -> multiscale.GlowStep:
     with layers.seeded(seed) as gen:
-        step = layers.finish_layer(layers.GlowStep((3, side, side), gen, hidden=width), gen, scale=0.05)
+        step = layers.finish_layer(multiscale.GlowStep((3, side, side), gen, hidden=width), gen, scale=0.05)
     return step.to(device=device, dtype=dtype).eval()
 
 

@@ -50,7 +50,7 @@ def user_models(count: int) -> list:
     """``count`` user flow layers of one factory, as a user's model zoo would register them."""
     from kexue_verify import ModelSpec
 
-    return [ModelSpec(name=f"user-{i}", kind="flow-layer", factory="kexue_verify_plugins.flows.layers:make_affine_exp",
+    return [ModelSpec(name=f"user-{i}", kind="flow-layer", factory="kexue_verify_plugins.flows.models:make_affine_exp",
                       description="a user's RealNVP coupling", declared={"event_shape": (8,)}) for i in range(count)]
 
 

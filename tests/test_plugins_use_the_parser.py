@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from kexue_verify.claims import Verdict
+from kexue_verify.errors import ClaimDefinitionError
 from kexue_verify.evaluation import Case, RunConfig, evaluate
 from kexue_verify.plugins import load
 
@@ -88,8 +89,14 @@ def test_a_hostile_assertion_in_a_shipped_claim_runs_nothing(claim_id: str, key:
     claim = next((c for c in loaded.claims if c.id == claim_id), None)
     if claim is None:
         pytest.fail(f"{claim_id} is not a shipped claim (renamed?); pick another with a formula under {key!r}")
-    assert key in claim.assertion
     marker = tmp_path / "ran"
+    if claim.typed:  # a typed assertion reads its formulas when it is built: the hostile one is never made
+        assert hasattr(claim.assertion, key)
+        with pytest.raises(ClaimDefinitionError):
+            dataclasses.replace(claim.assertion, **{key: template.format(marker=marker)})
+        assert not marker.exists()
+        return
+    assert key in claim.assertion
     hostile = dataclasses.replace(claim, assertion={**claim.assertion, key: template.format(marker=marker)},
                                   false_variants=())
     result = evaluate(Case(hostile, None), RunConfig(in_process=True))

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from kexue_verify_plugins.flows import CATALOGUE_CLAIMS
-from kexue_verify_plugins.flows.glow_code import released_initialisation
+from kexue_verify_plugins.flows.catalogue import CATALOGUE_CLAIMS
+from kexue_verify_plugins.flows.checks.glow_code import released_initialisation
 
 from kexue_verify import Outcome, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
@@ -123,3 +123,30 @@ def test_lu_no_pivoting_counterexample_is_the_swap_matrix(results):
                                    "flows.objective", "flows.zero-init-identity"])
 def test_float32_gives_the_same_verdicts(claim):
     assert_verdict(run_claim(claim, dtype="float32"), "verified")
+
+
+def test_every_flows_claim_is_typed_and_its_variants_change_fields_or_the_model():
+    from kexue_verify_plugins.flows.claims import CLAIMS
+
+    for c in CLAIMS:
+        assert c.typed, c.id
+        for v in c.false_variants:
+            if v.model is None:
+                assert type(v.assertion) is type(c.assertion)
+                assert not v.assertion.same_as(c.assertion), (c.id, v.name)
+            else:
+                assert v.assertion is None, (c.id, v.name)  # a buggy model, probed as the claim says
+
+
+def test_every_flows_formula_without_indexed_names_parses():
+    from kexue_verify_plugins.flows.claims import CLAIMS
+
+    parsed = 0
+    for c in CLAIMS:
+        for a in (c.assertion, *(v.assertion for v in c.false_variants if v.assertion is not None)):
+            for path, formula in a.formulas():
+                if "[" in formula:
+                    continue  # Sum(…, (i, 1, d)) over s[i]: expanded at a size by checks.formulas.indexed
+                assert formula.expr is not None, (c.id, path)
+                parsed += 1
+    assert parsed > 40

@@ -4,7 +4,11 @@ what perturbation, tail inputs and warm-up calls each add (a check without them 
 from __future__ import annotations
 
 import pytest
-from kexue_verify_plugins.flows import buggy, directions, generic
+from kexue_verify_plugins.flows import buggy
+from kexue_verify_plugins.flows.assertions import Probe
+from kexue_verify_plugins.flows.checks import consistency, directions, inverse, logdet, structure
+from kexue_verify_plugins.flows.checks.common import prepare
+from kexue_verify_plugins.flows.probing import probe
 
 from kexue_verify import CheckContext, Outcome, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
@@ -70,8 +74,8 @@ CORPUS = {
 }
 #: The bugs of hidden_bugs.py: every generic check refutes them (see test_topic_flows_probing.py).
 HIDDEN = {"far-clamp", "saturating", "wrong-backward"}
-CHECKS = {"logdet": generic.logdet_check, "inverse": generic.inverse_check, "directions": directions.directions_check,
-          "structure": generic.structure_check}
+CHECKS = {"logdet": logdet.logdet_check, "inverse": inverse.inverse_check, "directions": directions.directions_check,
+          "structure": structure.structure_check}
 CLAIM_OF = {"logdet": "flows.layer-logdet", "inverse": "flows.layer-inverse",
             "directions": "flows.layer-directions-agree", "structure": "flows.layer-structure"}
 
@@ -112,7 +116,7 @@ def test_each_bug_is_caught_by_the_checks_that_should_catch_it(bug, check):
 
 @pytest.mark.parametrize("bug", ["wrong-inverse", "raw-scale"])
 def test_bugs_outside_the_logdet_are_not_blamed_on_the_logdet(bug):
-    assert not _fails(generic.logdet_check(_ctx(bug), None))
+    assert not _fails(logdet.logdet_check(_ctx(bug), None))
 
 
 @pytest.mark.parametrize("bug", sorted(CORPUS))
@@ -126,9 +130,9 @@ def test_each_bug_is_a_false_variant_of_every_claim_whose_check_catches_it(bug):
 @pytest.mark.parametrize("bug", sorted(CORPUS))
 def test_consistency_only_check_passes_exactly_the_expected_bugs(bug):
     ctx = _ctx(bug)
-    flow = generic.prepare(ctx)
-    x, _ = generic.probe(flow, ctx)
-    assert generic.consistency_only(flow, x)["passed"] is CORPUS[bug][0]
+    flow = prepare(ctx)
+    x, _ = probe(flow, ctx)
+    assert consistency.consistency_only(flow, x)["passed"] is CORPUS[bug][0]
 
 
 def test_consistency_claim_is_refuted_with_the_bugs_it_misses():
@@ -141,14 +145,14 @@ def test_consistency_claim_is_refuted_with_the_bugs_it_misses():
 
 @pytest.mark.parametrize("bug", ["linearised-logdet", "orthogonal-assumed", "stale-cache"])
 def test_without_perturbation_the_logdet_check_misses_identity_init_and_cache_bugs(bug):
-    assert not _fails(generic.logdet_check(_ctx(bug), {"perturbation": 0.0}))
-    assert _fails(generic.logdet_check(_ctx(bug), None))
+    assert not _fails(logdet.logdet_check(_ctx(bug), Probe(perturbation=0.0)))
+    assert _fails(logdet.logdet_check(_ctx(bug), None))
 
 
 def test_without_tail_inputs_the_logdet_check_misses_the_tail_clamp():
     """Same seed, same bulk samples: only the two tail samples expose the clamp."""
-    assert not _fails(generic.logdet_check(_ctx("tail-clamp", seed=0), {"bulk": 2, "tail": 0, "magnitudes": False}))
-    assert _fails(generic.logdet_check(_ctx("tail-clamp", seed=0), None))
+    assert not _fails(logdet.logdet_check(_ctx("tail-clamp", seed=0), Probe(bulk=2, tail=0, magnitudes=False)))
+    assert _fails(logdet.logdet_check(_ctx("tail-clamp", seed=0), None))
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -159,7 +163,7 @@ def test_seed_sensitive_bugs_are_caught_for_other_seeds_and_float32(bug, seed):
 
 
 def test_a_failing_evidence_names_the_sample_and_its_kind():
-    evidence = generic.logdet_check(_ctx("tail-clamp"), None)
+    evidence = logdet.logdet_check(_ctx("tail-clamp"), None)
     bad = next(e for e in evidence if e.outcome is Outcome.FAIL)
     assert bad.counterexample["kind"].startswith("tail")
 
@@ -167,6 +171,6 @@ def test_a_failing_evidence_names_the_sample_and_its_kind():
 def test_an_unknown_invariant_is_an_error_not_a_pass():
     from kexue_verify import ModelSpec
 
-    spec = ModelSpec(name="typo", kind="flow-layer", factory="kexue_verify_plugins.flows.layers:make_reverse",
+    spec = ModelSpec(name="typo", kind="flow-layer", factory="kexue_verify_plugins.flows.models:make_reverse",
                      declared={"event_shape": (4, 4, 4), "invariants": ("triangle",)})
     assert run_claim("flows.layer-structure", model=spec).verdict is Verdict.ERROR

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 import torch
-from kexue_verify_plugins.flows import buggy, layers
+from kexue_verify_plugins.flows import buggy, layers, models, multiscale
 from kexue_verify_plugins.flows.jacobian import (
     batch_jacobian,
     componentwise_condition,
@@ -23,12 +23,12 @@ pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
 
 CTX = CheckContext(case_id="test", seed=2024)
-FACTORIES = sorted(name for name in dir(layers) if name.startswith("make_"))
+FACTORIES = sorted(name for name in dir(models) if name.startswith("make_"))
 
 
 @pytest.mark.parametrize("factory", FACTORIES)
 def test_every_factory_builds_a_flow_layer_that_round_trips(factory):
-    model = getattr(layers, factory)(CTX)
+    model = getattr(models, factory)(CTX)
     flow = as_flow_layer(model, {"event_shape": (6,)} if factory == "make_torch_transform" else None)
     x = torch.randn(3, *flow.event_shape, dtype=torch.float64, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
@@ -95,12 +95,12 @@ def test_doolittle_without_pivoting_breaks_on_the_swap_matrix_and_works_otherwis
 
 def test_multiscale_glow_output_sizes_add_up():
     with layers.seeded(0) as gen:
-        flow = layers.MultiScaleGlow((3, 32, 32), gen, levels=3, depth=1, hidden=2)
+        flow = multiscale.MultiScaleGlow((3, 32, 32), gen, levels=3, depth=1, hidden=2)
     assert flow.output_sizes() == [1536, 768, 768]
 
 
 def test_split_prior_log_prior_is_the_gaussian_of_the_factored_half():
-    layer = layers.make_split_prior(CTX)
+    layer = models.make_split_prior(CTX)
     x = torch.randn(2, 4, 4, 4, dtype=torch.float64)
     z1, z2 = layers.split_halves(x)
     mu, log_sigma = layer.mean_and_log_std(z1)
@@ -150,7 +150,7 @@ def test_slogdet64_promotes_float32():
 
 def test_local_jacobian_is_exact_for_a_glow_step_and_wrong_when_the_radius_is_too_small():
     with layers.seeded(5) as gen:
-        step = layers.finish_layer(layers.GlowStep((3, 6, 6), gen, hidden=8), gen)
+        step = layers.finish_layer(multiscale.GlowStep((3, 6, 6), gen, hidden=8), gen)
     x = torch.randn(1, 3, 6, 6, dtype=torch.float64)
     full, _ = batch_jacobian(lambda v: step(v)[0], x)
     assert torch.equal(local_jacobian(lambda v: step(v)[0], x, radius=2), full[0])

@@ -4,15 +4,18 @@ the magnitude sweep, a declared bounded domain, and the conditioning-aware compa
 from __future__ import annotations
 
 import pytest
-from kexue_verify_plugins.flows import directions, generic, hidden_bugs, layers, probing
+from kexue_verify_plugins.flows import hidden_bugs, models, probing
+from kexue_verify_plugins.flows.assertions import Probe
+from kexue_verify_plugins.flows.checks import directions, inverse, logdet, structure
+from kexue_verify_plugins.flows.checks.common import prepare
 
 from kexue_verify import CheckContext, ModelSpec, Outcome
 from kexue_verify.testing import assert_verdict, run_claim
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
-CHECKS = {"logdet": generic.logdet_check, "inverse": generic.inverse_check,
-          "directions": directions.directions_check, "structure": generic.structure_check}
+CHECKS = {"logdet": logdet.logdet_check, "inverse": inverse.inverse_check,
+          "directions": directions.directions_check, "structure": structure.structure_check}
 
 
 def _ctx(factory, seed: int = 5, dtype: str = "float64", declared=None) -> CheckContext:
@@ -33,7 +36,7 @@ def test_clamps_and_saturations_far_out_are_refuted_only_with_the_sweep(bug, che
     factory = getattr(hidden_bugs, f"make_{bug.replace('-', '_')}")
     assert _failed(CHECKS[check](_ctx(factory, dtype=dtype), None))
     if dtype == "float64":  # what the checks did before: a few standard deviations out, all pass
-        assert not _failed(CHECKS[check](_ctx(factory, dtype=dtype), {"magnitudes": False}))
+        assert not _failed(CHECKS[check](_ctx(factory, dtype=dtype), Probe(magnitudes=False)))
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -58,13 +61,13 @@ def test_the_evidence_records_the_largest_magnitude_probed(claim):
 
 
 def test_a_declared_bounded_domain_keeps_every_probe_inside_it_and_is_reported():
-    ctx = _ctx(layers.make_affine_exp, declared={"event_shape": (8,), "domain_radius": 4.0})
-    flow = generic.prepare(ctx)
+    ctx = _ctx(models.make_affine_exp, declared={"event_shape": (8,), "domain_radius": 4.0})
+    flow = prepare(ctx)
     x, _ = probing.probe(flow, ctx)
     assert float(x.abs().max()) < 4.0
     assert flow.region["declared_domain_radius"] == 4.0
     assert "declared domain" in flow.region["sweep_stopped"]
-    spec = ModelSpec(name="bounded", kind="flow-layer", factory="kexue_verify_plugins.flows.layers:make_affine_exp",
+    spec = ModelSpec(name="bounded", kind="flow-layer", factory="kexue_verify_plugins.flows.models:make_affine_exp",
                      declared={"event_shape": (8,), "domain_radius": 4.0})
     result = run_claim("flows.layer-logdet", model=spec)
     assert_verdict(result, "verified")

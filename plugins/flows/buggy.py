@@ -1,5 +1,5 @@
 r"""A corpus of buggy flow layers, each modelled on a mistake that public flow code has made, and the false variants
-of the generic claims: every one must be refuted by the generic checks (:mod:`.generic`).
+of the generic claims: every one must be refuted by the generic checks (:mod:`.checks`).
 
 =============================  ==========================================================  ======================
 factory                        the bug                                                     consistency-only check
@@ -45,8 +45,6 @@ from kexue_verify_plugins.flows.layers import (
     AffineCoupling,
     ChannelPermutation,
     FlowModule,
-    FlowSequence,
-    GlowStep,
     InvConv1x1,
     InvConv1x1LU,
     finish_layer,
@@ -57,6 +55,7 @@ from kexue_verify_plugins.flows.layers import (
     spatial_size,
     split_halves,
 )
+from kexue_verify_plugins.flows.multiscale import FlowSequence, GlowStep
 from torch import Tensor
 
 IMAGE = (4, 4, 4)

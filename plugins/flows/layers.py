@@ -1,4 +1,4 @@
-r"""Built-in flow layers, written as the posts and papers describe them, and the factories that register them.
+r"""Built-in flow layers, written as the posts and papers describe them, and how a layer is built for a check.
 
 Every layer follows the flow-layer protocol of :mod:`kexue_verify_plugins.flows.protocol`:
 
@@ -10,10 +10,11 @@ Layers act on images ``(N, C, H, W)`` (split and permute along channels, as Glow
 (along features).  References: NICE (arXiv 1410.8516), RealNVP (arXiv 1605.08803), Glow (arXiv 1807.03039) and its
 code ``openai/glow`` (``model.py``, ``tfops.py``); Su Jianlin, https://kexue.fm/archives/5807 and /5776.
 
-The ``make_*`` factories take the check context, build the layer in float64 on the CPU from the context's seed,
-**perturb every parameter away from its identity initialisation** (zero-initialised last layers make a coupling
-the identity, an orthogonal 1×1 convolution has log-det 0: both hide a wrong log-det formula) and return it;
-the runner moves it to the context's device and dtype.
+The couplings, permutations, squeeze, actnorm and 1×1 convolutions are here; the multi-scale split and the
+compositions (a sequence of layers, the Glow step, the multi-scale Glow) are in :mod:`.multiscale`.  :func:`seeded`,
+:func:`finish_layer` and :func:`perturb_` build a layer deterministically and move every parameter away from its
+identity initialisation (zero-initialised last layers make a coupling the identity, an orthogonal 1×1 convolution has
+log-det 0: both hide a wrong log-det formula); the factories that register them are in :mod:`.models`.
 """
 
 from __future__ import annotations
@@ -32,14 +33,11 @@ __all__ = [
     "AdditiveCoupling",
     "AffineCoupling",
     "ChannelPermutation",
-    "FlowSequence",
-    "GlowStep",
     "InvConv1x1",
     "InvConv1x1LU",
-    "MultiScaleGlow",
-    "SplitPrior",
     "Squeeze",
     "conditioner",
+    "finish_layer",
     "perturb_",
     "seeded",
 ]
@@ -105,7 +103,7 @@ def conditioner(c_in: int, c_out: int, hidden: int, *, image: bool) -> Condition
 class FlowModule(nn.Module):
     """Base of the built-in layers: ``event_shape`` and the structural invariants the log-det relies on."""
 
-    #: Names of the structural invariants this layer promises (see :mod:`.generic`).
+    #: Names of the structural invariants this layer promises (see :mod:`.checks.structure`).
     invariants: tuple[str, ...] = ()
 
     def __init__(self, event_shape: Sequence[int]) -> None:
@@ -381,157 +379,7 @@ class InvConv1x1LU(FlowModule):
         return mix_channels(y, inv), (-ld).expand(y.shape[0])
 
 
-# --------------------------------------------------------------------------------------------- multi-scale split
-
-
-class SplitPrior(FlowModule):
-    r"""The multi-scale split with its conditional prior, written as a "conditional actnorm" (post §多尺度结构;
-    ``openai/glow`` ``split2d``/``split2d_prior``).
-
-    The factored-out half :math:`z_2` is modelled as :math:`\mathcal N(\mu(z_1),\sigma(z_1)^2)`; equivalently the
-    layer maps :math:`z_2\mapsto\hat z_2=(z_2-\mu(z_1))/\sigma(z_1)`, with :math:`\log|\det J|=-\sum\log\sigma`, and
-    :math:`\hat z_2` is standard normal:
-    :math:`\log\mathcal N(z_2;\mu,\sigma^2)=\log\mathcal N(\hat z_2;0,I)-\sum\log\sigma` (post eqs. (3)–(5)).
-    """
-
-    invariants = ("triangular", "positive-scales")
-
-    def __init__(self, event_shape: Sequence[int], hidden: int = 16) -> None:
-        super().__init__(event_shape)
-        c = self.event_shape[0]
-        c1 = (c + 1) // 2
-        self.net = conditioner(c1, 2 * (c - c1), hidden, image=len(self.event_shape) == 3)
-
-    def mean_and_log_std(self, z1: Tensor) -> tuple[Tensor, Tensor]:
-        mu, log_sigma = self.net(z1).chunk(2, dim=1)
-        return mu, log_sigma
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        z1, z2 = split_halves(x)
-        mu, log_sigma = self.mean_and_log_std(z1)
-        return torch.cat([z1, (z2 - mu) * (-log_sigma).exp()], dim=1), -per_sample(log_sigma)
-
-    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        z1, zhat = split_halves(y)
-        mu, log_sigma = self.mean_and_log_std(z1)
-        return torch.cat([z1, mu + zhat * log_sigma.exp()], dim=1), per_sample(log_sigma)
-
-    def log_prior(self, x: Tensor) -> Tensor:
-        r"""The split prior (``split2d_prior``), per sample:
-        :math:`\log p(z_2\mid z_1)=\sum\log\mathcal N(z_2;\mu(z_1),\sigma(z_1)^2)`."""
-        z1, z2 = split_halves(x)
-        mu, log_sigma = self.mean_and_log_std(z1)
-        return per_sample(torch.distributions.Normal(mu, log_sigma.exp()).log_prob(z2))
-
-    def sample(self, z1: Tensor, temperature: float, generator: torch.Generator | None = None) -> Tensor:
-        r"""Draw :math:`z_2=\mu(z_1)+T\,\sigma(z_1)\,\epsilon` (``pz.sample2(pz.eps * eps_std)`` in ``openai/glow``)."""
-        mu, log_sigma = self.mean_and_log_std(z1)
-        where = generator.device if generator is not None else mu.device
-        eps = torch.randn(mu.shape, generator=generator, dtype=mu.dtype, device=where).to(mu.device)
-        return mu + temperature * log_sigma.exp() * eps
-
-
-# --------------------------------------------------------------------------------------------- compositions
-
-
-class FlowSequence(FlowModule):
-    """Layers applied in order; log-dets add up (chain rule), the inverse runs them backwards."""
-
-    def __init__(self, event_shape: Sequence[int], layers: Sequence[nn.Module]) -> None:
-        super().__init__(event_shape)
-        self.layers = nn.ModuleList(layers)
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        total = x.new_zeros(x.shape[0])
-        for layer in self.layers:
-            x, ld = layer(x)
-            total = total + ld
-        return x, total
-
-    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        total = y.new_zeros(y.shape[0])
-        for layer in reversed(self.layers):
-            y, ld = layer.inverse(y)
-            total = total + ld
-        return y, total
-
-
-class GlowStep(FlowSequence):
-    """One step of Glow (``revnet2d_step``): actnorm → permutation (1×1 conv, LU by default) → coupling."""
-
-    def __init__(self, event_shape: Sequence[int], generator: torch.Generator, hidden: int = 16,
-                 permutation: str = "lu", coupling: str = "affine") -> None:
-        perms = {
-            "lu": lambda: InvConv1x1LU(event_shape, generator),
-            "conv": lambda: InvConv1x1(event_shape, generator),
-            "reverse": lambda: reverse_permutation(event_shape),
-            "shuffle": lambda: random_permutation(event_shape, generator),
-        }
-        couple = (AdditiveCoupling(event_shape, hidden) if coupling == "additive"
-                  else AffineCoupling(event_shape, hidden, scale="sigmoid"))
-        super().__init__(event_shape, [ActNorm(event_shape), perms[permutation](), couple])
-
-
-class MultiScaleGlow(FlowModule):
-    r"""Glow's multi-scale architecture: per level a squeeze, ``depth`` steps, then (except at the last level) a
-    split whose factored-out half is standardised by its conditional prior (:class:`SplitPrior`).
-
-    The output is every factored-out part and the final one, flattened and concatenated, ``(N, D)``: with three
-    levels their sizes are :math:`D/2, D/4, D/4`, which add up to :math:`D` (post §多尺度结构, FLOW-7).
-    """
-
-    def __init__(self, event_shape: Sequence[int], generator: torch.Generator, levels: int = 3, depth: int = 2,
-                 hidden: int = 16) -> None:
-        super().__init__(event_shape)
-        self.levels = nn.ModuleList()
-        self.splits = nn.ModuleList()
-        self.part_shapes: list[tuple[int, ...]] = []
-        shape = tuple(self.event_shape)
-        for level in range(levels):
-            shape = squeezed_shape(shape)
-            steps = [Squeeze(shape)] + [GlowStep(shape, generator, hidden) for _ in range(depth)]
-            self.levels.append(FlowSequence(shape, steps))
-            if level < levels - 1:
-                self.splits.append(SplitPrior(shape, hidden))
-                c1 = (shape[0] + 1) // 2
-                self.part_shapes.append((shape[0] - c1, *shape[1:]))
-                shape = (c1, *shape[1:])
-        self.part_shapes.append(shape)
-
-    def output_sizes(self) -> list[int]:
-        """The number of entries of each factored-out part, in the order they leave the flow."""
-        return [math.prod(s) for s in self.part_shapes]
-
-    def forward(self, x: Tensor) -> tuple[Tensor, Tensor]:
-        total = x.new_zeros(x.shape[0])
-        parts = []
-        for i, level in enumerate(self.levels):
-            x, ld = level(x)
-            total = total + ld
-            if i < len(self.splits):
-                x, ld = self.splits[i](x)
-                total = total + ld
-                x, zhat = split_halves(x)
-                parts.append(zhat.reshape(x.shape[0], -1))
-        parts.append(x.reshape(x.shape[0], -1))
-        return torch.cat(parts, dim=1), total
-
-    def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
-        n = y.shape[0]
-        pieces = list(torch.split(y, self.output_sizes(), dim=1))
-        x = pieces.pop().reshape(n, *self.part_shapes[-1])
-        total = y.new_zeros(n)
-        for i in reversed(range(len(self.levels))):
-            if i < len(self.splits):
-                zhat = pieces.pop().reshape(n, *self.part_shapes[i])
-                x, ld = self.splits[i].inverse(torch.cat([x, zhat], dim=1))
-                total = total + ld
-            x, ld = self.levels[i].inverse(x)
-            total = total + ld
-        return x, total
-
-
-# --------------------------------------------------------------------------------------------- factories
+# --------------------------------------------------------------------------------------------- building
 
 
 @contextmanager
@@ -576,113 +424,3 @@ def finish_layer(module: FlowModule, gen: torch.Generator, *, scale: float = 0.1
     if ddi:
         _ddi(module, _init_batch(module.event_shape, gen))
     return perturb_(module, gen, scale)
-
-
-def _seed(ctx: Any) -> int:
-    return int(getattr(ctx, "seed", 0))
-
-
-def make_additive(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(AdditiveCoupling((4, 4, 4)), gen)
-
-
-def make_affine_exp(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(AffineCoupling((8,), scale="exp"), gen)
-
-
-def make_affine_sigmoid(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(AffineCoupling((4, 4, 4), scale="sigmoid"), gen)
-
-
-def make_reverse(ctx: Any) -> FlowModule:
-    return reverse_permutation((4, 4, 4)).double()
-
-
-def make_shuffle(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return random_permutation((8,), gen).double()
-
-
-def make_squeeze(ctx: Any) -> FlowModule:
-    return Squeeze((3, 4, 6)).double()
-
-
-def make_actnorm(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(ActNorm((3, 4, 6)), gen)
-
-
-def make_conv1x1(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(InvConv1x1((3, 4, 6), gen), gen)
-
-
-def make_conv1x1_lu(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(InvConv1x1LU((4, 4, 4), gen), gen)
-
-
-def make_split_prior(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(SplitPrior((4, 4, 4)), gen)
-
-
-def make_glow_step(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(GlowStep((4, 4, 4), gen), gen)
-
-
-def make_multiscale_glow(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(MultiScaleGlow((3, 8, 8), gen, levels=3, depth=1, hidden=8), gen, scale=0.05)
-
-
-def realnvp_2d(gen: torch.Generator) -> FlowSequence:
-    """A 2-D RealNVP: exp-affine couplings alternating with reversals, then an additive coupling."""
-    shape = (2,)
-    return FlowSequence(shape, [
-        AffineCoupling(shape, hidden=8, scale="exp"), reverse_permutation(shape),
-        AffineCoupling(shape, hidden=8, scale="exp"), reverse_permutation(shape),
-        AdditiveCoupling(shape, hidden=8),
-    ])
-
-
-def glow_2d(gen: torch.Generator) -> FlowSequence:
-    """A 2-D Glow: (actnorm → LU 1×1 "convolution" → sigmoid-affine coupling) twice."""
-    shape = (2,)
-    return FlowSequence(shape, [GlowStep(shape, gen, hidden=8), GlowStep(shape, gen, hidden=8)])
-
-
-def make_realnvp_2d(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(realnvp_2d(gen), gen, scale=0.3)
-
-
-def make_glow_2d(ctx: Any) -> FlowModule:
-    with seeded(_seed(ctx)) as gen:
-        return finish_layer(glow_2d(gen), gen, scale=0.3)
-
-
-def make_torch_transform(ctx: Any) -> Any:
-    """A ``torch.distributions`` transform (built-in adapter): affine with mixed signs, exp, affine.
-
-    Not softplus: ``SoftplusTransform`` reverts to the identity above ``threshold = 20``, so its log-det
-    ``-softplus(-x)`` is off by up to ``e^{-20} ≈ 2·10⁻⁹`` for ``-x`` just past 20 — far above float64 rounding, and
-    the magnitude sweep refutes it (a finding about torch, recorded in ``docs/topics/flows.md``)."""
-    from torch.distributions import transforms as T  # noqa: N812 - torch's own alias
-
-    with seeded(_seed(ctx)) as gen:
-        d = 6
-        scale1 = 0.5 * torch.randn(d, generator=gen, dtype=torch.float64)
-        loc1 = torch.randn(d, generator=gen, dtype=torch.float64)
-        scale2 = torch.rand(d, generator=gen, dtype=torch.float64) + 0.5
-        dtype = getattr(ctx, "torch_dtype", torch.float64)
-        device = getattr(ctx, "device", "cpu")
-        return T.ComposeTransform([
-            T.AffineTransform(loc1.to(device, dtype), scale1.to(device, dtype), event_dim=1),
-            T.ExpTransform(),
-            T.AffineTransform(torch.zeros((), dtype=dtype, device=device), scale2.to(device, dtype), event_dim=1),
-        ])

@@ -31,6 +31,7 @@ import math
 from typing import Any
 
 import torch
+from kexue_verify_plugins.flows.assertions import Probe
 from kexue_verify_plugins.flows.protocol import Flow
 from torch import Tensor
 
@@ -39,12 +40,18 @@ from kexue_verify.tolerances import eps
 
 __all__ = ["DEFAULTS", "dtype_radius", "probe", "region_evidence", "settings"]
 
-DEFAULTS: dict[str, Any] = {"bulk": 2, "tail": 2, "tail_scale": 3.0, "extreme": 7.0, "perturbation": 0.1,
-                            "magnitudes": True}
+#: The probe settings when a check is given none (:class:`.assertions.Probe`'s defaults).
+DEFAULTS = Probe()
 
 
-def settings(assertion: Any) -> dict[str, Any]:
-    return {**DEFAULTS, **(assertion or {})}
+def settings(assertion: Probe | None) -> Probe:
+    """The probe settings of a generic claim's assertion (:class:`.assertions.Probe` or a subclass); ``None`` for
+    the defaults."""
+    if assertion is None:
+        return DEFAULTS
+    if not isinstance(assertion, Probe):
+        raise TypeError(f"the generic flow checks take a Probe assertion, got {type(assertion).__name__}")
+    return assertion
 
 
 def dtype_radius(dtype: Any) -> float:
@@ -62,20 +69,20 @@ def _domain(flow: Flow) -> float | None:
     return radius
 
 
-def _standard(flow: Flow, gen: torch.Generator, a: dict[str, Any]) -> tuple[list[Tensor], list[str]]:
+def _standard(flow: Flow, gen: torch.Generator, a: Probe) -> tuple[list[Tensor], list[str]]:
     rows, kinds = [], []
-    for _ in range(int(a["bulk"])):
+    for _ in range(int(a.bulk)):
         rows.append(torch.randn(flow.event_shape, generator=gen, dtype=torch.float64))
         kinds.append("bulk")
-    for i in range(int(a["tail"])):
+    for i in range(int(a.tail)):
         z = torch.randn(flow.event_shape, generator=gen, dtype=torch.float64)
         if i % 2 == 0:
-            rows.append(float(a["tail_scale"]) * z)
-            kinds.append(f"tail ({a['tail_scale']}× scaled)")
+            rows.append(float(a.tail_scale) * z)
+            kinds.append(f"tail ({a.tail_scale}× scaled)")
         else:
             picked = torch.rand(flow.event_shape, generator=gen, dtype=torch.float64) < 0.25
-            rows.append(torch.where(picked, float(a["extreme"]) * torch.sign(z), z))
-            kinds.append(f"tail (a quarter of the coordinates at ±{a['extreme']})")
+            rows.append(torch.where(picked, float(a.extreme) * torch.sign(z), z))
+            kinds.append(f"tail (a quarter of the coordinates at ±{a.extreme})")
     return rows, kinds
 
 
@@ -114,12 +121,12 @@ def _in_range(flow: Flow, x: Tensor) -> str | None:
     return None
 
 
-def probe(flow: Flow, ctx: CheckContext, assertion: Any = None, offset: int = 0,
+def probe(flow: Flow, ctx: CheckContext, assertion: Probe | None = None, offset: int = 0,
           sweep: bool = True) -> tuple[Tensor, list[str]]:
     """The probe batch ``(N, *event_shape)`` and a label per sample (bulk, tail, magnitude r); see the module doc.
 
-    ``sweep=False`` (or ``"magnitudes": False`` in the assertion) leaves out the magnitude sweep.  What was probed is
-    recorded on ``flow.region``.
+    ``sweep=False`` (or ``Probe(magnitudes=False)`` as the assertion) leaves out the magnitude sweep.  What was probed
+    is recorded on ``flow.region``.
     """
     a = settings(assertion)
     gen = torch.Generator().manual_seed((ctx.seed + 7919 * (offset + 1)) % 2**63)
@@ -129,7 +136,7 @@ def probe(flow: Flow, ctx: CheckContext, assertion: Any = None, offset: int = 0,
     limit = None if domain is None else domain * (1 - 2.0**-10)
     region: dict[str, Any] = {"declared_domain_radius": domain, "radii": [], "sweep_stopped": None}
     as_run = {"device": ctx.device, "dtype": ctx.torch_dtype}
-    if sweep and a["magnitudes"]:
+    if sweep and a.magnitudes:
         for r, extra, labels in _sweep(flow, gen, top):
             batch = torch.stack(extra)
             if limit is not None:

@@ -15,7 +15,7 @@ A **flow layer** is an invertible map :math:`f:\mathbb R^D\to\mathbb R^D` acting
 ``(N, D)``) but the same number of entries per sample.  Optional attributes: ``invariants`` (or
 ``flow_declared["invariants"]``), the names of the structural properties the log-det formula relies on
 (``"triangular"``, ``"positive-scales"``, ``"volume-preserving"``, ``"permutation"``, ``"orthogonal"``,
-``"pixelwise"``, ``"diagonal"``; see :mod:`.generic`), which the structure claim then checks.
+``"pixelwise"``, ``"diagonal"``; see :mod:`.checks.structure`), which the structure claim then checks.
 
 Layers written for other libraries are adapted by :func:`as_flow_layer`:
 
@@ -69,7 +69,7 @@ class Flow:
     inverse_fn: Callable[[Tensor], tuple[Tensor, Tensor | None]]
     invariants: tuple[str, ...] = ()
     modules: list[nn.Module] = field(default_factory=list)
-    #: How many parameter tensors the checks perturbed (set by :func:`.generic.prepare`).
+    #: How many parameter tensors the checks perturbed (set by :func:`.checks.common.prepare`).
     perturbed: int = 0
     #: The ModelSpec's ``declared`` mapping (event shape, invariants, ``domain_radius``).
     declared: dict[str, Any] = field(default_factory=dict)

@@ -23,7 +23,8 @@ from typing import Any
 
 import numpy as np
 import torch
-from kexue_verify_plugins.flows.generic import plain, prepare
+from kexue_verify_plugins.flows.assertions import DensityQuadrature
+from kexue_verify_plugins.flows.checks.common import plain, prepare
 from kexue_verify_plugins.flows.jacobian import no_tf32
 
 from kexue_verify import CheckContext, Evidence, Outcome
@@ -54,14 +55,14 @@ def integrate_density(flow: Any, nodes: int, dtype: torch.dtype, device: str) ->
     return float((weight * p).sum()), float((weight * p * log_p.abs()).sum()), True
 
 
-def density_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:
+def density_check(ctx: CheckContext, assertion: DensityQuadrature | None) -> list[Evidence]:
     """∫ φ(f(x)) |det J_f(x)| dx = 1 over R², by Gauss–Legendre quadrature at two resolutions."""
-    a = {"nodes": 160, **(assertion or {})}
+    a = assertion or DensityQuadrature()
     with no_tf32(ctx.device):
         flow = prepare(ctx, assertion)
         if flow.dim != 2:
             raise ValueError(f"the density claim integrates over R²; this flow has D = {flow.dim}")
-        n = int(a["nodes"])
+        n = int(a.nodes)
         coarse, _, shape_ok = integrate_density(flow, n, ctx.torch_dtype, ctx.device)
         if not shape_ok:
             return [Evidence(name="∫ p_X = 1", outcome=Outcome.FAIL, method="shape check",

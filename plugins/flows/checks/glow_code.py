@@ -17,14 +17,21 @@ from typing import Any
 
 import sympy as sp
 import torch
-from kexue_verify_plugins.flows import layers
+from kexue_verify_plugins.flows import layers, multiscale
+from kexue_verify_plugins.flows.assertions import (
+    ActnormDDI,
+    CouplingCompute,
+    GlowCelebaSetup,
+    GlowHyperparameters,
+    Objective,
+    ReleasedInitialisation,
+)
 from kexue_verify_plugins.flows.facts import GLOW, fact
 from kexue_verify_plugins.flows.jacobian import no_tf32
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.numeric import sympify
 from kexue_verify.tolerances import tolerance
 
 __all__ = ["actnorm_ddi_fact", "actnorm_ddi_numeric", "celeba_fact", "coupling_flops", "glow_f",
@@ -58,18 +65,18 @@ def released_initialisation() -> tuple[str, dict[str, bool]]:
     return ("data-dependent" if all(found.values()) else "zero"), found
 
 
-def actnorm_ddi_fact(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def actnorm_ddi_fact(ctx: CheckContext, a: ReleasedInitialisation) -> Evidence:
     """The stated initialisation of the released code against what the quoted lines of openai/glow do."""
     conclusion, found = released_initialisation()
     refs = [fact(n) for n in ("actnorm_center", "actnorm_scale", "get_variable_ddi", "init_run", "train_args")]
     references = [f"{q['file']} ({q['where']}): {q['url']}" for q in refs]
-    return holds("openai/glow's actnorm initialisation", conclusion == a["released_code_initialisation"],
+    return holds("openai/glow's actnorm initialisation", conclusion == a.released_code_initialisation,
                  method="parsing the recorded lines of tfops.py, model.py and train.py (plugins/flows/facts.py)",
-                 expected=a["released_code_initialisation"], note="quoted lines: " + "; ".join(references),
+                 expected=a.released_code_initialisation, note="quoted lines: " + "; ".join(references),
                  counterexample={"released_code_does": conclusion, "references": references}, **found)
 
 
-def actnorm_ddi_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def actnorm_ddi_numeric(ctx: CheckContext, a: ActnormDDI) -> list[Evidence]:
     """The fact, then actnorm's DDI in torch on a 256-sample batch (``--n_batch_init 256``) with non-trivial channel
     statistics: the initial parameters, the batch's output mean and std, and a later batch's std.
 
@@ -98,9 +105,9 @@ def actnorm_ddi_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     with torch.no_grad():
         learned = {"bias": layer.bias.detach().cpu().tolist(), "log_scale": layer.logs.detach().cpu().tolist()}
     is_identity = all(abs(v) < 1e-12 for v in learned["bias"] + learned["log_scale"])
-    target = "μ = 0, σ = 1" if a["sets"] == "identity" else "the batch statistics"
+    target = "μ = 0, σ = 1" if a.sets == "identity" else "the batch statistics"
     ev.append(holds(f"DDI sets the parameters to {target}",
-                    is_identity == (a["sets"] == "identity"), method="initial parameters",
+                    is_identity == (a.sets == "identity"), method="initial parameters",
                     counterexample=learned, **learned))
     later = (loc - 1 + 0.5 * scale * torch.randn(256, 3, 4, 4, generator=gen, dtype=torch.float64)).to(
         ctx.device, ctx.torch_dtype)
@@ -108,7 +115,7 @@ def actnorm_ddi_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         later_std = layer(later)[0].std(dim=dims, unbiased=False).to(torch.float64)
     unit = bool(((later_std - 1).abs() <= 1e-6 / sigma_min + tolerance(ctx.dtype, n=n, scale=10.0)).all())
     ev.append(holds("a later batch (other statistics) also leaves with unit variance",
-                    unit == bool(a["unit_variance_on_later_batches"]), method="a second batch, shifted and rescaled",
+                    unit == a.unit_variance_on_later_batches, method="a second batch, shifted and rescaled",
                     counterexample={"later_batch_std": later_std.cpu().tolist()},
                     later_batch_std=later_std.cpu().tolist()))
     return ev
@@ -131,11 +138,11 @@ def _flops(nets: list[nn.Module], x: torch.Tensor) -> int:
     return int(counter.get_total_flops())
 
 
-def coupling_flops(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def coupling_flops(ctx: CheckContext, a: CouplingCompute) -> list[Evidence]:
     """Count the FLOPs of ``f`` with ``torch.utils.flop_counter`` for additive (n_out = c/2) and affine (n_out = c)
     coupling at c = 12, width 512, on a 4×4 input (the ratio does not depend on the spatial size), and for affine
     coupling with separate s and t networks.  Ratios of integers: compared exactly."""
-    c, width = int(a["channels"]), int(a["width"])
+    c, width = int(a.channels), int(a.width)
     x = torch.zeros(1, c // 2, 4, 4, dtype=ctx.torch_dtype, device=ctx.device)
 
     def net(n_out: int) -> nn.Module:
@@ -145,14 +152,14 @@ def coupling_flops(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         additive, affine = _flops([net(c // 2)], x), _flops([net(c)], x)
         separate = _flops([net(c // 2), net(c // 2)], x)
     ratio = Fraction(affine, additive)
-    stated = sp.Rational(sympify(a["ratio"]))
+    stated = sp.Rational(a.ratio.expr)
     ev = [holds("FLOPs(affine f) / FLOPs(additive f) = stated ratio", sp.Rational(ratio.numerator, ratio.denominator)
                 == stated, method="torch.utils.flop_counter.FlopCounterMode", expected=str(stated),
                 counterexample={"measured_ratio": float(ratio), "stated": float(stated)},
                 additive_flops=additive, affine_flops=affine, measured_ratio=float(ratio))]
-    if "separate_networks_ratio" in a:
+    if a.separate_networks_ratio is not None:
         sep = Fraction(separate, additive)
-        stated_sep = sp.Rational(sympify(a["separate_networks_ratio"]))
+        stated_sep = sp.Rational(a.separate_networks_ratio.expr)
         ev.append(holds("separate s and t networks: FLOPs ratio = stated", sp.Rational(sep.numerator, sep.denominator)
                         == stated_sep, method="FlopCounterMode", counterexample={"measured_ratio": float(sep)},
                         measured_ratio=float(sep)))
@@ -180,25 +187,25 @@ def _readme_command() -> argparse.Namespace:
     return known
 
 
-def celeba_fact(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def celeba_fact(ctx: CheckContext, a: GlowCelebaSetup) -> Evidence:
     """The README's CelebA-HQ 256 command, parsed; its --flow_coupling decoded with train.py's help text."""
     args = _readme_command()
     codes = dict(re.findall(r"(\d+)=(\w+)", re.search(r'Coupling type: ([^"]+)"', GLOW["train_args"]["text"])[1]))
     coupling = codes[str(args.flow_coupling)]
     measured = {"problem": args.problem, "image_size": args.image_size, "coupling": coupling}
-    stated = {k: a[k] for k in measured}
+    stated = {k: getattr(a, k) for k in measured}
     ref = fact("readme_celeba")
     return holds("README CelebA-HQ 256 command", measured == stated, method="argparse on the recorded command",
                  expected=stated, counterexample={"command": measured, "reference": ref},
                  note=f"{ref['file']} ({ref['where']}) at {ref['commit'][:7]}", **measured)
 
 
-def hyperparameters_fact(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def hyperparameters_fact(ctx: CheckContext, a: GlowHyperparameters) -> Evidence:
     """train.py's defaults for --n_levels and --depth, and the README's --n_level for CelebA-HQ 256, parsed."""
     defaults = _train_parser().parse_args([])
     measured = {"n_levels": defaults.n_levels, "depth": defaults.depth,
                 "celeba_256_n_levels": _readme_command().n_levels}
-    stated = {k: a[k] for k in measured}
+    stated = {k: getattr(a, k) for k in measured}
     return holds("Glow's hyperparameters", measured == stated, method="argparse on the recorded train.py and README",
                  expected=stated, counterexample={"measured": measured},
                  note=f"train.py at {GLOW['train_args']['commit'][:7]}, README.md at "
@@ -229,14 +236,15 @@ class _FlowAsTransform(torch.distributions.Transform):
         return -self.flow(x.reshape(x.shape[0], *self.shape))[1]
 
 
-def objective_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def objective_numeric(ctx: CheckContext, a: Objective) -> list[Evidence]:
     """A multi-scale Glow (3×8×8, D = 192, perturbed) on 5-bit data dequantised as in model.py.  Reference:
     −log p from ``TransformedDistribution(Normal(0, I), flow⁻¹)`` minus the log-volume of a data bin (the spacing of
     the preprocessed grid, measured), and bits/dim as nats / (D ln 2); the stated formulas against it.  Also the
     sign of the dequantisation term against the quoted ``objective += - np.log(hps.n_bins) * …``."""
     n_bins = 32
     with layers.seeded(ctx.seed) as gen:
-        flow = layers.finish_layer(layers.MultiScaleGlow((3, 8, 8), gen, levels=3, depth=1, hidden=8), gen, scale=0.05)
+        glow = multiscale.MultiScaleGlow((3, 8, 8), gen, levels=3, depth=1, hidden=8)
+        flow = layers.finish_layer(glow, gen, scale=0.05)
     flow = flow.to(device=ctx.device, dtype=ctx.torch_dtype).eval()
     gen = torch.Generator().manual_seed(ctx.seed % 2**63)
     x_int = torch.randint(0, n_bins, (4, 3, 8, 8), generator=gen)
@@ -252,9 +260,9 @@ def objective_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         log_p = model.log_prob(x.reshape(4, -1))
     bin_width = float(preprocess(torch.tensor(1.0)) - preprocess(torch.tensor(0.0)))
     reference = (-log_p.to(torch.float64) - d * math.log(bin_width)).cpu()
-    names = sp.symbols("zz D logdet n_bins mse")
+    names = [a.nll.symbols[n] for n in ("zz", "D", "logdet", "n_bins", "mse")]
     loc = dict(zip(("zz", "D", "logdet", "n_bins", "mse"), names, strict=True))
-    nll_expr = sympify(a["nll"], loc)
+    nll_expr = a.nll.expr
     nll_fn = sp.lambdify(names, nll_expr, "math")
     zz = (z.to(torch.float64) ** 2).sum(dim=1).cpu()
     mse = ((z.to(torch.float64) - x.reshape(4, -1).to(torch.float64)) ** 2).mean(dim=1).cpu()
@@ -267,8 +275,8 @@ def objective_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     ev = [close("stated NLL = −log p(x̃) − log vol(bin)", float(err.max()), 0.0, tol=tol,
                 method=f"torch.distributions.TransformedDistribution ({ctx.dtype}), 4 images",
                 counterexample={"stated": float(stated[0]), "reference": float(reference[0])})]
-    nll_sym = sp.Symbol("nll")
-    bpd_fn = sp.lambdify([nll_sym, names[1]], sympify(a["bits_per_dim"], {"nll": nll_sym, "D": names[1]}))
+    nll_sym = a.bits_per_dim.symbols["nll"]
+    bpd_fn = sp.lambdify([nll_sym, names[1]], a.bits_per_dim.expr)
     bits = torch.tensor([bpd_fn(float(v), d) for v in reference], dtype=torch.float64)
     ref_bits = reference / d / math.log(2)
     ev.append(close("stated bits/dim = NLL in bits per dimension", float((bits - ref_bits).abs().max()), 0.0,

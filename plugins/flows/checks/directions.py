@@ -24,10 +24,9 @@ autograd Jacobian is cross-checked by finite differences (:mod:`.reference`).
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
-from kexue_verify_plugins.flows.generic import _finite, _non_finite, plain, prepare
+from kexue_verify_plugins.flows.assertions import Probe
+from kexue_verify_plugins.flows.checks.common import finite, non_finite, plain, prepare
 from kexue_verify_plugins.flows.jacobian import batch_jacobian, no_tf32
 from kexue_verify_plugins.flows.probing import probe, region_evidence
 from kexue_verify_plugins.flows.reference import checked_jacobian, float64_twin
@@ -38,7 +37,7 @@ from kexue_verify.tolerances import eps, tolerance
 __all__ = ["directions_check"]
 
 
-def directions_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:
+def directions_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidence]:
     """Both directions agree at the round trip's point: Jacobians are inverse matrices, reported log-dets cancel."""
     with no_tf32(ctx.device):
         flow = prepare(ctx, assertion)
@@ -46,8 +45,8 @@ def directions_check(ctx: CheckContext, assertion: Any) -> list[Evidence]:
         with torch.no_grad():
             y, ld = flow.forward(x)
             x_back, ld_inv = flow.inverse(y)
-        if not (_finite(y) and _finite(x_back)):
-            return [_non_finite("both directions finite", "f(x) or f⁻¹(f(x))", kinds, torch.cat(
+        if not (finite(y) and finite(x_back)):
+            return [non_finite("both directions finite", "f(x) or f⁻¹(f(x))", kinds, torch.cat(
                 [y.reshape(len(kinds), -1), x_back.reshape(len(kinds), -1)], dim=1))]
         with torch.no_grad():
             _, ld_back = flow.forward(x_back)
