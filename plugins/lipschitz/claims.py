@@ -9,7 +9,26 @@ its corrected claim (LIP-6, LIP-7, LIP-13).
 
 from __future__ import annotations
 
-from kexue_verify import Claim, FalseVariant, Source
+from kexue_verify import Claim, FalseVariant, Source, variant
+
+from .assertions import (
+    ConvOperatorNorm,
+    DeclaredBound,
+    DoubleBackprop,
+    GradientPenalty,
+    KerasSpectralNorm,
+    L2WeightDecay,
+    LayerBound,
+    MatrixRelations,
+    PowerIteration,
+    Reparametrisation,
+    ResidualBound,
+    SmallestConstant,
+    SpectralGradient,
+    SpectralNormalization,
+    WassersteinDual,
+    WeightClipping,
+)
 
 __all__ = ["CLAIMS", "KIND", "POST"]
 
@@ -27,14 +46,8 @@ MODELS = f"{PKG}.models"
 KIND = "lipschitz-net"
 
 
-def _variant(name: str, description: str, base: dict[str, object], **changes: object) -> FalseVariant:
-    return FalseVariant(name=name, description=description, assertion={**base, **changes})
-
-
 # ------------------------------------------------------------------------------------------ LIP-1 … LIP-5
 
-LAYER = {"activation_sup": {"sigmoid": "1/4", "tanh": "1", "relu": "1"}, "composition": "product",
-         "weight_norm": "spec"}
 LAYER_BOUND = Claim(
     id="lipschitz.layer-bound",
     label="LIP-1",
@@ -43,20 +56,18 @@ LAYER_BOUND = Claim(
     r"\quad \sup\sigma'=\tfrac14,\ \sup\tanh'=1,\ \sup\mathrm{relu}'=1",
     source=POST.at("L约束与泛化 · 神经网络"),
     tags=("lipschitz", "activations", "torch"),
-    assertion=LAYER,
+    assertion=LayerBound(sup_sigmoid="1/4", sup_tanh="1", sup_relu="1", composition="product",
+                         weight_norm="spec"),
     symbolic=f"{CHECKS}:activation_symbolic",
     numeric=f"{CHECKS}:layer_bound_numeric",
     proof="lipschitz.md#sigmoid-derivative",
     false_variants=(
-        FalseVariant(name="sigmoid-half", description="the sigmoid derivative is bounded by 1/2 (its sup)",
-                     assertion={**LAYER, "activation_sup": {"sigmoid": "1/2", "tanh": "1", "relu": "1"}}),
-        _variant("composition-sum", "the constant of a composition is the sum of the constants", LAYER,
-                 composition="sum"),
-        _variant("max-entry", "the bound holds with max|w_ij| in place of ‖W‖₂", LAYER, weight_norm="maxabs"),
+        variant("sigmoid-half", "the sigmoid derivative is bounded by 1/2 (its sup)", sup_sigmoid="1/2"),
+        variant("composition-sum", "the constant of a composition is the sum of the constants", composition="sum"),
+        variant("max-entry", "the bound holds with max|w_ij| in place of ‖W‖₂", weight_norm="maxabs"),
     ),
 )
 
-SMALLEST = {"constant": "spec"}
 SMALLEST_CONSTANT = Claim(
     id="lipschitz.spectral-norm-smallest-constant",
     label="LIP-2",
@@ -65,17 +76,15 @@ SMALLEST_CONSTANT = Claim(
     r"\text{ with equality at the top right singular vector}",
     source=POST.at("矩阵范数 · 定义"),
     tags=("matrix-norm", "torch"),
-    assertion=SMALLEST,
+    assertion=SmallestConstant(constant="spec"),
     symbolic=f"{MATRIX}:smallest_constant_symbolic",
     numeric=f"{MATRIX}:smallest_constant_numeric",
     false_variants=(
-        FalseVariant(name="frobenius", description="the Frobenius norm is the smallest valid constant",
-                     assertion={"constant": "fro"}),
-        FalseVariant(name="max-entry", description="max|w_ij| is a valid constant", assertion={"constant": "maxabs"}),
+        variant("frobenius", "the Frobenius norm is the smallest valid constant", constant="fro"),
+        variant("max-entry", "max|w_ij| is a valid constant", constant="maxabs"),
     ),
 )
 
-FRO = {"relations": ["spec <= fro", "fro <= sqrt(rank)*spec"]}
 FROBENIUS = Claim(
     id="lipschitz.frobenius-bound",
     label="LIP-3",
@@ -84,20 +93,17 @@ FROBENIUS = Claim(
     r"\le\sqrt{\operatorname{rank}W}\,\|W\|_2",
     source=POST.at("矩阵范数 · Frobenius范数"),
     tags=("matrix-norm", "torch"),
-    assertion=FRO,
+    assertion=MatrixRelations(relations=("spec <= fro", "fro <= sqrt(rank)*spec")),
     symbolic=f"{MATRIX}:frobenius_symbolic",
     numeric=f"{MATRIX}:relations_numeric",
     proof="lipschitz.md#frobenius-spectral",
     false_variants=(
-        FalseVariant(name="reversed", description="‖W‖_F ≤ ‖W‖₂", assertion={"relations": ["fro <= spec"]}),
-        FalseVariant(name="equal-for-square", description="‖W‖_F = ‖W‖₂ for square W",
-                     assertion={"relations": ["Eq(fro, spec)"], "on": "square"}),
-        FalseVariant(name="max-entry", description="‖Wx‖ ≤ max|w_ij|·‖x‖, i.e. ‖W‖₂ ≤ max|w_ij|",
-                     assertion={"relations": ["spec <= maxabs"]}),
+        variant("reversed", "‖W‖_F ≤ ‖W‖₂", relations=("fro <= spec",)),
+        variant("equal-for-square", "‖W‖_F = ‖W‖₂ for square W", relations=("Eq(fro, spec)",), on="square"),
+        variant("max-entry", "‖Wx‖ ≤ max|w_ij|·‖x‖, i.e. ‖W‖₂ ≤ max|w_ij|", relations=("spec <= maxabs",)),
     ),
 )
 
-L2 = {"penalty": "lam*fro**2", "sgd_decay": "2*lam", "adam_equivalent": False}
 L2_DECAY = Claim(
     id="lipschitz.l2-regularisation-is-weight-decay",
     label="LIP-4",
@@ -106,19 +112,17 @@ L2_DECAY = Claim(
     r"\text{SGD with weight decay }2\lambda;\ \text{Adam on }L+\lambda\|W\|_F^2\not\equiv\text{AdamW}",
     source=POST.at("矩阵范数 · l2正则项"),
     tags=("regularisation", "optimiser", "torch"),
-    assertion=L2,
+    assertion=L2WeightDecay(penalty="lam*fro**2", sgd_decay="2*lam", adam_equivalent=False),
     symbolic=f"{TRAIN}:l2_weight_decay_symbolic",
     numeric=f"{TRAIN}:l2_weight_decay_numeric",
     notes="The catalogue's note: for Adam, L2 regularisation and decoupled weight decay differ (AdamW).",
     false_variants=(
-        _variant("unsquared", "the penalty is λ‖W‖_F (not squared)", L2, penalty="lam*fro"),
-        _variant("decay-lambda", "SGD weight decay with rate λ (missing the factor 2)", L2, sgd_decay="lam"),
-        _variant("adam-equivalent", "L2 regularisation ≡ decoupled weight decay under Adam", L2,
-                 adam_equivalent=True),
+        variant("unsquared", "the penalty is λ‖W‖_F (not squared)", penalty="lam*fro"),
+        variant("decay-lambda", "SGD weight decay with rate λ (missing the factor 2)", sgd_decay="lam"),
+        variant("adam-equivalent", "L2 regularisation ≡ decoupled weight decay under Adam", adam_equivalent=True),
     ),
 )
 
-SV = {"relations": ["Eq(spec, sqrt(lmax))", "Eq(spec, svmax)"]}
 LARGEST_SV = Claim(
     id="lipschitz.spectral-norm-is-largest-singular-value",
     label="LIP-5",
@@ -126,16 +130,14 @@ LARGEST_SV = Claim(
     statement=r"\|W\|_2=\sqrt{\lambda_{\max}(W^\top W)}=\sigma_{\max}(W)",
     source=POST.at("谱范数 · 主特征根"),
     tags=("matrix-norm", "torch"),
-    assertion=SV,
+    assertion=MatrixRelations(relations=("Eq(spec, sqrt(lmax))", "Eq(spec, svmax)")),
     symbolic=f"{MATRIX}:sup_identity_symbolic",
     numeric=f"{MATRIX}:relations_numeric",
     notes="The post's sketch proves only ≤; equality is attained at the top eigenvector of WᵀW.",
     false_variants=(
-        FalseVariant(name="no-square-root", description="‖W‖₂ = λ_max(WᵀW)",
-                     assertion={"relations": ["Eq(spec, lmax)"]}),
-        FalseVariant(name="frobenius", description="‖W‖₂ = ‖W‖_F", assertion={"relations": ["Eq(spec, fro)"]}),
-        FalseVariant(name="largest-eigenvalue", description="‖W‖₂ = max|λ_i(W)| for square W",
-                     assertion={"relations": ["Eq(spec, rho)"], "on": "square"}),
+        variant("no-square-root", "‖W‖₂ = λ_max(WᵀW)", relations=("Eq(spec, lmax)",)),
+        variant("frobenius", "‖W‖₂ = ‖W‖_F", relations=("Eq(spec, fro)",)),
+        variant("largest-eigenvalue", "‖W‖₂ = max|λ_i(W)| for square W", relations=("Eq(spec, rho)",), on="square"),
     ),
 )
 
@@ -148,7 +150,7 @@ EIGEN_AS_POSTED = Claim(
     statement=r"W\in\mathbb R^{n\times n}\ \Rightarrow\ \|W\|_2=\max_i|\lambda_i(W)|=\rho(W)",
     source=POST.at("谱范数 · 主特征根"),
     tags=("matrix-norm", "as-posted", "mistake"),
-    assertion={"relations": ["Eq(spec, rho)"], "on": "square"},
+    assertion=MatrixRelations(relations=("Eq(spec, rho)",), on="square"),
     symbolic=f"{MATRIX}:relations_symbolic",
     numeric=f"{MATRIX}:relations_numeric",
     expected="refuted",
@@ -156,7 +158,6 @@ EIGEN_AS_POSTED = Claim(
     notes="False for non-normal W: [[0,1],[0,0]] has ‖W‖₂ = 1, ρ = 0; [[1,1],[0,1]] has ‖W‖₂ = (1+√5)/2, ρ = 1.",
 )
 
-RADIUS = {"relations": ["rho <= spec"], "on": "square", "equality_on": "normal"}
 SPECTRAL_RADIUS = Claim(
     id="lipschitz.spectral-radius-bound",
     label="LIP-6",
@@ -164,20 +165,19 @@ SPECTRAL_RADIUS = Claim(
     statement=r"\rho(W)=\max_i|\lambda_i(W)|\le\|W\|_2,\qquad W^\top W=WW^\top\Rightarrow\rho(W)=\|W\|_2",
     source=POST.at("谱范数 · 主特征根"),
     tags=("matrix-norm", "corrected"),
-    assertion=RADIUS,
+    assertion=MatrixRelations(relations=("rho <= spec",), on="square", equality_on="normal"),
     symbolic=f"{MATRIX}:relations_symbolic",
     numeric=f"{MATRIX}:relations_numeric",
     proof="lipschitz.md#spectral-radius",
     false_variants=(
-        FalseVariant(name="as-posted", description="‖W‖₂ = ρ(W) for every square W (the post)",
-                     assertion={"relations": ["Eq(spec, rho)"], "on": "square"}),
-        FalseVariant(name="reversed", description="ρ(W) ≥ ‖W‖₂", assertion={"relations": ["rho >= spec"],
-                                                                             "on": "square"}),
-        _variant("equality-for-triangular", "equality holds for triangular W", RADIUS, equality_on="triangular"),
+        variant("as-posted", "‖W‖₂ = ρ(W) for every square W (the post)", relations=("Eq(spec, rho)",),
+                equality_on=None),
+        variant("reversed", "ρ(W) ≥ ‖W‖₂", relations=("rho >= spec",), equality_on=None),
+        variant("equality-for-triangular", "equality holds for triangular W", equality_on="triangular"),
     ),
 )
 
-POWER = {"requires": "c1 != 0", "rate": "(s2/s1)**2", "limit": "s1"}
+POWER = PowerIteration(requires="c1 != 0", rate="(s2/s1)**2", limit="s1")
 POWER_AS_POSTED = Claim(
     id="lipschitz.power-iteration-all-ones-as-posted",
     label="LIP-7",
@@ -186,7 +186,7 @@ POWER_AS_POSTED = Claim(
     r"u^\top Wv\to\|W\|_2\ \text{for every }W",
     source=POST.at("谱范数 · 幂迭代"),
     tags=("power-iteration", "as-posted", "mistake"),
-    assertion={**POWER, "requires": "nothing"},
+    assertion=POWER.changed(requires="nothing"),
     symbolic=f"{ITER}:power_iteration_symbolic",
     numeric=f"{ITER}:power_iteration_numeric",
     expected="refuted",
@@ -208,17 +208,15 @@ POWER_ITERATION = Claim(
     numeric=f"{ITER}:power_iteration_numeric",
     proof="lipschitz.md#power-rate",
     false_variants=(
-        _variant("rate-not-squared", "the error shrinks by σ₂/σ₁ per iteration", POWER, rate="s2/s1"),
-        _variant("rate-fourth-power", "the angle shrinks by (σ₂/σ₁)⁴ per iteration", POWER, rate="(s2/s1)**4"),
-        _variant("limit-squared", "uᵀWv → σ_max²", POWER, limit="s1**2"),
-        _variant("no-condition", "any start converges (the all-ones start of the post included)", POWER,
-                 requires="nothing"),
+        variant("rate-not-squared", "the error shrinks by σ₂/σ₁ per iteration", rate="s2/s1"),
+        variant("rate-fourth-power", "the angle shrinks by (σ₂/σ₁)⁴ per iteration", rate="(s2/s1)**4"),
+        variant("limit-squared", "uᵀWv → σ_max²", limit="s1**2"),
+        variant("no-condition", "any start converges (the all-ones start of the post included)", requires="nothing"),
     ),
 )
 
 # ------------------------------------------------------------------------------------------ LIP-8 … LIP-12
 
-KERAS = {"r": 5, "target": "reshaped", "side": "below"}
 KERAS_SN = Claim(
     id="lipschitz.keras-spectral-norm",
     label="LIP-8",
@@ -228,17 +226,16 @@ KERAS_SN = Claim(
     r"\ \tan\theta_5\le(\sigma_2/\sigma_1)^{8}\tan\theta(w^\top\mathbf 1,v_1)",
     source=POST.at("谱范数 · 谱正则化"),
     tags=("power-iteration", "keras", "torch"),
-    assertion=KERAS,
+    assertion=KerasSpectralNorm(r=5, target="reshaped", side="below"),
     numeric=f"{ITER}:keras_spectral_norm_numeric",
     false_variants=(
-        _variant("conv-operator-norm", "it approximates the conv layer's operator norm", KERAS, target="conv"),
-        _variant("frobenius", "it approximates ‖w‖_F", KERAS, target="frobenius"),
-        _variant("exact-after-five", "five iterations give σ_max to rounding", KERAS, side="exact"),
-        _variant("over-estimate", "it over-estimates σ_max (a safe bound)", KERAS, side="above"),
+        variant("conv-operator-norm", "it approximates the conv layer's operator norm", target="conv"),
+        variant("frobenius", "it approximates ‖w‖_F", target="frobenius"),
+        variant("exact-after-five", "five iterations give σ_max to rounding", side="exact"),
+        variant("over-estimate", "it over-estimates σ_max (a safe bound)", side="above"),
     ),
 )
 
-GRAD = {"coefficient": "2*s1", "outer": "u1 v1^T", "penalty": "s1**2"}
 SPECTRAL_GRADIENT = Claim(
     id="lipschitz.spectral-norm-gradient",
     label="LIP-9",
@@ -247,19 +244,17 @@ SPECTRAL_GRADIENT = Claim(
     r"\frac{\partial\,\lambda\|W\|_2^2}{\partial W}=2\lambda\sigma_1u_1v_1^\top",
     source=POST.at("谱范数 · 谱正则化"),
     tags=("spectral-norm", "gradient", "torch"),
-    assertion=GRAD,
+    assertion=SpectralGradient(coefficient="2*s1", outer="u1 v1^T", penalty="s1**2"),
     symbolic=f"{ITER}:spectral_gradient_symbolic",
     numeric=f"{ITER}:spectral_gradient_numeric",
     notes="Yoshida & Miyato (2017) write the penalty as (λ/2) Σ_ℓ σ(W^ℓ)².",
     false_variants=(
-        _variant("missing-two", "∂σ₁²/∂W = σ₁u₁v₁ᵀ", GRAD, coefficient="s1"),
-        _variant("transposed", "∂σ₁²/∂W = 2σ₁v₁u₁ᵀ", GRAD, outer="v1 u1^T"),
-        _variant("frobenius-penalty", "the spectral penalty equals the Frobenius penalty ‖W‖_F²", GRAD,
-                 penalty="fro**2"),
+        variant("missing-two", "∂σ₁²/∂W = σ₁u₁v₁ᵀ", coefficient="s1"),
+        variant("transposed", "∂σ₁²/∂W = 2σ₁v₁u₁ᵀ", outer="v1 u1^T"),
+        variant("frobenius-penalty", "the spectral penalty equals the Frobenius penalty ‖W‖_F²", penalty="fro**2"),
     ),
 )
 
-DUAL = {"critic_lipschitz": "1", "value": "2"}
 WGAN_DUAL = Claim(
     id="lipschitz.wgan-dual",
     label="LIP-10",
@@ -268,18 +263,17 @@ WGAN_DUAL = Claim(
     r"\mathcal N(0,1))=\int|F_r-F_g|=2",
     source=POST.at("生成模型 · WGAN"),
     tags=("wgan", "duality", "torch"),
-    assertion=DUAL,
+    assertion=WassersteinDual(critic_lipschitz="1", value="2"),
     symbolic=f"{TRAIN}:wgan_dual_symbolic",
     numeric=f"{TRAIN}:wgan_dual_numeric",
     notes="The post writes |f|_L = 1; harmless: for P_r ≠ P_g the supremum is attained on the boundary.",
     false_variants=(
-        _variant("lipschitz-two", "replacing ≤ 1 by ≤ 2 gives the same value", DUAL, critic_lipschitz="2"),
-        _variant("unconstrained", "the supremum over all critics is finite (= W₁)", DUAL, critic_lipschitz="oo"),
-        _variant("value-four", "W₁(N(0,1), N(2,1)) = 4", DUAL, value="4"),
+        variant("lipschitz-two", "replacing ≤ 1 by ≤ 2 gives the same value", critic_lipschitz="2"),
+        variant("unconstrained", "the supremum over all critics is finite (= W₁)", critic_lipschitz="oo"),
+        variant("value-four", "W₁(N(0,1), N(2,1)) = 4", value="4"),
     ),
 )
 
-GP = {"penalty": "(g - 1)**2", "one_sided": "Max(g - 1, 0)**2", "interpolation": "uniform"}
 GRADIENT_PENALTY = Claim(
     id="lipschitz.gradient-penalty",
     label="LIP-11",
@@ -288,20 +282,17 @@ GRADIENT_PENALTY = Claim(
     r"\ \varepsilon\sim U[0,1];\qquad f=a^\top x:\ (\|a\|-1)^2,\ \max(\|a\|-1,0)^2",
     source=POST.at("生成模型 · 梯度惩罚"),
     tags=("wgan", "gradient-penalty", "torch"),
-    assertion=GP,
+    assertion=GradientPenalty(penalty="(g - 1)**2", one_sided="Max(g - 1, 0)**2", interpolation="uniform"),
     symbolic=f"{TRAIN}:gradient_penalty_symbolic",
     numeric=f"{TRAIN}:gradient_penalty_numeric",
     notes="WGAN-GP (Gulrajani et al. 2017) uses λ = 10 and the two-sided form; Petzka et al. (2018) the one-sided.",
     false_variants=(
-        _variant("squared-norm", "the penalty is (‖∇f‖² − 1)²", GP, penalty="(g**2 - 1)**2"),
-        _variant("midpoint", "x̂ = (x_r + x_f)/2", GP, interpolation="midpoint"),
-        _variant("one-sided-penalises-below", "the one-sided penalty also penalises ‖∇f‖ < 1", GP,
-                 one_sided="(g - 1)**2"),
+        variant("squared-norm", "the penalty is (‖∇f‖² − 1)²", penalty="(g**2 - 1)**2"),
+        variant("midpoint", "x̂ = (x_r + x_f)/2", interpolation="midpoint"),
+        variant("one-sided-penalises-below", "the one-sided penalty also penalises ‖∇f‖ < 1", one_sided="(g - 1)**2"),
     ),
 )
 
-CLIP = {"relations": ["spec <= fro", "fro <= c*sqrt(m*n)"], "params": {"c": "1/100"}, "clip": True,
-        "rescale": "k**L"}
 CLIPPING = Claim(
     id="lipschitz.weight-clipping",
     label="LIP-12",
@@ -310,13 +301,13 @@ CLIPPING = Claim(
     r"\text{ (bias-free ReLU, }L\text{ layers)}",
     source=POST.at("生成模型 · WGAN"),
     tags=("wgan", "clipping", "torch"),
-    assertion=CLIP,
+    assertion=WeightClipping(relations=("spec <= fro", "fro <= c*sqrt(m*n)"), c="1/100", rescale="k**L"),
     symbolic=f"{MATRIX}:relations_symbolic",
     numeric=f"{MATRIX}:clipping_scale_numeric",
     false_variants=(
-        _variant("sqrt-m-plus-n", "‖W‖_F ≤ c√(m + n)", CLIP, relations=["spec <= fro", "fro <= c*sqrt(m+n)"]),
-        _variant("spectral-at-most-c", "‖W‖₂ ≤ c", CLIP, relations=["spec <= c"]),
-        _variant("rescale-linear", "scaling the weights by k scales the loss by k", CLIP, rescale="k"),
+        variant("sqrt-m-plus-n", "‖W‖_F ≤ c√(m + n)", relations=("spec <= fro", "fro <= c*sqrt(m+n)")),
+        variant("spectral-at-most-c", "‖W‖₂ ≤ c", relations=("spec <= c",)),
+        variant("rescale-linear", "scaling the weights by k scales the loss by k", rescale="k"),
     ),
 )
 
@@ -330,7 +321,7 @@ SN_AS_POSTED = Claim(
     r"\ \text{for dense, conv (“special fully-connected layers”) and BN }\gamma",
     source=POST.at("生成模型 · 谱归一化 / Keras实现"),
     tags=("spectral-normalisation", "convolution", "batchnorm", "as-posted", "mistake", "torch"),
-    assertion={"layers": ["dense", "conv2d", "batchnorm"]},
+    assertion=SpectralNormalization(layers=("dense", "conv2d", "batchnorm")),
     symbolic=f"{CHECKS}:normalization_symbolic",
     numeric=f"{CHECKS}:normalization_numeric",
     expected="refuted",
@@ -347,18 +338,16 @@ SN_DENSE = Claim(
     r"\ \text{for dense layers and 1-Lipschitz activations}",
     source=POST.at("生成模型 · 谱归一化"),
     tags=("spectral-normalisation", "corrected", "torch"),
-    assertion={"layers": ["dense"]},
+    assertion=SpectralNormalization(layers=("dense",)),
     symbolic=f"{CHECKS}:normalization_symbolic",
     numeric=f"{CHECKS}:normalization_numeric",
     false_variants=(
-        FalseVariant(name="conv2d", description="an SN-normalised conv layer is 1-Lipschitz (reshaped kernel, or "
-                     "torch's spectral_norm on Conv2d)", assertion={"layers": ["conv2d"]}),
-        FalseVariant(name="batchnorm", description="normalising γ by ‖γ‖₂ makes the BN layer 1-Lipschitz",
-                     assertion={"layers": ["batchnorm"]}),
+        variant("conv2d", "an SN-normalised conv layer is 1-Lipschitz (reshaped kernel, or torch's spectral_norm on "
+                "Conv2d)", layers=("conv2d",)),
+        variant("batchnorm", "normalising γ by ‖γ‖₂ makes the BN layer 1-Lipschitz", layers=("batchnorm",)),
     ),
 )
 
-CONV = {"fft_grid": "input", "lower": "reshaped", "upper": "sqrt(kh*kw)*reshaped"}
 CONV_NORM = Claim(
     id="lipschitz.conv-operator-norm",
     label="LIP-13",
@@ -369,15 +358,14 @@ CONV_NORM = Claim(
                   "and Long, Philip M.", date="2019", url="https://openreview.net/forum?id=rJevYoA9Fm",
                   section="Theorem 6"),
     tags=("convolution", "fft", "corrected", "torch"),
-    assertion=CONV,
+    assertion=ConvOperatorNorm(fft_grid="input", lower="reshaped", upper="sqrt(kh*kw)*reshaped"),
     symbolic=f"{CHECKS}:conv_norm_symbolic",
     numeric=f"{CHECKS}:conv_norm_numeric",
     proof="lipschitz.md#conv-upper-bound",
     false_variants=(
-        _variant("reshaped-equals-operator", "the reshaped-kernel norm is the conv operator norm", CONV,
-                 upper="reshaped"),
-        _variant("sqrt-kh", "‖T‖₂ ≤ √k_h ‖R‖₂", CONV, upper="sqrt(kh)*reshaped"),
-        _variant("fft-on-kernel-grid", "the DFT of the unpadded k×k kernel gives the norm", CONV, fft_grid="kernel"),
+        variant("reshaped-equals-operator", "the reshaped-kernel norm is the conv operator norm", upper="reshaped"),
+        variant("sqrt-kh", "‖T‖₂ ≤ √k_h ‖R‖₂", upper="sqrt(kh)*reshaped"),
+        variant("fft-on-kernel-grid", "the DFT of the unpadded k×k kernel gives the norm", fft_grid="kernel"),
     ),
 )
 
@@ -388,13 +376,13 @@ RESIDUAL = Claim(
     statement=r"|x\mapsto x+\mathrm{relu}(Wx+b)|_L\le1+\|W\|_2\le2\ \text{(SN)},\ \text{attained at }W=sI",
     source=POST.at("生成模型 · 谱归一化"),
     tags=("residual", "torch"),
-    assertion={"bound": "1 + spec"},
+    assertion=ResidualBound(bound="1 + spec"),
     symbolic=f"{CHECKS}:residual_symbolic",
     numeric=f"{CHECKS}:residual_numeric",
     proof="lipschitz.md#residual-bound",
     false_variants=(
-        FalseVariant(name="at-most-one", description="the block is 1-Lipschitz", assertion={"bound": "1"}),
-        FalseVariant(name="at-most-norm", description="the block is ‖W‖₂-Lipschitz", assertion={"bound": "spec"}),
+        variant("at-most-one", "the block is 1-Lipschitz", bound="1"),
+        variant("at-most-norm", "the block is ‖W‖₂-Lipschitz", bound="spec"),
     ),
 )
 
@@ -406,16 +394,15 @@ DOUBLE_BACKPROP = Claim(
     r"\nabla_xf_\theta",
     source=POST.at("生成模型 · 梯度惩罚"),
     tags=("wgan", "gradient-penalty", "cost", "torch"),
-    assertion={"needs_create_graph": True},
+    assertion=DoubleBackprop(needs_create_graph=True),
     numeric=f"{TRAIN}:double_backprop_numeric",
     notes="The time per step is reported, not judged (EMPIRICAL in the catalogue).",
     false_variants=(
-        FalseVariant(name="single-backward", description="one backward pass without create_graph trains the penalty",
-                     assertion={"needs_create_graph": False}),
+        variant("single-backward", "one backward pass without create_graph trains the penalty",
+                needs_create_graph=False),
     ),
 )
 
-REPARAM = {"formula": "miyato", "projection_equal": False}
 REPARAMETRISATION = Claim(
     id="lipschitz.constraint-vs-reparametrisation",
     label="LIP-16",
@@ -425,13 +412,13 @@ REPARAMETRISATION = Claim(
     r"\qquad \Pi(\bar W-\eta G)\ne\frac{W-\eta\nabla_W}{\sigma(W-\eta\nabla_W)}",
     source=POST.at("生成模型 · Keras实现"),
     tags=("spectral-normalisation", "keras", "torch"),
-    assertion=REPARAM,
+    assertion=Reparametrisation(formula="miyato", projection_equal=False),
     numeric=f"{ITER}:reparametrisation_numeric",
     notes="The gradient is that of Miyato et al. (2018), eq. (12).",
     false_variants=(
-        _variant("plain-gradient", "the gradient is G/σ (σ treated as a constant)", REPARAM, formula="plain"),
-        _variant("projection-same", "applying the constraint after the step equals the reparametrisation", REPARAM,
-                 projection_equal=True),
+        variant("plain-gradient", "the gradient is G/σ (σ treated as a constant)", formula="plain"),
+        variant("projection-same", "applying the constraint after the step equals the reparametrisation",
+                projection_equal=True),
     ),
 )
 
@@ -444,7 +431,7 @@ DECLARED_BOUND = Claim(
     r"\quad\text{vs the declared }L",
     source=POST.at("生成模型 · 谱归一化"),
     tags=("lipschitz", "model", "sandwich", "torch"),
-    assertion={"declared": "lipschitz_bound"},
+    assertion=DeclaredBound(declared="lipschitz_bound"),
     numeric=f"{CHECKS}:declared_bound_numeric",
     model_kind=KIND,
     false_variants=(

@@ -15,6 +15,13 @@ from typing import Any
 import sympy as sp
 import torch
 from kexue_verify_plugins.lipschitz import models
+from kexue_verify_plugins.lipschitz.assertions import (
+    ConvOperatorNorm,
+    DeclaredBound,
+    LayerBound,
+    ResidualBound,
+    SpectralNormalization,
+)
 from kexue_verify_plugins.lipschitz.bounds import Residual, Sandwich, certified_upper_bound, cpu_generator, sandwich
 from kexue_verify_plugins.lipschitz.norms import (
     circular_conv,
@@ -29,8 +36,7 @@ from kexue_verify_plugins.lipschitz.precision import check_settings
 from kexue_verify_plugins.lipschitz.quantities import exact_quantities
 from torch import nn
 
-from kexue_verify import CheckContext, Evidence, Outcome, holds, undecided
-from kexue_verify.numeric import plain_symbols, sympify
+from kexue_verify import CheckContext, Evidence, Formula, Outcome, holds, undecided
 from kexue_verify.tolerances import tolerance
 
 __all__ = [
@@ -69,12 +75,12 @@ def _sup_derivative(name: str) -> sp.Expr:
     return sp.maximum(d, X, sp.S.Reals)
 
 
-def activation_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def activation_symbolic(ctx: CheckContext, a: LayerBound) -> list[Evidence]:
     """SymPy: ``sup σ'`` of each activation (``sympy.maximum``) against the asserted constant."""
     evidence = []
-    for name, asserted in a["activation_sup"].items():
+    for name, asserted in a.activation_sups():
         sup = _sup_derivative(name)
-        value = sp.Rational(asserted)
+        value = asserted.expr
         evidence.append(holds(f"sup {name}' = {asserted}", sp.simplify(sup - value) == 0, method="sympy.maximum",
                               expected=str(value), derived=str(sup),
                               counterexample={"activation": name, "sup": str(sup), "asserted": str(value)}))
@@ -120,7 +126,7 @@ def _lower_tol(s: Sandwich, bound: float) -> float:
 
 
 @check_settings
-def layer_bound_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def layer_bound_numeric(ctx: CheckContext, a: LayerBound) -> list[Evidence]:
     """torch: a random 3-layer MLP; the empirical lower bound against the bound the assertion builds.
 
     The chain ``W₁, tanh, W₂, sigmoid, W₃, relu`` gets constants ``N(W_ℓ)`` (``weight_norm``) and the
@@ -128,13 +134,14 @@ def layer_bound_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """
     model = _mlp(ctx)
     sups = {nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.ReLU: "relu"}
+    asserted = dict(a.activation_sups())
     constants = []
     for layer in model:
         if isinstance(layer, nn.Linear):
-            constants.append(_NORMS[a["weight_norm"]](layer.weight))
+            constants.append(_NORMS[a.weight_norm](layer.weight))
         else:
-            constants.append(float(sp.Rational(a["activation_sup"][sups[type(layer)]])))
-    if a["composition"] == "product":
+            constants.append(float(asserted[sups[type(layer)]].expr))
+    if a.composition == "product":
         bound = 1.0
         for c in constants:
             bound *= c
@@ -143,10 +150,10 @@ def layer_bound_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     s = sandwich(model, (16,), generator=cpu_generator(ctx.seed + 21))
     return [_pair_evidence("empirical sup ‖J‖ ≤ asserted layer-wise bound", s, bound, _lower_tol(s, bound),
                            method=f"gradient ascent + power iteration on J ({ctx.dtype}); "
-                                  f"{a['composition']} of {a['weight_norm']} norms", layer_constants=constants)]
+                                  f"{a.composition} of {a.weight_norm} norms", layer_constants=constants)]
 
 
-def normalization_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def normalization_symbolic(ctx: CheckContext, a: SpectralNormalization) -> list[Evidence]:
     """SymPy: exact examples of each layer kind normalised as the post does, and their exact norms.
 
     * dense: ``W = [[1,2],[3,4]]``, ``‖W/‖W‖₂‖₂ = 1`` (homogeneity of the exact sup);
@@ -157,12 +164,12 @@ def normalization_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidenc
       constant is ``max_c |γ_c|/(‖γ‖₂√(var_c + ε))``.
     """
     evidence = []
-    if "dense" in a["layers"]:
+    if "dense" in a.layers:
         w = sp.Matrix([[1, 2], [3, 4]])
         norm = exact_quantities(w / exact_quantities(w)["spec"])["spec"]
         evidence.append(holds("dense: ‖W/‖W‖₂‖₂ ≤ 1 (exact)", sp.simplify(norm - 1) <= 0, method="sympy",
                               norm=str(sp.simplify(norm))))
-    if "conv2d" in a["layers"]:
+    if "conv2d" in a.layers:
         k = sp.Matrix(3, 3, lambda i, j: sp.Rational(1, 3))
         reshaped = sp.sqrt(sum(x**2 for x in k))
         dc, l1 = sum(k) / reshaped, sum(abs(x) for x in k) / reshaped
@@ -170,7 +177,7 @@ def normalization_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidenc
                               method="sympy: K̂(0) = Σk attains the bound Σ|k|", reshaped_norm=str(reshaped),
                               operator_norm=str(dc), counterexample={"kernel": "3×3 of 1/3", "reshaped_norm": 1,
                                                                      "operator_norm": str(dc)}))
-    if "batchnorm" in a["layers"]:
+    if "batchnorm" in a.layers:
         gamma = [sp.Rational(1, 2), sp.Integer(2), sp.Integer(-1)]
         var, eps = [sp.Integer(1), sp.Rational(1, 100), sp.Integer(1)], sp.Rational(1, 10**5)
         norm = sp.sqrt(sum(g**2 for g in gamma))
@@ -245,7 +252,7 @@ def _bn_evidence(ctx: CheckContext) -> list[Evidence]:
 
 
 @check_settings
-def normalization_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def normalization_numeric(ctx: CheckContext, a: SpectralNormalization) -> list[Evidence]:
     """torch: each asserted layer kind, normalised as the post (or torch) does, against 1.
 
     dense — torch's ``spectral_norm`` on ``Linear`` after its power iteration has converged, and an
@@ -254,10 +261,10 @@ def normalization_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence
     the eval-mode constant of γ/‖γ‖₂ with a small running variance.
     """
     builders = {"dense": _dense_evidence, "conv2d": _conv_evidence, "batchnorm": _bn_evidence}
-    return [e for kind in a["layers"] for e in builders[kind](ctx)]
+    return [e for kind in a.layers for e in builders[kind](ctx)]
 
 
-def conv_norm_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def conv_norm_symbolic(ctx: CheckContext, a: ConvOperatorNorm) -> list[Evidence]:
     """SymPy: the DFT diagonalises circular convolution (1-D, n = 3, symbolic taps), and the asserted
     bounds at the 3×3 kernel of 1/3's, whose circular operator norm is exactly 3 and reshaped norm 1.
     """
@@ -272,11 +279,8 @@ def conv_norm_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         ok &= all(sp.simplify(sp.expand(x)) == 0 for x in circ * f - lam * f)
     evidence = [holds("circulant × Fourier vector = DFT(taps) × Fourier vector", ok, method="sympy, n = 3")]
     kh = kw = 3
-    values = {"reshaped": sp.Integer(1), "kh": kh, "kw": kw}
-    upper = sympify(a["upper"], {k: sp.Symbol(k) for k in values}).subs(
-        {sp.Symbol(k): v for k, v in values.items()})
-    lower = sympify(a["lower"], {k: sp.Symbol(k) for k in values}).subs(
-        {sp.Symbol(k): v for k, v in values.items()})
+    upper = _at(a.upper, reshaped=sp.Integer(1), kh=kh, kw=kw)
+    lower = _at(a.lower, reshaped=sp.Integer(1), kh=kh, kw=kw)
     op = sp.Integer(3)
     evidence.append(holds("kernel of 1/3's: lower ≤ ‖T‖ ≤ upper (exact)", bool(lower <= op <= upper),
                           method="sympy", operator_norm=str(op), upper=str(upper), lower=str(lower),
@@ -284,13 +288,19 @@ def conv_norm_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return evidence
 
 
-def _fft_norm(a: dict[str, Any], weight: torch.Tensor, size: tuple[int, int]) -> float:
-    grid = size if a["fft_grid"] == "input" else tuple(weight.shape[-2:])
+def _at(formula: Formula, **values: Any) -> Any:
+    """``formula`` with its symbols set to ``values`` (by name)."""
+    names = formula.symbols
+    return formula.expr.subs({names[k]: v for k, v in values.items()})
+
+
+def _fft_norm(a: ConvOperatorNorm, weight: torch.Tensor, size: tuple[int, int]) -> float:
+    grid = size if a.fft_grid == "input" else tuple(weight.shape[-2:])
     return float(conv_singular_values(weight, grid).max())
 
 
 @check_settings
-def conv_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def conv_norm_numeric(ctx: CheckContext, a: ConvOperatorNorm) -> list[Evidence]:
     """torch: the FFT norm on the asserted grid against the SVD of the explicit matrix and power iteration
     on the operator; the sandwich ``lower ≤ ‖T‖ ≤ upper``; the zero-padding bound against the explicit SVD.
 
@@ -317,9 +327,8 @@ def conv_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         fft = _fft_norm(a, w.double(), (n, n))
         bound_zero = float(conv_operator_norm(w.double(), (n, n), padding=p).value)
         reshaped = float(reshaped_kernel_norm(w.double()))
-        values = {"reshaped": reshaped, "kh": k, "kw": k}
-        upper = float(sympify(a["upper"], plain_symbols(*values)).subs(values))
-        lower = float(sympify(a["lower"], plain_symbols(*values)).subs(values))
+        upper = float(_at(a.upper, reshaped=reshaped, kh=k, kw=k))
+        lower = float(_at(a.lower, reshaped=reshaped, kh=k, kw=k))
         tol = tolerance(ctx.dtype, n=matrix.shape[0], scale=float(torch.linalg.matrix_norm(matrix)))
         row = {"shape": [c_out, c_in, k, n], "fft": fft, "explicit_svd": explicit, "power_iteration": power,
                "reshaped": reshaped, "zero_padding_svd": explicit_zero, "zero_padding_bound": bound_zero}
@@ -332,25 +341,25 @@ def conv_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
             zero_failures.append(row)
     third = torch.full((1, 1, 3, 3), 1 / 3, dtype=torch.float64)
     third_op = float(conv_operator_norm(third, (8, 8), padding=1, padding_mode="circular").value)
-    third_upper = float(sympify(a["upper"], plain_symbols("reshaped kh kw")).subs({"reshaped": 1.0, "kh": 3, "kw": 3}))
+    third_upper = float(_at(a.upper, reshaped=1.0, kh=3, kw=3))
     if third_op > third_upper + tolerance(ctx.dtype, n=9, scale=3.0):
         bound_failures.append({"kernel": "3×3 of 1/3", "operator_norm": third_op, "upper": third_upper})
     return [
-        holds(f"FFT norm ({a['fft_grid']} grid) = explicit SVD ≥ power iteration", not fft_failures,
+        holds(f"FFT norm ({a.fft_grid} grid) = explicit SVD ≥ power iteration", not fft_failures,
               method=f"torch ({ctx.dtype}); circular padding", counterexample=fft_failures[:1] or None, table=rows),
-        holds(f"{a['lower']} ≤ ‖T‖₂ ≤ {a['upper']}", not bound_failures, method="explicit SVD, random kernels "
+        holds(f"{a.lower} ≤ ‖T‖₂ ≤ {a.upper}", not bound_failures, method="explicit SVD, random kernels "
               "and the kernel of 1/3's", counterexample=bound_failures[:2] or None),
         holds("zero padding: explicit SVD ≤ circular bound on the padded grid", not zero_failures,
               method="circular embedding (see norms.py)", counterexample=zero_failures[:1] or None),
     ]
 
 
-def residual_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def residual_symbolic(ctx: CheckContext, a: ResidualBound) -> Evidence:
     """SymPy, the scalar block ``x + relu(wx + b)``: ``f' ∈ {1, 1 + w}``, so ``|f|_L = max(1, |1 + w|)``,
     compared with the asserted bound in ``spec = |w|`` for ``w > 0`` (symbolic) and at exact ``w``.
     """
     w = sp.Symbol("w", positive=True)
-    bound = sympify(a["bound"], {"spec": sp.Symbol("spec")})
+    bound = a.bound.expr
     failures = []
     for value in (sp.Rational(-3), sp.Integer(-1), sp.Rational(-1, 2), sp.Rational(1, 2), sp.Integer(1),
                   sp.Integer(3)):
@@ -365,12 +374,12 @@ def residual_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
 
 
 @check_settings
-def residual_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def residual_numeric(ctx: CheckContext, a: ResidualBound) -> list[Evidence]:
     """torch: residual blocks with ``‖W‖₂ = s`` (random W, and the tight ``W = sI``, ``b = 1``), s ∈ {½, 1}:
     the witness pair of the sandwich against the asserted bound at ``spec = s``.
     """
     evidence = []
-    bound_expr = sympify(a["bound"], {"spec": sp.Symbol("spec")})
+    bound_expr = a.bound.expr
     for s_value in (0.5, 1.0):
         for tight in (False, True):
             with torch.random.fork_rng(devices=[]):
@@ -386,7 +395,7 @@ def residual_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
             bound = float(bound_expr.subs(sp.Symbol("spec"), s_value))
             sw = sandwich(nn.Sequential(block), (16,), generator=cpu_generator(ctx.seed + 25))
             evidence.append(_pair_evidence(f"‖W‖₂ = {s_value}{' (W = sI, b = 1)' if tight else ''}: pair ratio ≤ "
-                                           f"{a['bound']}", sw, bound, _lower_tol(sw, bound),
+                                           f"{a.bound}", sw, bound, _lower_tol(sw, bound),
                                            method=f"sandwich ({ctx.dtype})"))
     return evidence
 
@@ -433,7 +442,7 @@ def sandwich_figure(model: str, lower: float, upper: float | None, declared: flo
 
 
 @check_settings
-def declared_bound_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def declared_bound_numeric(ctx: CheckContext, a: DeclaredBound) -> list[Evidence]:
     """The sandwich against the model's declared bound: verified by the certificate, refuted by a pair.
 
     ``declared``: the :class:`~kexue_verify.ModelSpec`'s ``lipschitz_bound`` and ``input_shape`` (or the
