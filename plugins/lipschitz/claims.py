@@ -432,7 +432,7 @@ DECLARED_BOUND = Claim(
     source=POST.at("生成模型 · 谱归一化"),
     tags=("lipschitz", "model", "sandwich", "torch"),
     assertion=DeclaredBound(declared="lipschitz_bound"),
-    numeric=f"{CHECKS}:declared_bound_numeric",
+    numeric=f"{PKG}.checks.declared:declared_bound_numeric",
     model_kind=KIND,
     false_variants=(
         FalseVariant(name="reshaped-kernel-sn-convnet", description="the post's recipe on a conv net, declared 1",

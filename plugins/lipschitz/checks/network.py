@@ -1,5 +1,5 @@
-"""Checks of the network-level claims: LIP-1, LIP-13 (dense, conv, BatchNorm), LIP-14, and the model
-claim ``lipschitz.declared-bound`` that runs on every model of kind ``lipschitz-net``.
+"""Checks of the network-level claims: LIP-1, LIP-13 (dense, conv, BatchNorm) and LIP-14 (the model claim
+``lipschitz.declared-bound`` is checked in :mod:`.declared`).
 
 They rest on the sandwich of :mod:`kexue_verify_plugins.lipschitz.bounds`: a certified upper bound
 (product of exact layer norms) and an empirical lower bound that comes with a pair of inputs.  A
@@ -15,14 +15,9 @@ from typing import Any
 import sympy as sp
 import torch
 from kexue_verify_plugins.lipschitz import models
-from kexue_verify_plugins.lipschitz.assertions import (
-    ConvOperatorNorm,
-    DeclaredBound,
-    LayerBound,
-    ResidualBound,
-    SpectralNormalization,
-)
-from kexue_verify_plugins.lipschitz.bounds import Residual, Sandwich, certified_upper_bound, cpu_generator, sandwich
+from kexue_verify_plugins.lipschitz.assertions import ConvOperatorNorm, LayerBound, ResidualBound, SpectralNormalization
+from kexue_verify_plugins.lipschitz.bounds import Residual, certified_upper_bound, cpu_generator, sandwich
+from kexue_verify_plugins.lipschitz.checks.witness import lower_tol, pair_evidence
 from kexue_verify_plugins.lipschitz.norms import (
     circular_conv,
     conv_explicit_matrix,
@@ -36,14 +31,13 @@ from kexue_verify_plugins.lipschitz.precision import check_settings
 from kexue_verify_plugins.lipschitz.quantities import exact_quantities
 from torch import nn
 
-from kexue_verify import CheckContext, Evidence, Formula, Outcome, holds, undecided
+from kexue_verify import CheckContext, Evidence, Formula, holds
 from kexue_verify.tolerances import tolerance
 
 __all__ = [
     "activation_symbolic",
     "conv_norm_numeric",
     "conv_norm_symbolic",
-    "declared_bound_numeric",
     "layer_bound_numeric",
     "normalization_numeric",
     "normalization_symbolic",
@@ -111,20 +105,6 @@ _NORMS = {
 }
 
 
-def _pair_evidence(name: str, s: Sandwich, bound: float, tol: float, method: str, **quantities: Any) -> Evidence:
-    lower = s.lower.witness_ratio
-    x1, x2 = s.lower.witness
-    return holds(name, lower <= bound + tol, method=method, expected=f"witness ratio ≤ {bound!r}",
-                 counterexample={"x1": x1.tolist(), "x2": x2.tolist(), "ratio": lower, "bound": bound},
-                 empirical_lower=lower, bound=bound, certified_upper=s.upper, search_scales=list(s.lower.scales),
-                 scale_of_best=s.lower.scale, **quantities)
-
-
-def _lower_tol(s: Sandwich, bound: float) -> float:
-    """Rounding of a float64 difference quotient at step ``t = 10⁻⁴``: ``8·γ₆₄·max(1, |bound|)·10⁴``."""
-    return tolerance("float64", n=64, scale=max(1.0, abs(bound))) * 1e4
-
-
 @check_settings
 def layer_bound_numeric(ctx: CheckContext, a: LayerBound) -> list[Evidence]:
     """torch: a random 3-layer MLP; the empirical lower bound against the bound the assertion builds.
@@ -148,7 +128,7 @@ def layer_bound_numeric(ctx: CheckContext, a: LayerBound) -> list[Evidence]:
     else:
         bound = sum(constants)
     s = sandwich(model, (16,), generator=cpu_generator(ctx.seed + 21))
-    return [_pair_evidence("empirical sup ‖J‖ ≤ asserted layer-wise bound", s, bound, _lower_tol(s, bound),
+    return [pair_evidence("empirical sup ‖J‖ ≤ asserted layer-wise bound", s, bound, lower_tol(s, bound),
                            method=f"gradient ascent + power iteration on J ({ctx.dtype}); "
                                   f"{a.composition} of {a.weight_norm} norms", layer_constants=constants)]
 
@@ -212,7 +192,7 @@ def _dense_evidence(ctx: CheckContext) -> list[Evidence]:
               method=f"torch.nn.utils.parametrizations.spectral_norm ({ctx.dtype})", norm_converged=converged,
               norm_after_16_iterations=early, note="σ̂ = uᵀWv ≤ σ_max, so W/σ̂ has norm ≥ 1 before convergence"),
         holds("dense: SN'd MLP certified ≤ 1 and no pair above 1", upper <= 1 + tol * 3 and
-              s.lower.witness_ratio <= 1 + _lower_tol(s, 1.0), method="sandwich", certified_upper=upper,
+              s.lower.witness_ratio <= 1 + lower_tol(s, 1.0), method="sandwich", certified_upper=upper,
               empirical_lower=s.lower.value),
     ]
 
@@ -394,80 +374,7 @@ def residual_numeric(ctx: CheckContext, a: ResidualBound) -> list[Evidence]:
             block = Residual(nn.Sequential(inner, nn.ReLU())).to(device=ctx.device, dtype=ctx.torch_dtype)
             bound = float(bound_expr.subs(sp.Symbol("spec"), s_value))
             sw = sandwich(nn.Sequential(block), (16,), generator=cpu_generator(ctx.seed + 25))
-            evidence.append(_pair_evidence(f"‖W‖₂ = {s_value}{' (W = sI, b = 1)' if tight else ''}: pair ratio ≤ "
-                                           f"{a.bound}", sw, bound, _lower_tol(sw, bound),
+            evidence.append(pair_evidence(f"‖W‖₂ = {s_value}{' (W = sI, b = 1)' if tight else ''}: pair ratio ≤ "
+                                           f"{a.bound}", sw, bound, lower_tol(sw, bound),
                                            method=f"sandwich ({ctx.dtype})"))
     return evidence
-
-
-def _declared(ctx: CheckContext) -> dict[str, Any]:
-    return {**getattr(ctx.model, "kexue_declared", {}), **ctx.declared}
-
-
-def _upper_tol(model: nn.Module, bound: float) -> float:
-    """How far the certificate may sit above the declared bound and still verify it, summed over parameters.
-
-    Rounding a weight to its dtype (``|ΔW_ij| ≤ u|W_ij|``) moves its layer's norm by at most
-    ``‖ΔW‖₂ ≤ u‖W‖_F ≤ u√k·‖W‖₂`` with ``k`` the rank bound ``min(rows, columns)`` of the reshaped weight,
-    times ``√(k_h k_w)`` for a convolution (LIP-13: ``‖T‖ ≤ √(k_h k_w)‖R‖``); the float64 SVD or FFT adds
-    ``8γ_n`` (``n`` the number of entries).  Each term is taken at the scale of the bound, with the safety
-    factor 8 of :func:`~kexue_verify.tolerances.tolerance`.
-    """
-    total = 0.0
-    for p in model.parameters():
-        k = 1
-        if p.dim() >= 2:
-            k = min(p.shape[0], p[0].numel()) * (p.shape[-1] * p.shape[-2] if p.dim() == 4 else 1)
-        total += tolerance(p.dtype, scale=bound * k**0.5) + tolerance("float64", n=p.numel(), scale=bound)
-    return total
-
-
-def sandwich_figure(model: str, lower: float, upper: float | None, declared: float) -> dict[str, Any]:
-    """Figure data for the sandwich of one model: its lower bound, certified upper bound and declared bound.
-
-    The range bar runs from the best lower bound found (a witness pair or the largest Jacobian norm) to the
-    certified upper bound (the product of exact layer norms); the dashed line is the declared bound.
-    """
-    return {
-        "title": f"Lipschitz sandwich: {model}",
-        "kind": "interval", "xlabel": "model", "ylabel": "Lipschitz constant",
-        "series": [{"label": "lower bound → certified upper bound", "x": model, "lower": lower, "upper": upper,
-                    "lower_label": "lower", "upper_label": "certified upper"}],
-        "hlines": [{"y": declared, "label": f"declared bound {declared:g}", "color": "C3"}],
-        "caption": ("The true Lipschitz constant lies inside the bar, between the largest difference quotient found "
-                    "(lower) and the product of exact layer norms (certified upper). The declared bound is "
-                    "kept when the whole bar is at or below the dashed line; a lower end above it is a "
-                    "counterexample. A bar of zero height means the bound is tight."),
-    }
-
-
-@check_settings
-def declared_bound_numeric(ctx: CheckContext, a: DeclaredBound) -> list[Evidence]:
-    """The sandwich against the model's declared bound: verified by the certificate, refuted by a pair.
-
-    ``declared``: the :class:`~kexue_verify.ModelSpec`'s ``lipschitz_bound`` and ``input_shape`` (or the
-    module's ``kexue_declared`` attribute).  Certified upper ≤ declared (within the model dtype's
-    rounding) → pass; a witness pair above declared → fail, with the pair; neither → undecided.
-    """
-    declared = _declared(ctx)
-    if "lipschitz_bound" not in declared or "input_shape" not in declared:
-        return [undecided("declared bound", note="the model declares no lipschitz_bound/input_shape")]
-    bound, shape = float(declared["lipschitz_bound"]), tuple(declared["input_shape"])
-    s = sandwich(ctx.model, shape, generator=cpu_generator(ctx.seed + 26))
-    tol_up = _upper_tol(ctx.model, bound)
-    figure = sandwich_figure(ctx.model_name or ctx.variant or "model", s.lower.value, s.upper, bound)
-    summary = s.summary()
-    if s.upper is None:
-        upper = Evidence(name="certified upper ≤ declared", outcome=Outcome.UNDECIDED, method="module walk",
-                         quantities=summary, note="no certificate: unknown module(s) "
-                         + ", ".join(s.certificate.unsupported), figure=figure)
-    else:
-        upper = Evidence(name="certified upper ≤ declared",
-                         outcome=Outcome.PASS if s.upper <= bound + tol_up else Outcome.UNDECIDED,
-                         method="product of exact layer norms (float64)", quantities=summary,
-                         expected=f"<= {bound!r}", tolerance={"atol": tol_up}, figure=figure,
-                         note="" if s.upper <= bound + tol_up else "the certificate is above the declared bound")
-    lower = _pair_evidence("no input pair breaks the declared bound", s, bound, _lower_tol(s, bound),
-                           method=f"gradient ascent on difference quotients, seeded restarts ({ctx.dtype}); "
-                                  "pair evaluated in float64")
-    return [upper, lower]
