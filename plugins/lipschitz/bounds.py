@@ -38,14 +38,16 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from kexue_verify_plugins.lipschitz.certificate import (
+from torch import nn
+
+from .certificate import (
     ACTIVATION_LIPSCHITZ,
     Certificate,
     LayerFactor,
     Residual,
     certified_upper_bound,
 )
-from kexue_verify_plugins.lipschitz.lower_bound import (
+from .lower_bound import (
     SEARCH_SCALES,
     LowerBound,
     cpu_generator,
@@ -55,7 +57,6 @@ from kexue_verify_plugins.lipschitz.lower_bound import (
     randn,
     random_search_lower_bound,
 )
-from torch import nn
 
 __all__ = [
     "ACTIVATION_LIPSCHITZ",

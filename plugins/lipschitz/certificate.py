@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from kexue_verify_plugins.lipschitz.norms import conv_operator_norm, spectral_norm
 from torch import nn
+
+from .norms import conv_operator_norm, spectral_norm
 
 __all__ = ["ACTIVATION_LIPSCHITZ", "Certificate", "LayerFactor", "Residual", "certified_upper_bound"]
 

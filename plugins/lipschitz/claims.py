@@ -1,15 +1,14 @@
 """The claims of “深度学习中的Lipschitz约束：泛化与生成模型” (Su Jianlin, 2018; kexue.fm/archives/6051), catalogue
 section 8 (LIP-1 … LIP-16), and the model claim ``lipschitz.declared-bound`` of kind ``lipschitz-net``.
 
-Declarations only — no torch or SymPy — so that listing claims stays fast.  Each claim names its checks as
-``"kexue_verify_plugins.lipschitz.checks.<subject>:<function>"`` (:mod:`.checks`); each false variant runs
-through the same checks.  The post's three mistakes are claims "as posted" expected to be refuted, each next to
-its corrected claim (LIP-6, LIP-7, LIP-13).
+Declarations only (no torch or SymPy), so listing claims stays fast.  Checks are named as ``"<module>:<function>"``
+in :mod:`.checks`; each false variant names the fields it changes and runs through the same checks.  The post's three
+mistakes are claims "as posted" expected to be refuted, each next to its corrected claim (LIP-6, LIP-7, LIP-13).
 """
 
 from __future__ import annotations
 
-from kexue_verify import Claim, FalseVariant, Source, variant
+from kexue_verify import Claim, FalseVariant, Source, Verdict, variant
 
 from .assertions import (
     ConvOperatorNorm,
@@ -153,7 +152,7 @@ EIGEN_AS_POSTED = Claim(
     assertion=MatrixRelations(relations=("Eq(spec, rho)",), on="square"),
     symbolic=f"{MATRIX}:relations_symbolic",
     numeric=f"{MATRIX}:relations_numeric",
-    expected="refuted",
+    expected=Verdict.REFUTED,
     proof="lipschitz.md#nilpotent-counterexample",
     notes="False for non-normal W: [[0,1],[0,0]] has ‖W‖₂ = 1, ρ = 0; [[1,1],[0,1]] has ‖W‖₂ = (1+√5)/2, ρ = 1.",
 )
@@ -189,7 +188,7 @@ POWER_AS_POSTED = Claim(
     assertion=POWER.changed(requires="nothing"),
     symbolic=f"{ITER}:power_iteration_symbolic",
     numeric=f"{ITER}:power_iteration_numeric",
-    expected="refuted",
+    expected=Verdict.REFUTED,
     proof="lipschitz.md#ones-fixed-point",
     notes="W = [[2,−1],[−1,2]]: the all-ones vector is a singular vector for σ = 1, orthogonal to u₁; the estimate "
           "stays 1.",
@@ -324,7 +323,7 @@ SN_AS_POSTED = Claim(
     assertion=SpectralNormalization(layers=("dense", "conv2d", "batchnorm")),
     symbolic=f"{CHECKS}:normalization_symbolic",
     numeric=f"{CHECKS}:normalization_numeric",
-    expected="refuted",
+    expected=Verdict.REFUTED,
     proof="lipschitz.md#conv-kernel-of-thirds",
     notes="A 3×3 kernel of 1/3's has reshaped norm 1 and circular operator norm 3; γ = (0.5, 2, −1) has ‖γ‖₂ ≈ 2.29 "
           "but max|γ| = 2, and BN's division by the running std is not accounted for.",
@@ -437,10 +436,9 @@ DECLARED_BOUND = Claim(
     false_variants=(
         FalseVariant(name="reshaped-kernel-sn-convnet", description="the post's recipe on a conv net, declared 1",
                      model=f"{MODELS}:make_reshaped_sn_convnet"),
-        FalseVariant(name="torch-sn-conv2d", description="torch's spectral_norm on a Conv2d, declared 1",
-                     model=f"{MODELS}:make_torch_sn_conv"),
-        FalseVariant(name="bn-gamma-normalized", description="BatchNorm with γ/‖γ‖₂, declared 1",
-                     model=f"{MODELS}:make_bn_gamma_normalized"),
+        variant("torch-sn-conv2d", "torch's spectral_norm on a Conv2d, declared 1",
+                model=f"{MODELS}:make_torch_sn_conv"),
+        variant("bn-gamma-normalized", "BatchNorm with γ/‖γ‖₂, declared 1", model=f"{MODELS}:make_bn_gamma_normalized"),
         FalseVariant(name="residual-declared-one", description="an SN residual block declared 1-Lipschitz",
                      model=f"{MODELS}:make_residual_declared_one"),
     ),

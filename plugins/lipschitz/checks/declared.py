@@ -12,12 +12,13 @@ from typing import Any
 
 from kexue_verify_plugins.lipschitz.assertions import DeclaredBound
 from kexue_verify_plugins.lipschitz.bounds import cpu_generator, sandwich
-from kexue_verify_plugins.lipschitz.checks.witness import lower_tol, pair_evidence
 from kexue_verify_plugins.lipschitz.precision import check_settings
 from torch import nn
 
 from kexue_verify import CheckContext, Evidence, Outcome, undecided
 from kexue_verify.tolerances import tolerance
+
+from .witness import lower_tol, pair_evidence
 
 __all__ = ["declared_bound_numeric", "sandwich_figure"]
 

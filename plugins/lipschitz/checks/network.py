@@ -17,7 +17,6 @@ import torch
 from kexue_verify_plugins.lipschitz import models
 from kexue_verify_plugins.lipschitz.assertions import ConvOperatorNorm, LayerBound, ResidualBound, SpectralNormalization
 from kexue_verify_plugins.lipschitz.bounds import Residual, certified_upper_bound, cpu_generator, sandwich
-from kexue_verify_plugins.lipschitz.checks.witness import lower_tol, pair_evidence
 from kexue_verify_plugins.lipschitz.norms import (
     circular_conv,
     conv_explicit_matrix,
@@ -33,6 +32,8 @@ from torch import nn
 
 from kexue_verify import CheckContext, Evidence, Formula, holds
 from kexue_verify.tolerances import tolerance
+
+from .witness import lower_tol, pair_evidence
 
 __all__ = [
     "activation_symbolic",
