@@ -5,7 +5,8 @@ meant to make that safe let f-strings through), so the shipped plugins and the c
 text only through :func:`kexue_verify.numeric.sympify` / :func:`kexue_verify.formula.parse_formula`
 / :func:`~kexue_verify.formula.parse_relation`.  The scan below fails on any new call of SymPy's
 own readers outside a short list of functions that only ever give them SymPy values; the runs below
-hand shipped claims a hostile assertion and check that nothing runs and the verdict is an error.
+hand shipped claims a hostile assertion and check that nothing runs and the verdict is an error (a typed
+assertion refuses the hostile formula already when it is built).
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
+from kexue_verify import Assertion, ClaimDefinitionError
 from kexue_verify.claims import Verdict
-from kexue_verify.errors import ClaimDefinitionError
 from kexue_verify.evaluation import Case, RunConfig, evaluate
 from kexue_verify.plugins import load
 
@@ -90,10 +91,10 @@ def test_a_hostile_assertion_in_a_shipped_claim_runs_nothing(claim_id: str, key:
     if claim is None:
         pytest.fail(f"{claim_id} is not a shipped claim (renamed?); pick another with a formula under {key!r}")
     marker = tmp_path / "ran"
-    if claim.typed:  # a typed assertion reads its formulas when it is built: the hostile one is never made
-        assert hasattr(claim.assertion, key)
+    if isinstance(claim.assertion, Assertion):  # typed: the formula field is read, and refused, when it is built
+        assert key in {f.name for f in dataclasses.fields(claim.assertion)}
         with pytest.raises(ClaimDefinitionError):
-            dataclasses.replace(claim.assertion, **{key: template.format(marker=marker)})
+            claim.assertion.changed(**{key: template.format(marker=marker)})
         assert not marker.exists()
         return
     assert key in claim.assertion

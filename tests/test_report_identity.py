@@ -130,15 +130,15 @@ def test_code_digest_reads_the_source_file_and_imports_nothing(tmp_path: Path) -
     script = textwrap.dedent("""
         import sys
         from kexue_verify.reports.identity import code_digest
-        digest = code_digest("kexue_verify_plugins.lipschitz.checks:declared_bound_numeric")
-        print(digest, "torch" in sys.modules, "kexue_verify_plugins.lipschitz.checks" in sys.modules)
+        digest = code_digest("kexue_verify_plugins.lipschitz.checks.declared:declared_bound_numeric")
+        print(digest, "torch" in sys.modules, "kexue_verify_plugins.lipschitz.checks.declared" in sys.modules)
     """)
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True, cwd=tmp_path)
     digest, torch_loaded, module_loaded = out.stdout.split()
     assert (torch_loaded, module_loaded) == ("False", "False")
     import hashlib
 
-    source = (ROOT / "plugins" / "lipschitz" / "checks.py").read_bytes()
+    source = (ROOT / "plugins" / "lipschitz" / "checks" / "declared.py").read_bytes()
     assert digest == hashlib.sha256(source.replace(b"\r\n", b"\n")).hexdigest()
 
 

@@ -12,7 +12,7 @@ import torch
 from kexue_verify_plugins.lipschitz import CLAIMS, MODELS_REGISTERED, POST_RESHAPED_CONVNET, SWISH_MLP
 from kexue_verify_plugins.lipschitz.bounds import pair_ratio
 
-from kexue_verify import LoadOptions, Outcome, Verdict, load
+from kexue_verify import ClaimDefinitionError, LoadOptions, Outcome, Verdict, load
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
@@ -40,6 +40,32 @@ def test_the_plugin_registers_every_label_and_model():
     labels = {c.label for c in loaded.claims if c.family == "lipschitz" and c.label}
     assert labels == {f"LIP-{k}" for k in range(1, 17)}
     assert {m.name for m in loaded.models.of_kind("lipschitz-net")} == {m.name for m in MODELS_REGISTERED}
+
+
+def test_every_claim_is_typed_and_every_formula_parses():
+    count = 0
+    for c in CLAIMS:
+        assert c.typed, c.id
+        c.assertion.parse()
+        for v in c.false_variants:
+            if v.model is not None:
+                continue
+            v.assertion.parse()
+            assert not v.assertion.same_as(c.assertion)
+            count += 1
+    assert count == 47
+
+
+@pytest.mark.parametrize(("claim", "changes"), [
+    ("lipschitz.spectral-norm-gradient", {"outer": "u1 v1"}),
+    ("lipschitz.keras-spectral-norm", {"side": "below-ish"}),
+    ("lipschitz.frobenius-bound", {"relations": ("spec <=",)}),
+    ("lipschitz.residual-block", {"bound": "1 + spec^2"}),
+])
+def test_a_malformed_field_is_refused_when_the_assertion_is_built(claim, changes):
+    assertion = next(c for c in CLAIMS if c.id == claim).assertion
+    with pytest.raises(ClaimDefinitionError):
+        assertion.changed(**changes)
 
 
 def test_each_post_mistake_sits_next_to_its_correction():

@@ -32,14 +32,15 @@ from contextlib import contextmanager
 from typing import Any
 
 import torch
-from kexue_verify_plugins.lipschitz.bounds import Residual
-from kexue_verify_plugins.lipschitz.norms import conv_operator_norm, reshaped_kernel_norm, spectral_norm
-from kexue_verify_plugins.lipschitz.precision import check_settings
 from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 
 from kexue_verify import CheckContext
 from kexue_verify.tolerances import tolerance
+
+from .bounds import Residual
+from .norms import conv_operator_norm, reshaped_kernel_norm, spectral_norm
+from .precision import check_settings
 
 __all__ = [
     "converge_spectral_norm",

@@ -16,6 +16,12 @@ from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.lipschitz.assertions import (
+    KerasSpectralNorm,
+    PowerIteration,
+    Reparametrisation,
+    SpectralGradient,
+)
 from kexue_verify_plugins.lipschitz.bounds import cpu_generator
 from kexue_verify_plugins.lipschitz.norms import (
     conv_operator_norm,
@@ -27,7 +33,6 @@ from kexue_verify_plugins.lipschitz.precision import check_settings
 from kexue_verify_plugins.lipschitz.quantities import exact_quantities
 
 from kexue_verify import CheckContext, Evidence, Outcome, close, holds
-from kexue_verify.numeric import plain_symbols, sympify
 from kexue_verify.tolerances import tolerance
 
 __all__ = [
@@ -39,16 +44,16 @@ __all__ = [
     "spectral_gradient_symbolic",
 ]
 
-S1, S2 = sp.symbols("s1 s2", positive=True)
+S1, S2 = sp.symbols("s1 s2", positive=True)  # the symbols of PowerIteration's and SpectralGradient's formulas
 COUNTEREXAMPLE = [[2, -1], [-1, 2]]
 
 
-def _rate(a: dict[str, Any]) -> sp.Expr:
-    return sympify(a["rate"], {"s1": S1, "s2": S2})
+def _rate(a: PowerIteration) -> sp.Expr:
+    return a.rate.expr
 
 
-def _limit(a: dict[str, Any]) -> sp.Expr:
-    return sympify(a["limit"], {"s1": S1, "s2": S2})
+def _limit(a: PowerIteration) -> sp.Expr:
+    return a.limit.expr
 
 
 def _precondition_evidence(name: str, requires: str, c1: Any, estimates: list[Any], sigma1: Any, sigma2: Any,
@@ -68,7 +73,7 @@ def _precondition_evidence(name: str, requires: str, c1: Any, estimates: list[An
                  counterexample={"W": subject, "start": "ones", "estimate": last, "sigma_1": float(sigma1)})
 
 
-def power_iteration_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def power_iteration_symbolic(ctx: CheckContext, a: PowerIteration) -> list[Evidence]:
     """SymPy: the post's counterexample iterated exactly; the per-step rate and the limit in the 2-D model.
 
     * ``W = [[2,−1],[−1,2]]`` from ``u₀ = (1, 1)``: ``Wᵀu₀ = u₀``, so the estimate is exactly 1 at
@@ -91,7 +96,7 @@ def power_iteration_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evide
     top = max(eig, key=lambda e: e[0])[2][0]
     c1 = sp.simplify((sp.Matrix([1, 1]).T * top)[0])
     sigma2 = sp.sqrt(min(e[0] for e in eig))
-    evidence = [_precondition_evidence("[[2,−1],[−1,2]] from ones (exact)", a["requires"], c1, estimates,
+    evidence = [_precondition_evidence("[[2,−1],[−1,2]] from ones (exact)", a.requires, c1, estimates,
                                        values["spec"], sigma2, 0.0, "sympy, exact iteration", COUNTEREXAMPLE)]
     c1s, c2s, r, p = sp.symbols("c1 c2 r p", positive=True)
     tan = c2s * S2 ** (2 * r) / (c1s * S1 ** (2 * r))
@@ -122,7 +127,7 @@ def _tangent(u: torch.Tensor, u1: torch.Tensor) -> float:
 
 
 @check_settings
-def power_iteration_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def power_iteration_numeric(ctx: CheckContext, a: PowerIteration) -> list[Evidence]:
     """torch: the rate sandwich step by step on a 64×32 matrix with σ₁ = 2, σ₂ = 1.6; the limit; the counterexample.
 
     The rounding floor of ``tan θ_r`` is ``8·γ₆₄/(1 − ρ)`` (each step's rounding is damped by ρ in the
@@ -187,12 +192,12 @@ def power_iteration_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Eviden
     left = torch.linalg.svd(w0.double()).U[:, 0].to(w0)
     c1_ones = float(left @ torch.ones(2, dtype=w0.dtype, device=w0.device) / 2**0.5)
     sv = torch.linalg.svdvals(w0)
-    evidence.append(_precondition_evidence("[[2,−1],[−1,2]] from ones (torch)", a["requires"], c1_ones,
+    evidence.append(_precondition_evidence("[[2,−1],[−1,2]] from ones (torch)", a.requires, c1_ones,
                                            ones.estimates.tolist(), sv[0], sv[1],
                                            tolerance(ctx.dtype, n=4, scale=3.0), f"torch ({ctx.dtype}), 20 steps",
                                            COUNTEREXAMPLE))
     ones_big = power_iteration(w, 200)
-    evidence.append(_precondition_evidence("64×32 from ones (torch)", a["requires"], float(u1 @ ones_big.u),
+    evidence.append(_precondition_evidence("64×32 from ones (torch)", a.requires, float(u1 @ ones_big.u),
                                            ones_big.estimates.tolist()[-3:], s1, s2,
                                            tolerance(ctx.dtype, n=64, scale=s1), f"torch ({ctx.dtype}), 200 steps",
                                            "64×32, σ = (2, 1.6, 1.2 … 0.1)"))
@@ -200,7 +205,7 @@ def power_iteration_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Eviden
 
 
 @check_settings
-def keras_spectral_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def keras_spectral_norm_numeric(ctx: CheckContext, a: KerasSpectralNorm) -> list[Evidence]:
     """LIP-8: the post's Keras code (ported) against the σ_max it is said to approximate.
 
     With ``w`` the reshaped kernel, the code returns ``σ̂ = ‖w v_r‖`` with ``v_r ∝ (wᵀw)^{r−1} wᵀ1``, so
@@ -215,7 +220,7 @@ def keras_spectral_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Ev
         "positive 3×3×4×8": torch.randn(3, 3, 4, 8, generator=gen, dtype=torch.float64).abs(),
         "1/3's 3×3×1×1": torch.full((3, 3, 1, 1), 1 / 3, dtype=torch.float64),
     }
-    r = int(a["r"])
+    r = a.r
     rows, failures = [], []
     for name, k in kernels.items():
         k = k.to(device=ctx.device, dtype=ctx.torch_dtype)
@@ -233,8 +238,8 @@ def keras_spectral_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Ev
         torch_layout = k.permute(3, 2, 0, 1)  # (out, in, kh, kw)
         target = {"reshaped": float(s[0]), "frobenius": float(torch.linalg.matrix_norm(w)),
                   "conv": float(conv_operator_norm(torch_layout.double(), (8, 8), padding=1,
-                                                   padding_mode="circular").value)}[a["target"]]
-        side = a["side"]
+                                                   padding_mode="circular").value)}[a.target]
+        side = a.side
         ok = {"below": target * low / float(s[0]) - tol <= estimate <= target + tol,
               "exact": abs(estimate - target) <= tol,
               "above": estimate >= target - tol}[side]
@@ -244,20 +249,20 @@ def keras_spectral_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Ev
         rows.append(row)
         if not ok:
             failures.append(row)
-    return [holds(f"Keras spectral_norm (r = {r}) vs {a['target']} ({a['side']})", not failures,
+    return [holds(f"Keras spectral_norm (r = {r}) vs {a.target} ({a.side})", not failures,
                   method=f"port of the post's code, torch ({ctx.dtype}); interval from the LIP-7 bound",
                   counterexample=failures[:2] or None, table=rows,
                   expected={"below": "σ₁cos θ ≤ σ̂ ≤ target", "exact": "σ̂ = target",
-                            "above": "σ̂ ≥ target"}[a["side"]])]
+                            "above": "σ̂ ≥ target"}[a.side])]
 
 
-def _gradient_formula(a: dict[str, Any], s1: Any, u1: Any, v1: Any) -> Any:
-    coefficient = sympify(a["coefficient"], {"s1": sp.Symbol("s1")}).subs(sp.Symbol("s1"), s1)
-    outer = {"u1 v1^T": lambda: u1 * v1.T, "v1 u1^T": lambda: v1 * u1.T}[a["outer"]]
+def _gradient_formula(a: SpectralGradient, s1: Any, u1: Any, v1: Any) -> Any:
+    coefficient = a.coefficient.expr.subs(S1, s1)
+    outer = {"u1 v1^T": lambda: u1 * v1.T, "v1 u1^T": lambda: v1 * u1.T}[a.outer]
     return coefficient, outer()
 
 
-def spectral_gradient_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def spectral_gradient_symbolic(ctx: CheckContext, a: SpectralGradient) -> list[Evidence]:
     """SymPy on a general 2×2 ``W``: ``σ₁² = (T + √(T² − 4D²))/2`` with ``T = ‖W‖_F²``, ``D = det W``;
     its entrywise derivative at exact points against the asserted ``coefficient · outer``.
 
@@ -288,24 +293,25 @@ def spectral_gradient_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evi
         asserted = coefficient * outer
         if any(sp.simplify(x) != 0 for x in (derived - asserted)):
             failures.append({"W": point, "derived": str(sp.simplify(derived)), "asserted": str(sp.simplify(asserted))})
-        penalty = _penalty_exact(a["penalty"], wp)
+        penalty = _penalty_exact(a, wp)
         if sp.simplify(penalty - lam) != 0:
             penalty_failures.append({"W": point, "penalty": str(penalty), "sigma1_squared": str(lam)})
     return [
-        holds(f"∂σ₁²/∂W = {a['coefficient']}·{a['outer']} (exact)", not failures,
+        holds(f"∂σ₁²/∂W = {a.coefficient}·{a.outer} (exact)", not failures,
               method="sympy.diff of the closed-form σ₁², exact points", counterexample=failures[:1] or None),
-        holds(f"penalty {a['penalty']} equals ‖W‖₂² (exact)", not penalty_failures, method="sympy",
+        holds(f"penalty {a.penalty} equals ‖W‖₂² (exact)", not penalty_failures, method="sympy",
               counterexample=penalty_failures[:1] or None),
     ]
 
 
-def _penalty_exact(text: str, w: sp.Matrix) -> sp.Expr:
+def _penalty_exact(a: SpectralGradient, w: sp.Matrix) -> sp.Expr:
     values = exact_quantities(w)
-    return sympify(text, {"s1": values["spec"], "fro": values["fro"]})
+    names = a.penalty.symbols
+    return a.penalty.expr.subs({names["s1"]: values["spec"], names["fro"]: values["fro"]})
 
 
 @check_settings
-def spectral_gradient_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def spectral_gradient_numeric(ctx: CheckContext, a: SpectralGradient) -> list[Evidence]:
     """torch autograd through ``svdvals`` (σ₁ simple) against ``coefficient · outer`` from the SVD; and, by the
     chain rule ``∂σ₁ = ∂σ₁²/(2σ₁)``, autograd's ``∂σ₁/∂W`` against ``coefficient/(2σ₁) · outer`` (= ``u₁v₁ᵀ``).
 
@@ -322,10 +328,10 @@ def spectral_gradient_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evid
         fro = torch.linalg.matrix_norm(w)
         s1_expr = {"s1": sv[0], "fro": fro}
         grad, grad_s1 = (torch.autograd.grad(t, w, retain_graph=True)[0] for t in (sv[0] ** 2, sv[0]))
-        penalty = _torch_penalty(a["penalty"], s1_expr).detach()
+        penalty = _torch_penalty(a, s1_expr).detach()
         u, s, vh = torch.linalg.svd(w.detach())
-        coefficient = float(sympify(a["coefficient"], plain_symbols("s1")).subs(sp.Symbol("s1"), float(s[0])))
-        outer = torch.outer(u[:, 0], vh[0]) if a["outer"] == "u1 v1^T" else torch.outer(vh[0], u[:, 0])
+        coefficient = float(a.coefficient.expr.subs(S1, float(s[0])))
+        outer = torch.outer(u[:, 0], vh[0]) if a.outer == "u1 v1^T" else torch.outer(vh[0], u[:, 0])
         gap = float(s[0] / (s[0] - s[1]))
         tol = tolerance(ctx.dtype, n=w.numel(), scale=float(fro.detach()), condition=gap) * max(1.0, coefficient)
         if outer.shape != grad.shape:
@@ -340,23 +346,23 @@ def spectral_gradient_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evid
         if perr > tolerance(ctx.dtype, n=w.numel(), scale=float(fro.detach()) ** 2):
             penalty_failures.append({"shape": shape, "penalty": float(penalty), "sigma1_squared": float(s[0]) ** 2})
     return [
-        holds(f"autograd ∂σ₁²/∂W = {a['coefficient']}·{a['outer']} (and ∂σ₁/∂W by the chain rule)", not failures,
+        holds(f"autograd ∂σ₁²/∂W = {a.coefficient}·{a.outer} (and ∂σ₁/∂W by the chain rule)", not failures,
               method=f"torch.linalg.svdvals backward ({ctx.dtype}); tol 8·γ·‖W‖_F·σ₁/(σ₁−σ₂)",
               counterexample=failures[:1] or None, table=rows),
-        holds(f"penalty {a['penalty']} equals ‖W‖₂²", not penalty_failures, method="torch",
+        holds(f"penalty {a.penalty} equals ‖W‖₂²", not penalty_failures, method="torch",
               counterexample=penalty_failures[:1] or None),
     ]
 
 
-def _torch_penalty(text: str, values: dict[str, torch.Tensor]) -> torch.Tensor:
+def _torch_penalty(a: SpectralGradient, values: dict[str, torch.Tensor]) -> torch.Tensor:
     from kexue_verify.numeric import torch_function
 
-    fn = torch_function(text, *values)
+    fn = torch_function(a.penalty.expr, *values)
     return fn(*values.values())
 
 
 @check_settings
-def reparametrisation_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def reparametrisation_numeric(ctx: CheckContext, a: Reparametrisation) -> list[Evidence]:
     """LIP-16: gradient descent on ``L(W/σ(W))`` against the asserted gradient formula and against projection.
 
     A 4×3 ``W``, data ``X`` (16×3) and targets, ``L(W̄) = ‖XW̄ᵀ − Y‖²/16``, step ``η = 0.1``.
@@ -383,7 +389,7 @@ def reparametrisation_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evid
     (g,) = torch.autograd.grad(loss(wbar_d), wbar_d)
     u, s, vh = torch.linalg.svd(w.detach())
     uv = torch.outer(u[:, 0], vh[0])
-    formula = {"miyato": (g - (g * wbar.detach()).sum() * uv) / s[0], "plain": g / s[0]}[a["formula"]]
+    formula = {"miyato": (g - (g * wbar.detach()).sum() * uv) / s[0], "plain": g / s[0]}[a.formula]
     scale = float(g.abs().max() / s[0])
     tol = tolerance(dt, n=64, scale=scale, condition=float(s[0] / (s[0] - s[1])))
     err = float((formula - reference).abs().max())
@@ -394,11 +400,11 @@ def reparametrisation_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evid
     gap = float((reparam_next - projected_next).abs().max())
     same = gap <= tolerance(dt, n=64, scale=1.0)
     return [
-        close(f"asserted gradient ({a['formula']}) vs autograd through W/σ(W)", err, 0.0, tol=tol,
+        close(f"asserted gradient ({a.formula}) vs autograd through W/σ(W)", err, 0.0, tol=tol,
               method=f"torch ({ctx.dtype}); tol 8·γ₆₄·|G|/σ·σ₁/(σ₁−σ₂)",
               counterexample={"max_error": err}),
-        holds("projection after the step equals the reparametrised step" if a["projection_equal"] else
+        holds("projection after the step equals the reparametrised step" if a.projection_equal else
               "projection after the step differs from the reparametrised step",
-              same == bool(a["projection_equal"]), method="one step each, η = 0.1", next_wbar_gap=gap,
+              same == a.projection_equal, method="one step each, η = 0.1", next_wbar_gap=gap,
               counterexample={"reparametrised": reparam_next.tolist(), "projected": projected_next.tolist()}),
     ]

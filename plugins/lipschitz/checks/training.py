@@ -18,6 +18,12 @@ from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.lipschitz.assertions import (
+    DoubleBackprop,
+    GradientPenalty,
+    L2WeightDecay,
+    WassersteinDual,
+)
 from kexue_verify_plugins.lipschitz.bounds import cpu_generator
 from kexue_verify_plugins.lipschitz.models import converge_spectral_norm
 from kexue_verify_plugins.lipschitz.precision import check_settings
@@ -25,7 +31,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.numeric import plain_symbols, sympify, torch_function
+from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
 
 __all__ = [
@@ -38,19 +44,19 @@ __all__ = [
     "wgan_dual_symbolic",
 ]
 
-LAM, FRO = sp.symbols("lam fro", positive=True)
+LAM, FRO = sp.symbols("lam fro", positive=True)  # the symbols of L2WeightDecay's formulas
 
 
 def _randn(ctx: CheckContext, gen: torch.Generator, *shape: int) -> torch.Tensor:
     return torch.randn(*shape, generator=gen, dtype=torch.float64).to(device=ctx.device, dtype=ctx.torch_dtype)
 
 
-def l2_weight_decay_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def l2_weight_decay_symbolic(ctx: CheckContext, a: L2WeightDecay) -> Evidence:
     """SymPy on a 2×3 matrix of symbols: ``∂ penalty/∂W`` against ``sgd_decay · W`` (then SGD steps coincide)."""
     w = sp.Matrix(2, 3, lambda i, j: sp.Symbol(f"w{i}{j}", real=True))
     fro = sp.sqrt(sum(x**2 for x in w))
-    penalty = sympify(a["penalty"], {"lam": LAM, "fro": FRO}).subs(FRO, fro)
-    decay = sympify(a["sgd_decay"], {"lam": LAM})
+    penalty = a.penalty.expr.subs(FRO, fro)
+    decay = a.sgd_decay.expr
     residual = [sp.simplify(sp.diff(penalty, x) - decay * x) for x in w]
     return holds("∂ penalty/∂W = sgd_decay · W", all(r == 0 for r in residual), method="sympy.diff",
                  expected=f"({decay})·W", gradient=str(sp.simplify(sp.diff(penalty, w[0, 0]))) + " (entry 0,0)",
@@ -74,7 +80,7 @@ def _train(ctx: CheckContext, make_opt: Callable[[list[torch.Tensor]], torch.opt
 
 
 @check_settings
-def l2_weight_decay_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def l2_weight_decay_numeric(ctx: CheckContext, a: L2WeightDecay) -> list[Evidence]:
     """torch: three steps of SGD on ``L + penalty`` against SGD with ``weight_decay = sgd_decay`` (λ = 0.05);
     and Adam on ``L + penalty`` against AdamW with the same decay, whose equality is ``adam_equivalent``.
 
@@ -82,8 +88,8 @@ def l2_weight_decay_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Eviden
     of one addition per step.
     """
     lam = 0.05
-    penalty_fn = torch_function(a["penalty"], "lam", "fro")
-    decay = float(sympify(a["sgd_decay"], plain_symbols("lam")).subs(sp.Symbol("lam"), lam))
+    penalty_fn = torch_function(a.penalty.expr, "lam", "fro")
+    decay = float(a.sgd_decay.expr.subs(LAM, lam))
 
     def penalty(w: torch.Tensor) -> torch.Tensor:
         return penalty_fn(torch.tensor(lam, dtype=w.dtype, device=w.device), torch.linalg.matrix_norm(w))
@@ -99,15 +105,15 @@ def l2_weight_decay_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Eviden
         close("SGD on L + penalty vs SGD(weight_decay = sgd_decay)", sgd_gap, 0.0, tol=tol,
               method=f"torch.optim, 3 steps, λ = {lam}, lr 0.1 ({ctx.dtype})", decay=decay,
               counterexample={"max_weight_difference": sgd_gap}),
-        holds("Adam on L + penalty " + ("equals" if a["adam_equivalent"] else "differs from")
-              + " AdamW(weight_decay = sgd_decay)", (adam_gap <= tol) == bool(a["adam_equivalent"]),
+        holds("Adam on L + penalty " + ("equals" if a.adam_equivalent else "differs from")
+              + " AdamW(weight_decay = sgd_decay)", (adam_gap <= tol) == a.adam_equivalent,
               method="torch.optim.Adam vs AdamW, 3 steps", max_weight_difference=adam_gap, tol=tol,
               counterexample={"max_weight_difference": adam_gap}),
     ]
 
 
-def _k(a: dict[str, Any]) -> sp.Expr:
-    return sympify(a["critic_lipschitz"])
+def _k(a: WassersteinDual) -> sp.Expr:
+    return a.critic_lipschitz.expr
 
 
 @lru_cache(maxsize=1)
@@ -129,7 +135,7 @@ def _w1_gaussians() -> tuple[sp.Expr, Any, sp.Expr]:
     return fubini, cdf_integral, identity
 
 
-def wgan_dual_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def wgan_dual_symbolic(ctx: CheckContext, a: WassersteinDual) -> list[Evidence]:
     """SymPy: ``W₁(N(0,1), N(2,1)) = ∫|F_r − F_g| = 2``, attained by ``f(x) = x``; the supremum over
     ``K``-Lipschitz critics is ``K·W₁`` (``f`` is K-Lipschitz iff ``f/K`` is 1-Lipschitz), compared with
     the asserted value (``K = oo``: unconstrained, ``c·x`` gives ``2c → ∞``).
@@ -138,7 +144,7 @@ def wgan_dual_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     w1, cdf_integral, identity_value = _w1_gaussians()
     k = _k(a)
     sup = sp.limit(2 * c, c, sp.oo) if k == sp.oo else k * w1
-    asserted = sympify(a["value"])
+    asserted = a.value.expr
     return [
         holds("W₁ = ∫|F_r − F_g| = 2, attained by f(x) = x", sp.simplify(w1 - 2) == 0 and sp.simplify(
             identity_value - w1) == 0 and abs(float(cdf_integral) - 2) < 1e-25,
@@ -196,7 +202,7 @@ def _trained_critic(seed: int, constrained: bool, dtype: str, device: str) -> tu
 
 
 @check_settings
-def wgan_dual_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def wgan_dual_numeric(ctx: CheckContext, a: WassersteinDual) -> list[Evidence]:
     """torch: a critic ``K·g`` with ``g`` a spectrally normalised 3-layer ReLU net (unconstrained when
     ``K = oo``) trained on ``N(2,1)`` against ``N(0,1)`` (150 Adam steps of 256 samples), evaluated on
     20 000 fresh samples.  ``K·g`` is K-Lipschitz exactly when ``g`` is 1-Lipschitz, so one training of
@@ -209,7 +215,7 @@ def wgan_dual_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
       (a fixed, empirical margin for 150 steps).
     """
     k = _k(a)
-    asserted = float(sympify(a["value"]))
+    asserted = float(a.value.expr)
     constrained = k != sp.oo
     scale = float(k) if constrained else 1.0
     value, se, primal, primal_se = _trained_critic(ctx.seed, constrained, ctx.dtype, ctx.device)
@@ -245,7 +251,7 @@ def _grad_norms(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor, crea
     return torch.linalg.vector_norm(grad, dim=1)
 
 
-def gradient_penalty_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def gradient_penalty_symbolic(ctx: CheckContext, a: GradientPenalty) -> Evidence:
     """SymPy: does a vanishing penalty (asserted interpolation) certify ``|f|_L ≤ 1`` along the segments?
 
     Critic ``f(x) = x + x³``, pair ``x_r = −1``, ``x_f = 1``: ``|f(x_r) − f(x_f)| = 4 > 2 = |x_r − x_f|``.
@@ -256,7 +262,7 @@ def gradient_penalty_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     f = x + x**3
     fp = sp.diff(f, x)
     x_hat = eps * (-1) + (1 - eps) * 1
-    if a["interpolation"] == "uniform":
+    if a.interpolation == "uniform":
         penalty = sp.integrate((fp.subs(x, x_hat) - 1) ** 2, (eps, 0, 1))
     else:
         penalty = (fp.subs(x, x_hat.subs(eps, sp.Rational(1, 2))) - 1) ** 2
@@ -269,21 +275,20 @@ def gradient_penalty_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
 
 
 @check_settings
-def gradient_penalty_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def gradient_penalty_numeric(ctx: CheckContext, a: GradientPenalty) -> list[Evidence]:
     """torch: the penalties of a linear critic ``f(x) = aᵀx`` (‖a‖ = 1.7 and 0.6, ℝ⁸, batch 64) by double
     backprop against the asserted closed forms in ``g = ‖a‖``, with their gradients in ``a``; and the
     cubic critic of the symbolic check, with the asserted interpolation, on a batch of 256 pairs.
     """
     gen = cpu_generator(ctx.seed + 11)
-    g_sym = sp.Symbol("g", positive=True)
-    two = sympify(a["penalty"], {"g": g_sym})
-    one = sympify(a["one_sided"], {"g": g_sym})
+    g_sym = a.penalty.symbols["g"]
+    two, one = a.penalty.expr, a.one_sided.expr
     rows, failures = [], []
     for norm in (1.7, 0.6):
         direction = _randn(ctx, gen, 8)
         vec = (norm * direction / torch.linalg.vector_norm(direction)).requires_grad_(True)
         real, fake = _randn(ctx, gen, 64, 8) + 1, _randn(ctx, gen, 64, 8)
-        x_hat = _interpolates(a["interpolation"], real, fake, gen)
+        x_hat = _interpolates(a.interpolation, real, fake, gen)
         gn = _grad_norms(lambda x, v=vec: x @ v, x_hat, create_graph=True)
         computed = {"two-sided": ((gn - 1) ** 2).mean(), "one-sided": (torch.relu(gn - 1) ** 2).mean()}
         for label, expr in (("two-sided", two), ("one-sided", one)):
@@ -301,7 +306,7 @@ def gradient_penalty_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evide
     cubic = lambda x: x + x**3  # noqa: E731
     real = -torch.ones(256, 1, dtype=ctx.torch_dtype, device=ctx.device)
     fake = torch.ones(256, 1, dtype=ctx.torch_dtype, device=ctx.device)
-    x_hat = _interpolates(a["interpolation"], real, fake, gen)
+    x_hat = _interpolates(a.interpolation, real, fake, gen)
     penalty = float(((_grad_norms(cubic, x_hat, create_graph=False) - 1) ** 2).mean())
     ratio = float((cubic(real) - cubic(fake)).abs().mean() / 2)
     blind = penalty <= tolerance(ctx.dtype, n=256) and ratio > 1
@@ -310,7 +315,7 @@ def gradient_penalty_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evide
               method=f"autograd.grad(create_graph=True), torch ({ctx.dtype})", counterexample=failures[:2] or None,
               table=rows),
         holds("the penalty sees a critic that breaks |f|_L ≤ 1 on the segments", not blind,
-              method=f"f(x) = x + x³, pairs (−1, 1), {a['interpolation']} interpolation", penalty=penalty,
+              method=f"f(x) = x + x³, pairs (−1, 1), {a.interpolation} interpolation", penalty=penalty,
               pair_ratio=ratio, counterexample={"critic": "x + x**3", "penalty": penalty, "pair_ratio": ratio}),
     ]
 
@@ -329,7 +334,7 @@ def _graph(t: torch.Tensor) -> list[str]:
 
 
 @check_settings
-def double_backprop_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def double_backprop_numeric(ctx: CheckContext, a: DoubleBackprop) -> list[Evidence]:
     """LIP-15: the penalty's gradient in the critic's parameters needs the graph of ``∇ₓf``.
 
     A tanh critic ``8 → 32 → 32 → 1``.  With ``create_graph`` as asserted, the parameter gradient of the
@@ -350,7 +355,7 @@ def double_backprop_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Eviden
     real, fake = _randn(ctx, gen, 64, 8) + 1, _randn(ctx, gen, 64, 8)
     x_hat = _interpolates("uniform", real, fake, gen)
     params = list(critic.parameters())
-    create = bool(a["needs_create_graph"])
+    create = a.needs_create_graph
 
     def penalty(create_graph: bool) -> torch.Tensor:
         return ((_grad_norms(critic, x_hat, create_graph) - 1) ** 2).mean()

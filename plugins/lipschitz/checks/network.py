@@ -1,5 +1,5 @@
-"""Checks of the network-level claims: LIP-1, LIP-13 (dense, conv, BatchNorm), LIP-14, and the model
-claim ``lipschitz.declared-bound`` that runs on every model of kind ``lipschitz-net``.
+"""Checks of the network-level claims: LIP-1, LIP-13 (dense, conv, BatchNorm) and LIP-14 (the model claim
+``lipschitz.declared-bound`` is checked in :mod:`.declared`).
 
 They rest on the sandwich of :mod:`kexue_verify_plugins.lipschitz.bounds`: a certified upper bound
 (product of exact layer norms) and an empirical lower bound that comes with a pair of inputs.  A
@@ -15,7 +15,8 @@ from typing import Any
 import sympy as sp
 import torch
 from kexue_verify_plugins.lipschitz import models
-from kexue_verify_plugins.lipschitz.bounds import Residual, Sandwich, certified_upper_bound, cpu_generator, sandwich
+from kexue_verify_plugins.lipschitz.assertions import ConvOperatorNorm, LayerBound, ResidualBound, SpectralNormalization
+from kexue_verify_plugins.lipschitz.bounds import Residual, certified_upper_bound, cpu_generator, sandwich
 from kexue_verify_plugins.lipschitz.norms import (
     circular_conv,
     conv_explicit_matrix,
@@ -29,15 +30,15 @@ from kexue_verify_plugins.lipschitz.precision import check_settings
 from kexue_verify_plugins.lipschitz.quantities import exact_quantities
 from torch import nn
 
-from kexue_verify import CheckContext, Evidence, Outcome, holds, undecided
-from kexue_verify.numeric import plain_symbols, sympify
+from kexue_verify import CheckContext, Evidence, Formula, holds
 from kexue_verify.tolerances import tolerance
+
+from .witness import lower_tol, pair_evidence
 
 __all__ = [
     "activation_symbolic",
     "conv_norm_numeric",
     "conv_norm_symbolic",
-    "declared_bound_numeric",
     "layer_bound_numeric",
     "normalization_numeric",
     "normalization_symbolic",
@@ -69,12 +70,12 @@ def _sup_derivative(name: str) -> sp.Expr:
     return sp.maximum(d, X, sp.S.Reals)
 
 
-def activation_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def activation_symbolic(ctx: CheckContext, a: LayerBound) -> list[Evidence]:
     """SymPy: ``sup σ'`` of each activation (``sympy.maximum``) against the asserted constant."""
     evidence = []
-    for name, asserted in a["activation_sup"].items():
+    for name, asserted in a.activation_sups():
         sup = _sup_derivative(name)
-        value = sp.Rational(asserted)
+        value = asserted.expr
         evidence.append(holds(f"sup {name}' = {asserted}", sp.simplify(sup - value) == 0, method="sympy.maximum",
                               expected=str(value), derived=str(sup),
                               counterexample={"activation": name, "sup": str(sup), "asserted": str(value)}))
@@ -105,22 +106,8 @@ _NORMS = {
 }
 
 
-def _pair_evidence(name: str, s: Sandwich, bound: float, tol: float, method: str, **quantities: Any) -> Evidence:
-    lower = s.lower.witness_ratio
-    x1, x2 = s.lower.witness
-    return holds(name, lower <= bound + tol, method=method, expected=f"witness ratio ≤ {bound!r}",
-                 counterexample={"x1": x1.tolist(), "x2": x2.tolist(), "ratio": lower, "bound": bound},
-                 empirical_lower=lower, bound=bound, certified_upper=s.upper, search_scales=list(s.lower.scales),
-                 scale_of_best=s.lower.scale, **quantities)
-
-
-def _lower_tol(s: Sandwich, bound: float) -> float:
-    """Rounding of a float64 difference quotient at step ``t = 10⁻⁴``: ``8·γ₆₄·max(1, |bound|)·10⁴``."""
-    return tolerance("float64", n=64, scale=max(1.0, abs(bound))) * 1e4
-
-
 @check_settings
-def layer_bound_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def layer_bound_numeric(ctx: CheckContext, a: LayerBound) -> list[Evidence]:
     """torch: a random 3-layer MLP; the empirical lower bound against the bound the assertion builds.
 
     The chain ``W₁, tanh, W₂, sigmoid, W₃, relu`` gets constants ``N(W_ℓ)`` (``weight_norm``) and the
@@ -128,25 +115,26 @@ def layer_bound_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """
     model = _mlp(ctx)
     sups = {nn.Tanh: "tanh", nn.Sigmoid: "sigmoid", nn.ReLU: "relu"}
+    asserted = dict(a.activation_sups())
     constants = []
     for layer in model:
         if isinstance(layer, nn.Linear):
-            constants.append(_NORMS[a["weight_norm"]](layer.weight))
+            constants.append(_NORMS[a.weight_norm](layer.weight))
         else:
-            constants.append(float(sp.Rational(a["activation_sup"][sups[type(layer)]])))
-    if a["composition"] == "product":
+            constants.append(float(asserted[sups[type(layer)]].expr))
+    if a.composition == "product":
         bound = 1.0
         for c in constants:
             bound *= c
     else:
         bound = sum(constants)
     s = sandwich(model, (16,), generator=cpu_generator(ctx.seed + 21))
-    return [_pair_evidence("empirical sup ‖J‖ ≤ asserted layer-wise bound", s, bound, _lower_tol(s, bound),
+    return [pair_evidence("empirical sup ‖J‖ ≤ asserted layer-wise bound", s, bound, lower_tol(s, bound),
                            method=f"gradient ascent + power iteration on J ({ctx.dtype}); "
-                                  f"{a['composition']} of {a['weight_norm']} norms", layer_constants=constants)]
+                                  f"{a.composition} of {a.weight_norm} norms", layer_constants=constants)]
 
 
-def normalization_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def normalization_symbolic(ctx: CheckContext, a: SpectralNormalization) -> list[Evidence]:
     """SymPy: exact examples of each layer kind normalised as the post does, and their exact norms.
 
     * dense: ``W = [[1,2],[3,4]]``, ``‖W/‖W‖₂‖₂ = 1`` (homogeneity of the exact sup);
@@ -157,12 +145,12 @@ def normalization_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidenc
       constant is ``max_c |γ_c|/(‖γ‖₂√(var_c + ε))``.
     """
     evidence = []
-    if "dense" in a["layers"]:
+    if "dense" in a.layers:
         w = sp.Matrix([[1, 2], [3, 4]])
         norm = exact_quantities(w / exact_quantities(w)["spec"])["spec"]
         evidence.append(holds("dense: ‖W/‖W‖₂‖₂ ≤ 1 (exact)", sp.simplify(norm - 1) <= 0, method="sympy",
                               norm=str(sp.simplify(norm))))
-    if "conv2d" in a["layers"]:
+    if "conv2d" in a.layers:
         k = sp.Matrix(3, 3, lambda i, j: sp.Rational(1, 3))
         reshaped = sp.sqrt(sum(x**2 for x in k))
         dc, l1 = sum(k) / reshaped, sum(abs(x) for x in k) / reshaped
@@ -170,7 +158,7 @@ def normalization_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidenc
                               method="sympy: K̂(0) = Σk attains the bound Σ|k|", reshaped_norm=str(reshaped),
                               operator_norm=str(dc), counterexample={"kernel": "3×3 of 1/3", "reshaped_norm": 1,
                                                                      "operator_norm": str(dc)}))
-    if "batchnorm" in a["layers"]:
+    if "batchnorm" in a.layers:
         gamma = [sp.Rational(1, 2), sp.Integer(2), sp.Integer(-1)]
         var, eps = [sp.Integer(1), sp.Rational(1, 100), sp.Integer(1)], sp.Rational(1, 10**5)
         norm = sp.sqrt(sum(g**2 for g in gamma))
@@ -205,7 +193,7 @@ def _dense_evidence(ctx: CheckContext) -> list[Evidence]:
               method=f"torch.nn.utils.parametrizations.spectral_norm ({ctx.dtype})", norm_converged=converged,
               norm_after_16_iterations=early, note="σ̂ = uᵀWv ≤ σ_max, so W/σ̂ has norm ≥ 1 before convergence"),
         holds("dense: SN'd MLP certified ≤ 1 and no pair above 1", upper <= 1 + tol * 3 and
-              s.lower.witness_ratio <= 1 + _lower_tol(s, 1.0), method="sandwich", certified_upper=upper,
+              s.lower.witness_ratio <= 1 + lower_tol(s, 1.0), method="sandwich", certified_upper=upper,
               empirical_lower=s.lower.value),
     ]
 
@@ -245,7 +233,7 @@ def _bn_evidence(ctx: CheckContext) -> list[Evidence]:
 
 
 @check_settings
-def normalization_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def normalization_numeric(ctx: CheckContext, a: SpectralNormalization) -> list[Evidence]:
     """torch: each asserted layer kind, normalised as the post (or torch) does, against 1.
 
     dense — torch's ``spectral_norm`` on ``Linear`` after its power iteration has converged, and an
@@ -254,10 +242,10 @@ def normalization_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence
     the eval-mode constant of γ/‖γ‖₂ with a small running variance.
     """
     builders = {"dense": _dense_evidence, "conv2d": _conv_evidence, "batchnorm": _bn_evidence}
-    return [e for kind in a["layers"] for e in builders[kind](ctx)]
+    return [e for kind in a.layers for e in builders[kind](ctx)]
 
 
-def conv_norm_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def conv_norm_symbolic(ctx: CheckContext, a: ConvOperatorNorm) -> list[Evidence]:
     """SymPy: the DFT diagonalises circular convolution (1-D, n = 3, symbolic taps), and the asserted
     bounds at the 3×3 kernel of 1/3's, whose circular operator norm is exactly 3 and reshaped norm 1.
     """
@@ -272,11 +260,8 @@ def conv_norm_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         ok &= all(sp.simplify(sp.expand(x)) == 0 for x in circ * f - lam * f)
     evidence = [holds("circulant × Fourier vector = DFT(taps) × Fourier vector", ok, method="sympy, n = 3")]
     kh = kw = 3
-    values = {"reshaped": sp.Integer(1), "kh": kh, "kw": kw}
-    upper = sympify(a["upper"], {k: sp.Symbol(k) for k in values}).subs(
-        {sp.Symbol(k): v for k, v in values.items()})
-    lower = sympify(a["lower"], {k: sp.Symbol(k) for k in values}).subs(
-        {sp.Symbol(k): v for k, v in values.items()})
+    upper = _at(a.upper, reshaped=sp.Integer(1), kh=kh, kw=kw)
+    lower = _at(a.lower, reshaped=sp.Integer(1), kh=kh, kw=kw)
     op = sp.Integer(3)
     evidence.append(holds("kernel of 1/3's: lower ≤ ‖T‖ ≤ upper (exact)", bool(lower <= op <= upper),
                           method="sympy", operator_norm=str(op), upper=str(upper), lower=str(lower),
@@ -284,13 +269,19 @@ def conv_norm_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return evidence
 
 
-def _fft_norm(a: dict[str, Any], weight: torch.Tensor, size: tuple[int, int]) -> float:
-    grid = size if a["fft_grid"] == "input" else tuple(weight.shape[-2:])
+def _at(formula: Formula, **values: Any) -> Any:
+    """``formula`` with its symbols set to ``values`` (by name)."""
+    names = formula.symbols
+    return formula.expr.subs({names[k]: v for k, v in values.items()})
+
+
+def _fft_norm(a: ConvOperatorNorm, weight: torch.Tensor, size: tuple[int, int]) -> float:
+    grid = size if a.fft_grid == "input" else tuple(weight.shape[-2:])
     return float(conv_singular_values(weight, grid).max())
 
 
 @check_settings
-def conv_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def conv_norm_numeric(ctx: CheckContext, a: ConvOperatorNorm) -> list[Evidence]:
     """torch: the FFT norm on the asserted grid against the SVD of the explicit matrix and power iteration
     on the operator; the sandwich ``lower ≤ ‖T‖ ≤ upper``; the zero-padding bound against the explicit SVD.
 
@@ -317,9 +308,8 @@ def conv_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         fft = _fft_norm(a, w.double(), (n, n))
         bound_zero = float(conv_operator_norm(w.double(), (n, n), padding=p).value)
         reshaped = float(reshaped_kernel_norm(w.double()))
-        values = {"reshaped": reshaped, "kh": k, "kw": k}
-        upper = float(sympify(a["upper"], plain_symbols(*values)).subs(values))
-        lower = float(sympify(a["lower"], plain_symbols(*values)).subs(values))
+        upper = float(_at(a.upper, reshaped=reshaped, kh=k, kw=k))
+        lower = float(_at(a.lower, reshaped=reshaped, kh=k, kw=k))
         tol = tolerance(ctx.dtype, n=matrix.shape[0], scale=float(torch.linalg.matrix_norm(matrix)))
         row = {"shape": [c_out, c_in, k, n], "fft": fft, "explicit_svd": explicit, "power_iteration": power,
                "reshaped": reshaped, "zero_padding_svd": explicit_zero, "zero_padding_bound": bound_zero}
@@ -332,25 +322,25 @@ def conv_norm_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
             zero_failures.append(row)
     third = torch.full((1, 1, 3, 3), 1 / 3, dtype=torch.float64)
     third_op = float(conv_operator_norm(third, (8, 8), padding=1, padding_mode="circular").value)
-    third_upper = float(sympify(a["upper"], plain_symbols("reshaped kh kw")).subs({"reshaped": 1.0, "kh": 3, "kw": 3}))
+    third_upper = float(_at(a.upper, reshaped=1.0, kh=3, kw=3))
     if third_op > third_upper + tolerance(ctx.dtype, n=9, scale=3.0):
         bound_failures.append({"kernel": "3×3 of 1/3", "operator_norm": third_op, "upper": third_upper})
     return [
-        holds(f"FFT norm ({a['fft_grid']} grid) = explicit SVD ≥ power iteration", not fft_failures,
+        holds(f"FFT norm ({a.fft_grid} grid) = explicit SVD ≥ power iteration", not fft_failures,
               method=f"torch ({ctx.dtype}); circular padding", counterexample=fft_failures[:1] or None, table=rows),
-        holds(f"{a['lower']} ≤ ‖T‖₂ ≤ {a['upper']}", not bound_failures, method="explicit SVD, random kernels "
+        holds(f"{a.lower} ≤ ‖T‖₂ ≤ {a.upper}", not bound_failures, method="explicit SVD, random kernels "
               "and the kernel of 1/3's", counterexample=bound_failures[:2] or None),
         holds("zero padding: explicit SVD ≤ circular bound on the padded grid", not zero_failures,
               method="circular embedding (see norms.py)", counterexample=zero_failures[:1] or None),
     ]
 
 
-def residual_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def residual_symbolic(ctx: CheckContext, a: ResidualBound) -> Evidence:
     """SymPy, the scalar block ``x + relu(wx + b)``: ``f' ∈ {1, 1 + w}``, so ``|f|_L = max(1, |1 + w|)``,
     compared with the asserted bound in ``spec = |w|`` for ``w > 0`` (symbolic) and at exact ``w``.
     """
     w = sp.Symbol("w", positive=True)
-    bound = sympify(a["bound"], {"spec": sp.Symbol("spec")})
+    bound = a.bound.expr
     failures = []
     for value in (sp.Rational(-3), sp.Integer(-1), sp.Rational(-1, 2), sp.Rational(1, 2), sp.Integer(1),
                   sp.Integer(3)):
@@ -365,12 +355,12 @@ def residual_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
 
 
 @check_settings
-def residual_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def residual_numeric(ctx: CheckContext, a: ResidualBound) -> list[Evidence]:
     """torch: residual blocks with ``‖W‖₂ = s`` (random W, and the tight ``W = sI``, ``b = 1``), s ∈ {½, 1}:
     the witness pair of the sandwich against the asserted bound at ``spec = s``.
     """
     evidence = []
-    bound_expr = sympify(a["bound"], {"spec": sp.Symbol("spec")})
+    bound_expr = a.bound.expr
     for s_value in (0.5, 1.0):
         for tight in (False, True):
             with torch.random.fork_rng(devices=[]):
@@ -385,80 +375,7 @@ def residual_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
             block = Residual(nn.Sequential(inner, nn.ReLU())).to(device=ctx.device, dtype=ctx.torch_dtype)
             bound = float(bound_expr.subs(sp.Symbol("spec"), s_value))
             sw = sandwich(nn.Sequential(block), (16,), generator=cpu_generator(ctx.seed + 25))
-            evidence.append(_pair_evidence(f"‖W‖₂ = {s_value}{' (W = sI, b = 1)' if tight else ''}: pair ratio ≤ "
-                                           f"{a['bound']}", sw, bound, _lower_tol(sw, bound),
+            evidence.append(pair_evidence(f"‖W‖₂ = {s_value}{' (W = sI, b = 1)' if tight else ''}: pair ratio ≤ "
+                                           f"{a.bound}", sw, bound, lower_tol(sw, bound),
                                            method=f"sandwich ({ctx.dtype})"))
     return evidence
-
-
-def _declared(ctx: CheckContext) -> dict[str, Any]:
-    return {**getattr(ctx.model, "kexue_declared", {}), **ctx.declared}
-
-
-def _upper_tol(model: nn.Module, bound: float) -> float:
-    """How far the certificate may sit above the declared bound and still verify it, summed over parameters.
-
-    Rounding a weight to its dtype (``|ΔW_ij| ≤ u|W_ij|``) moves its layer's norm by at most
-    ``‖ΔW‖₂ ≤ u‖W‖_F ≤ u√k·‖W‖₂`` with ``k`` the rank bound ``min(rows, columns)`` of the reshaped weight,
-    times ``√(k_h k_w)`` for a convolution (LIP-13: ``‖T‖ ≤ √(k_h k_w)‖R‖``); the float64 SVD or FFT adds
-    ``8γ_n`` (``n`` the number of entries).  Each term is taken at the scale of the bound, with the safety
-    factor 8 of :func:`~kexue_verify.tolerances.tolerance`.
-    """
-    total = 0.0
-    for p in model.parameters():
-        k = 1
-        if p.dim() >= 2:
-            k = min(p.shape[0], p[0].numel()) * (p.shape[-1] * p.shape[-2] if p.dim() == 4 else 1)
-        total += tolerance(p.dtype, scale=bound * k**0.5) + tolerance("float64", n=p.numel(), scale=bound)
-    return total
-
-
-def sandwich_figure(model: str, lower: float, upper: float | None, declared: float) -> dict[str, Any]:
-    """Figure data for the sandwich of one model: its lower bound, certified upper bound and declared bound.
-
-    The range bar runs from the best lower bound found (a witness pair or the largest Jacobian norm) to the
-    certified upper bound (the product of exact layer norms); the dashed line is the declared bound.
-    """
-    return {
-        "title": f"Lipschitz sandwich: {model}",
-        "kind": "interval", "xlabel": "model", "ylabel": "Lipschitz constant",
-        "series": [{"label": "lower bound → certified upper bound", "x": model, "lower": lower, "upper": upper,
-                    "lower_label": "lower", "upper_label": "certified upper"}],
-        "hlines": [{"y": declared, "label": f"declared bound {declared:g}", "color": "C3"}],
-        "caption": ("The true Lipschitz constant lies inside the bar, between the largest difference quotient found "
-                    "(lower) and the product of exact layer norms (certified upper). The declared bound is "
-                    "kept when the whole bar is at or below the dashed line; a lower end above it is a "
-                    "counterexample. A bar of zero height means the bound is tight."),
-    }
-
-
-@check_settings
-def declared_bound_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
-    """The sandwich against the model's declared bound: verified by the certificate, refuted by a pair.
-
-    ``declared``: the :class:`~kexue_verify.ModelSpec`'s ``lipschitz_bound`` and ``input_shape`` (or the
-    module's ``kexue_declared`` attribute).  Certified upper ≤ declared (within the model dtype's
-    rounding) → pass; a witness pair above declared → fail, with the pair; neither → undecided.
-    """
-    declared = _declared(ctx)
-    if "lipschitz_bound" not in declared or "input_shape" not in declared:
-        return [undecided("declared bound", note="the model declares no lipschitz_bound/input_shape")]
-    bound, shape = float(declared["lipschitz_bound"]), tuple(declared["input_shape"])
-    s = sandwich(ctx.model, shape, generator=cpu_generator(ctx.seed + 26))
-    tol_up = _upper_tol(ctx.model, bound)
-    figure = sandwich_figure(ctx.model_name or ctx.variant or "model", s.lower.value, s.upper, bound)
-    summary = s.summary()
-    if s.upper is None:
-        upper = Evidence(name="certified upper ≤ declared", outcome=Outcome.UNDECIDED, method="module walk",
-                         quantities=summary, note="no certificate: unknown module(s) "
-                         + ", ".join(s.certificate.unsupported), figure=figure)
-    else:
-        upper = Evidence(name="certified upper ≤ declared",
-                         outcome=Outcome.PASS if s.upper <= bound + tol_up else Outcome.UNDECIDED,
-                         method="product of exact layer norms (float64)", quantities=summary,
-                         expected=f"<= {bound!r}", tolerance={"atol": tol_up}, figure=figure,
-                         note="" if s.upper <= bound + tol_up else "the certificate is above the declared bound")
-    lower = _pair_evidence("no input pair breaks the declared bound", s, bound, _lower_tol(s, bound),
-                           method=f"gradient ascent on difference quotients, seeded restarts ({ctx.dtype}); "
-                                  "pair evaluated in float64")
-    return [upper, lower]

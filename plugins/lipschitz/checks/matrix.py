@@ -1,12 +1,12 @@
 """Checks of the matrix-norm claims LIP-2, LIP-3, LIP-5, LIP-6 and LIP-12.
 
-An assertion is a list of relations in the vocabulary of
-:mod:`kexue_verify_plugins.lipschitz.quantities`, optionally restricted to a class of matrices
-(``"on": "square"``) and with an equality class (``"equality_on": "normal"`` adds
-``Eq(spec, rho)`` on those).  The symbolic check decides each relation exactly on
-:data:`~kexue_verify_plugins.lipschitz.quantities.EXACT_MATRICES`; the numeric check decides it on
-random torch matrices in the run's dtype, with the tolerance ``8·γ_{mn}·‖W‖_F·√min(m,n)`` (Higham's
-bound for the sums of ``mn`` products behind each norm, at the scale of the largest quantity).
+An assertion (:class:`~kexue_verify_plugins.lipschitz.assertions.MatrixRelations`) is a tuple of relations in
+the vocabulary of :mod:`kexue_verify_plugins.lipschitz.quantities`, optionally restricted to a class of matrices
+(``on="square"``) and with an equality class (``equality_on="normal"`` adds ``Eq(spec, rho)`` on those).  The
+symbolic check decides each relation exactly on :data:`~kexue_verify_plugins.lipschitz.quantities.EXACT_MATRICES`;
+the numeric check decides it on random torch matrices in the run's dtype, with the tolerance
+``8·γ_{mn}·‖W‖_F·√min(m,n)`` (Higham's bound for the sums of ``mn`` products behind each norm, at the scale of the
+largest quantity).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.lipschitz.assertions import MatrixRelations, SmallestConstant, WeightClipping
 from kexue_verify_plugins.lipschitz.bounds import cpu_generator
 from kexue_verify_plugins.lipschitz.precision import check_settings
 from kexue_verify_plugins.lipschitz.quantities import (
@@ -26,8 +27,7 @@ from kexue_verify_plugins.lipschitz.quantities import (
     parse_relation,
 )
 
-from kexue_verify import CheckContext, Evidence, close, holds, undecided
-from kexue_verify.numeric import plain_symbols, sympify
+from kexue_verify import CheckContext, Evidence, Formula, close, holds, undecided
 from kexue_verify.tolerances import tolerance
 
 __all__ = [
@@ -42,10 +42,14 @@ __all__ = [
 ]
 
 
-def _relations(a: dict[str, Any]) -> list[str]:
-    rels = list(a.get("relations", ()))
-    if a.get("equality_on"):
-        rels.append("Eq(spec, rho)")
+#: The relation that ``equality_on`` asserts on its class of matrices.
+EQUALITY = Formula("Eq(spec, rho)")
+
+
+def _relations(a: MatrixRelations) -> list[str]:
+    rels = list(a.relations)
+    if a.equality_on:
+        rels.append(str(EQUALITY))
     return rels
 
 
@@ -53,28 +57,30 @@ def _in_class(tags: frozenset[str], wanted: str | None) -> bool:
     return wanted in (None, "all") or wanted in tags
 
 
-def _applies(rel_text: str, a: dict[str, Any], tags: frozenset[str]) -> bool:
-    wanted = a.get("equality_on") if rel_text == "Eq(spec, rho)" and a.get("equality_on") else a.get("on")
+def _applies(rel_text: str, a: MatrixRelations, tags: frozenset[str]) -> bool:
+    wanted = a.equality_on if a.equality_on and EQUALITY.same_as(rel_text) else a.on
     return _in_class(tags, wanted)
 
 
-def _params(a: dict[str, Any]) -> dict[str, sp.Expr]:
-    return {k: sp.Rational(v) for k, v in a.get("params", {}).items()}
+def _params(a: MatrixRelations) -> dict[str, sp.Expr]:
+    """The claim's parameters in the relations' vocabulary: the clipping constant ``c`` of LIP-12."""
+    return {"c": a.c.expr} if isinstance(a, WeightClipping) else {}
 
 
-def _clipped(m: sp.Matrix, a: dict[str, Any]) -> sp.Matrix:
+def _clipped(m: sp.Matrix, a: WeightClipping) -> sp.Matrix:
     """``m`` scaled so that ``max|w_ij| = c``: the extreme case of clipping at ``c``."""
-    return m * sp.Rational(a["params"]["c"]) / max(abs(x) for x in m)
+    return m * a.c.expr / max(abs(x) for x in m)
 
 
 def _show(value: Any) -> str:
     return str(sp.expand(sp.sqrtdenest(value))) if isinstance(value, sp.Basic) else repr(value)
 
 
-def relations_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def relations_symbolic(ctx: CheckContext, a: MatrixRelations) -> list[Evidence]:
     """Decide each asserted relation exactly on every exact matrix of its class (SymPy, 60-digit sign)."""
     evidence = []
-    matrices = {name: (_clipped(m, a) if a.get("clip") else m, tags) for name, (m, tags) in EXACT_MATRICES.items()}
+    matrices = {name: (_clipped(m, a) if isinstance(a, WeightClipping) else m, tags)
+                for name, (m, tags) in EXACT_MATRICES.items()}
     for text in _relations(a):
         rel = parse_relation(text)
         checked, failures, skipped = 0, [], []
@@ -129,7 +135,7 @@ def _tol(ctx: CheckContext, w: torch.Tensor, values: dict[str, float]) -> float:
 
 
 @check_settings
-def relations_numeric(ctx: CheckContext, a: dict[str, Any], matrices: dict[str, Any] | None = None) -> list[Evidence]:
+def relations_numeric(ctx: CheckContext, a: MatrixRelations, matrices: dict[str, Any] | None = None) -> list[Evidence]:
     """Decide each asserted relation on random torch matrices of its class, in the run's dtype."""
     matrices = matrices if matrices is not None else float_matrices(ctx)
     params = {k: float(v) for k, v in _params(a).items()}
@@ -178,17 +184,17 @@ def _sup_identity_evidence() -> list[Evidence]:
     ]
 
 
-def sup_identity_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def sup_identity_symbolic(ctx: CheckContext, a: MatrixRelations) -> list[Evidence]:
     """LIP-5: the general identity ``sup = √λ_max(WᵀW)`` (2 columns), then the relations on exact matrices."""
     return _sup_identity_evidence() + relations_symbolic(ctx, a)
 
 
-def smallest_constant_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def smallest_constant_symbolic(ctx: CheckContext, a: SmallestConstant) -> list[Evidence]:
     """LIP-2: the supremum is a maximum (attained at ``t*``), and the asserted constant equals it exactly."""
-    return _sup_identity_evidence() + relations_symbolic(ctx, {"relations": [f"Eq(spec, {a['constant']})"]})
+    return _sup_identity_evidence() + relations_symbolic(ctx, MatrixRelations(relations=(f"Eq(spec, {a.constant})",)))
 
 
-def frobenius_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def frobenius_symbolic(ctx: CheckContext, a: MatrixRelations) -> list[Evidence]:
     """LIP-3, general 2×2 ``W``: ``tr(WᵀW) = ‖W‖_F²`` and ``det(WᵀW) = det(W)² ≥ 0``, so both eigenvalues
     ``σ₁², σ₂²`` of ``WᵀW`` are ≥ 0 and ``‖W‖_F² = σ₁² + σ₂² ≥ σ₁²``; then the relations on exact matrices."""
     a_, b_, c_, d_ = sp.symbols("a b c d", real=True)
@@ -201,7 +207,7 @@ def frobenius_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
 
 
 @check_settings
-def smallest_constant_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def smallest_constant_numeric(ctx: CheckContext, a: SmallestConstant) -> list[Evidence]:
     """LIP-2: ``C`` bounds ``‖Wx‖/‖x‖`` at 256 random ``x`` and is attained at an explicit ``x`` (so no smaller
     constant is valid).
 
@@ -209,13 +215,12 @@ def smallest_constant_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evid
     maximiser is the top eigenvector of ``WᵀW`` from ``eigh`` (a different LAPACK routine), and ``‖Wx‖/‖x‖`` is
     evaluated there by a plain product.  Tolerance ``8·γ_mn·‖W‖_F·√min(m,n)`` as for the relations.
     """
-    expr = sympify(a["constant"], {k: sp.Symbol(k, nonnegative=True) for k in ("spec", "fro", "maxabs")})
+    expr, names = a.constant.expr, a.constant.symbols
     gen = cpu_generator(ctx.seed + 2)
     bound_fail, attain_fail, rows = [], [], []
     for name, (w, _) in float_matrices(ctx).items():
         values = float_quantities(w)
-        c = float(expr.subs({sp.Symbol(k, nonnegative=True): v for k, v in values.items()
-                             if k in ("spec", "fro", "maxabs")}))
+        c = float(expr.subs({names[k]: v for k, v in values.items() if k in names}))
         tol = _tol(ctx, w, values)
         x = torch.randn(256, w.shape[1], generator=gen, dtype=torch.float64).to(w)
         ratios = torch.linalg.vector_norm(x @ w.T, dim=1) / torch.linalg.vector_norm(x, dim=1)
@@ -236,7 +241,7 @@ def smallest_constant_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evid
 
 
 @check_settings
-def clipping_scale_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def clipping_scale_numeric(ctx: CheckContext, a: WeightClipping) -> list[Evidence]:
     """LIP-12: the norm bounds on clipped matrices, and how a bias-free ReLU critic scales with its weights.
 
     Matrices with ``|w_ij| ≤ c`` (``c = 0.01``): uniform on ``[−c, c]`` 64×32 (the catalogue's example),
@@ -245,7 +250,7 @@ def clipping_scale_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidenc
     the WGAN loss ``E f(x_r) − E f(x_g)``, is multiplied by the asserted factor (``k**L``: ReLU is
     positively homogeneous).
     """
-    c = float(sp.Rational(a["params"]["c"]))
+    c = float(a.c.expr)
     gen = cpu_generator(ctx.seed + 3)
     dt, dev = ctx.torch_dtype, ctx.device
     uniform = (2 * torch.rand(64, 32, generator=gen, dtype=torch.float64) - 1) * c
@@ -272,7 +277,8 @@ def clipping_scale_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidenc
     real = torch.randn(512, 8, generator=gen, dtype=torch.float64).to(device=dev, dtype=dt) + 1
     fake = torch.randn(512, 8, generator=gen, dtype=torch.float64).to(device=dev, dtype=dt)
     loss = lambda kk: float(critic(real, kk).mean() - critic(fake, kk).mean())  # noqa: E731
-    factor = float(sympify(a["rescale"], plain_symbols("k L")).subs({"k": k, "L": len(layers)}))
+    names = a.rescale.symbols
+    factor = float(a.rescale.expr.subs({names["k"]: k, names["L"]: len(layers)}))
     base = loss(1.0)
     condition = float(critic(real, 1.0).abs().mean()) / abs(base)
     evidence.append(close("loss(k·W) / loss(W)", loss(k) / base, factor, relative=True,
