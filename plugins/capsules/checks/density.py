@@ -1,9 +1,8 @@
 r"""CAP-2, CAP-5, CAP-6: the Gaussian density's normaliser, the misprinted shared-σ density, and the K-means limit.
 
 The assertion of a density claim is a :class:`~..assertions.GaussianNormaliser` (``covariance`` ``"full"`` or
-``"shared"``, ``two_pi_power`` ``(α, β)``): the stated
-normaliser is :math:`(2\pi)^{\alpha d+\beta}|\Sigma|^{1/2}` (shared: :math:`\Sigma=\sigma^2I`).  Eq. (11) as printed
-is ``[0, ½]``; the correct one ``[½, 0]``.
+``"shared"``, ``two_pi_power`` ``(α, β)``): the stated normaliser is :math:`(2\pi)^{\alpha d+\beta}|\Sigma|^{1/2}`
+(shared: :math:`\Sigma=\sigma^2I`).  Eq. (11) as printed is ``(0, ½)``; the correct one ``(½, 0)``.
 
 * Symbolic: SymPy integrates :math:`e^{-\frac12x^\top\Sigma^{-1}x}` over :math:`\mathbb R^d` (shared σ symbolic, d =
   1, 2, 3; full Σ = [[2, 1], [1, 3]], d = 2) and divides by the stated normaliser.
@@ -60,8 +59,7 @@ def density_symbolic(ctx: CheckContext, a: GaussianNormaliser) -> Evidence:
     dims = (1, 2, 3) if a.covariance == "shared" else (2,)
     values = {}
     for d in dims:
-        values[d] = sp.simplify(_gaussian_integral(a.covariance, d) / _normaliser(a.covariance, d,
-                                                                                      a.two_pi_power))
+        values[d] = sp.simplify(_gaussian_integral(a.covariance, d) / _normaliser(a.covariance, d, a.two_pi_power))
     bad = {f"d={d}": str(v) for d, v in values.items() if sp.simplify(v - 1) != 0}
     return holds(f"∫ density dx = 1 for d in {list(dims)}", not bad, method="sympy.integrate over R^d",
                  counterexample=bad or None, integrals={f"d={d}": str(v) for d, v in values.items()})
