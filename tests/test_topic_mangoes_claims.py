@@ -63,7 +63,7 @@ def test_claims_keep_their_verdict_across_seeds_and_dtypes(claim, seed, dtype):
 
 def test_a_threshold_near_the_optimum_is_still_refuted():
     claim = BY_ID["mangoes.one-threshold-is-suboptimal"]
-    wrong = dataclasses.replace(claim, assertion={**claim.assertion, "tau_star": "46/10"}, false_variants=())
+    wrong = dataclasses.replace(claim, assertion=claim.assertion.changed(tau_star="46/10"), false_variants=())
     assert run_claim(wrong).verdict is Verdict.REFUTED
 
 

@@ -75,9 +75,9 @@ def test_the_sigmoid_mistake_is_refuted_with_the_negative_side_as_counterexample
 # Attacks: statements wrong in ways the catalogue's variants do not try -------------------------------------------
 
 
-def _attack(claim_id: str, **assertion):
+def _attack(claim_id: str, **changes):
     claim = BY_ID[claim_id]
-    wrong = dataclasses.replace(claim, assertion={**claim.assertion, **assertion}, false_variants=())
+    wrong = dataclasses.replace(claim, assertion=claim.assertion.changed(**changes), false_variants=())
     return run_claim(wrong)
 
 
@@ -90,14 +90,15 @@ def test_a_surrogate_off_by_a_thousandth_is_refuted():
 
 def test_a_gate_on_the_theta_boundary_is_refuted():
     """θ(0) = 1: θ(x₁ + x₂ − 1) fires on (0, 1), so it is OR, not AND."""
-    gates = {**BY_ID["networks.mp-neuron-logic"].assertion["gates"], "and": {"w": [1, 1], "b": "-1"}}
+    stated = BY_ID["networks.mp-neuron-logic"].assertion.gates
+    gates = tuple(g.changed(b="-1") if g.name == "and" else g for g in stated)
     result = _attack("networks.mp-neuron-logic", gates=gates)
     assert result.verdict is Verdict.REFUTED
     assert any("AND" in e.name for e in _failed(result))
 
 
 def test_a_slope_maximum_off_by_one_percent_is_refuted():
-    result = _attack("networks.sigmoid-slope", max="k/4*101/100")
+    result = _attack("networks.sigmoid-slope", max_slope="k/4*101/100")
     assert result.verdict is Verdict.REFUTED
     assert {p for p, r in result.parts.items() if r.outcome is Outcome.FAIL} == {"symbolic", "numeric"}
 

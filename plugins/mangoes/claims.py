@@ -3,14 +3,24 @@
 The post has no formulas.  Every claim here is **constructed**: a checkable formalisation that this project built
 from an informal sentence, not the post's own words; each carries ``status=constructed`` and says in ``notes`` what
 it formalises, and every report shows that status.  The catalogue labels MG-6 … MG-8 "empirical" as well; they carry
-the ``empirical`` tag.  Declarations only — plain data, no torch or SymPy.
+the ``empirical`` tag.  Declarations only — typed assertions (:mod:`.assertions`), no torch or SymPy; each false
+variant names the assertion fields it changes.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from kexue_verify import Claim, Source, Status, variant
 
-from kexue_verify import Claim, FalseVariant, Source, Status
+from .assertions import (
+    FeatureErrors,
+    LeastSquaresRisk,
+    LogisticModel,
+    OccamSetup,
+    OneClassData,
+    RidgeEffect,
+    SampleSize,
+    ThresholdRule,
+)
 
 __all__ = ["CLAIMS", "POST"]
 
@@ -24,24 +34,13 @@ POST = Source(
 PKG = "kexue_verify_plugins.mangoes.checks"
 
 
-
 def _ref(subject: str, function: str) -> str:
     return f"{PKG}.{subject}:{function}"
-
-
-def _variant(name: str, description: str, assertion: Any) -> FalseVariant:
-    return FalseVariant(name=name, description=description, assertion=assertion)
-
-
-def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    return {**base, **changes}
 
 
 CONSTRUCTED = "Constructed formalisation (not the post's words): "
 
 # --- MG-1 -------------------------------------------------------------------------------------------------------------
-
-LOGISTIC = {"concave": True, "collinear_identifiable": False, "batch_fraction": "mean"}
 
 PROPORTIONS_ARE_WEIGHTS = Claim(
     id="mangoes.feature-weights",
@@ -52,24 +51,21 @@ PROPORTIONS_ARE_WEIGHTS = Claim(
     source=POST.at("模型的比喻"),
     tags=("logistic-regression", "constructed"),
     status=Status.CONSTRUCTED,
-    assertion=LOGISTIC,
+    assertion=LogisticModel(concave=True, collinear_identifiable=False, batch_fraction="mean"),
     symbolic=_ref("logistic", "likelihood_symbolic"),
     numeric=_ref("logistic", "likelihood_numeric"),
     notes=CONSTRUCTED + "the post's 'learn how much colour, smell and size count, and output the probability that a "
           "mango tastes good' as logistic regression.",
     false_variants=(
-        _variant("collinear-identifiable", "the weights are identifiable under exact collinearity",
-                 _with(LOGISTIC, collinear_identifiable=True)),
-        _variant("non-concave", "the log-likelihood is not concave", _with(LOGISTIC, concave=False)),
-        _variant("each-probability-is-the-batch-fraction",
-                 "σ(w·x + b) equals the fraction of tasty mangoes in the training batch",
-                 _with(LOGISTIC, batch_fraction="per-point")),
+        variant("collinear-identifiable", "the weights are identifiable under exact collinearity",
+                collinear_identifiable=True),
+        variant("non-concave", "the log-likelihood is not concave", concave=False),
+        variant("each-probability-is-the-batch-fraction",
+                "σ(w·x + b) equals the fraction of tasty mangoes in the training batch", batch_fraction="per-point"),
     ),
 )
 
 # --- MG-2 -------------------------------------------------------------------------------------------------------------
-
-ONE_CLASS = {"finite_mle": False, "optimum": None}
 
 BOTH_CLASSES_NEEDED = Claim(
     id="mangoes.both-classes-needed",
@@ -80,25 +76,18 @@ BOTH_CLASSES_NEEDED = Claim(
     source=POST.at("模型的做法"),
     tags=("logistic-regression", "constructed"),
     status=Status.CONSTRUCTED,
-    assertion=ONE_CLASS,
+    assertion=OneClassData(finite_mle=False, optimum=None),
     symbolic=_ref("logistic", "one_class_symbolic"),
     numeric=_ref("logistic", "one_class_numeric"),
     notes=CONSTRUCTED + "the post's 'collect good and bad samples' as the non-existence of a finite maximiser on "
           "one-class data.",
     false_variants=(
-        _variant("finite-mle", "a finite MLE exists for one-class data", _with(ONE_CLASS, finite_mle=True)),
-        _variant("zero-solution", "one-class training gives w = 0, b = 0", _with(ONE_CLASS, optimum=[0, 0])),
+        variant("finite-mle", "a finite MLE exists for one-class data", finite_mle=True),
+        variant("zero-solution", "one-class training gives w = 0, b = 0", optimum=(0, 0)),
     ),
 )
 
 # --- MG-3 -------------------------------------------------------------------------------------------------------------
-
-THRESHOLD = {
-    "p_good": "5/6 - 5*log(2)/9",
-    "tau_star": "50/11",
-    "min_error": "1/6 + 5*log(11/10)/9",
-    "error_at_5": "2/9",
-}
 
 ONE_SIZE_FITS_ALL = Claim(
     id="mangoes.one-threshold-is-suboptimal",
@@ -111,27 +100,20 @@ ONE_SIZE_FITS_ALL = Claim(
     source=POST.at("模型的意义"),
     tags=("threshold", "bayes-error", "constructed"),
     status=Status.CONSTRUCTED,
-    assertion=THRESHOLD,
+    assertion=ThresholdRule(p_good="5/6 - 5*log(2)/9", tau_star="50/11", min_error="1/6 + 5*log(11/10)/9",
+                            error_at_5="2/9"),
     symbolic=_ref("threshold", "threshold_symbolic"),
     numeric=_ref("threshold", "threshold_numeric"),
     notes=CONSTRUCTED + "the post's 'studies more than 5 h a day ⇒ good student' with a made-up model of students; "
           "the post's τ = 5 is close to, but not, the best threshold.",
     false_variants=(
-        _variant("best-tau-is-five", "the best threshold is the post's τ = 5", _with(THRESHOLD, tau_star="5")),
-        _variant("some-threshold-is-exact", "some threshold on T alone is error-free", _with(THRESHOLD, min_error="0")),
-        _variant("min-error-one-sixth", "the minimum error is 1/6", _with(THRESHOLD, min_error="1/6")),
+        variant("best-tau-is-five", "the best threshold is the post's τ = 5", tau_star="5"),
+        variant("some-threshold-is-exact", "some threshold on T alone is error-free", min_error="0"),
+        variant("min-error-one-sixth", "the minimum error is 1/6", min_error="1/6"),
     ),
 )
 
 # --- MG-4 -------------------------------------------------------------------------------------------------------------
-
-SAMPLING = {
-    "variance": "p*(1 - p)/n*(N - n)/(N - 1)",
-    "n_formula": "log(2/delta)/(2*eps**2)",
-    "eps": "1/10",
-    "delta": "1/20",
-    "n": 185,
-}
 
 STRIKE_A_FEW_MATCHES = Claim(
     id="mangoes.strike-a-few-matches",
@@ -142,22 +124,20 @@ STRIKE_A_FEW_MATCHES = Claim(
     source=POST.at("模型的比喻"),
     tags=("sampling", "hoeffding", "constructed"),
     status=Status.CONSTRUCTED,
-    assertion=SAMPLING,
+    assertion=SampleSize(variance="p*(1 - p)/n*(N - n)/(N - 1)", n_formula="log(2/delta)/(2*eps**2)", eps="1/10",
+                         delta="1/20", n=185),
     symbolic=_ref("sampling", "sampling_symbolic"),
     numeric=_ref("sampling", "sampling_numeric"),
     notes=CONSTRUCTED + "the post's 'strike a few matches to judge the box' as sampling without replacement.",
     false_variants=(
-        _variant("ten-matches", "n = 10 gives ±0.1 at 95 %", _with(SAMPLING, n=10)),
-        _variant("n-like-one-over-eps", "the required n scales like 1/ε",
-                 _with(SAMPLING, n_formula="log(2/delta)/(2*eps)", n=19)),
-        _variant("no-finite-population-correction", "the variance is p(1 − p)/n even when n = N",
-                 _with(SAMPLING, variance="p*(1 - p)/n")),
+        variant("ten-matches", "n = 10 gives ±0.1 at 95 %", n=10),
+        variant("n-like-one-over-eps", "the required n scales like 1/ε", n_formula="log(2/delta)/(2*eps)", n=19),
+        variant("no-finite-population-correction", "the variance is p(1 − p)/n even when n = N",
+                variance="p*(1 - p)/n"),
     ),
 )
 
 # --- MG-5 -------------------------------------------------------------------------------------------------------------
-
-RISK = {"risk": "sigma**2*(1 + p/(n - p - 1))", "n": 50, "p": 5, "k": 20, "increasing_in_p": True}
 
 IRRELEVANT_FEATURES = Claim(
     id="mangoes.irrelevant-features-hurt",
@@ -168,23 +148,19 @@ IRRELEVANT_FEATURES = Claim(
     source=POST.at("模型的做法"),
     tags=("least-squares", "features", "constructed"),
     status=Status.CONSTRUCTED,
-    assertion=RISK,
+    assertion=LeastSquaresRisk(risk="sigma**2*(1 + p/(n - p - 1))", n=50, p=5, k=20, increasing_in_p=True),
     symbolic=_ref("risk", "risk_symbolic"),
     numeric=_ref("risk", "risk_numeric"),
     notes=CONSTRUCTED + "the post's 'irrelevant features do not help' as the risk of least squares with a Gaussian "
           "design.",
     false_variants=(
-        _variant("never-raises", "adding independent features never raises the test error",
-                 _with(RISK, increasing_in_p=False)),
-        _variant("risk-one-plus-p-over-n", "the risk is exactly σ²(1 + p/n)", _with(RISK, risk="sigma**2*(1 + p/n)")),
-        _variant("risk-falls-with-p", "the risk falls with p", _with(RISK, risk="sigma**2*(1 - p/n)",
-                                                                      increasing_in_p=False)),
+        variant("never-raises", "adding independent features never raises the test error", increasing_in_p=False),
+        variant("risk-one-plus-p-over-n", "the risk is exactly σ²(1 + p/n)", risk="sigma**2*(1 + p/n)"),
+        variant("risk-falls-with-p", "the risk falls with p", risk="sigma**2*(1 - p/n)", increasing_in_p=False),
     ),
 )
 
 # --- MG-6 … MG-8 ------------------------------------------------------------------------------------------------------
-
-RIDGE = {"train": "higher", "test": "lower", "nn_overfits": True}
 
 REGULARISATION = Claim(
     id="mangoes.regularisation-against-overfitting",
@@ -196,20 +172,17 @@ REGULARISATION = Claim(
     source=POST.at("模型的做法"),
     tags=("ridge", "overfitting", "constructed", "empirical"),
     status=Status.CONSTRUCTED,
-    assertion=RIDGE,
+    assertion=RidgeEffect(train="higher", test="lower", nn_overfits=True),
     symbolic=_ref("regularisation", "ridge_symbolic"),
     numeric=_ref("regularisation", "ridge_numeric"),
     notes=CONSTRUCTED + "the post's 'prevent overfitting with regularisation' (catalogue: EMPIRICAL, CONSTRUCTED).",
     false_variants=(
-        _variant("regularisation-lowers-training-error", "regularisation lowers the training error",
-                 _with(RIDGE, train="lower")),
-        _variant("ridge-never-beats-ols", "ridge never beats least squares on new data", _with(RIDGE, test="higher")),
-        _variant("nearest-neighbour-does-not-overfit", "1-NN does not overfit (its training error says how it tests)",
-                 _with(RIDGE, nn_overfits=False)),
+        variant("regularisation-lowers-training-error", "regularisation lowers the training error", train="lower"),
+        variant("ridge-never-beats-ols", "ridge never beats least squares on new data", test="higher"),
+        variant("nearest-neighbour-does-not-overfit", "1-NN does not overfit (its training error says how it tests)",
+                nn_overfits=False),
     ),
 )
-
-OCCAM_SETUP = {"low": 1, "high": 9, "high_variance_larger": True, "high_error": "larger"}
 
 OCCAM = Claim(
     id="mangoes.prefer-linear-models",
@@ -220,19 +193,16 @@ OCCAM = Claim(
     source=POST.at("模型的做法"),
     tags=("occam", "variance", "constructed", "empirical"),
     status=Status.CONSTRUCTED,
-    assertion=OCCAM_SETUP,
+    assertion=OccamSetup(low=1, high=9, high_variance_larger=True, high_error="larger"),
     symbolic=_ref("regularisation", "occam_symbolic"),
     numeric=_ref("regularisation", "occam_numeric"),
     notes=CONSTRUCTED + "the post's 'prefer linear models' (catalogue: EMPIRICAL).",
     false_variants=(
-        _variant("no-extra-variance", "a degree-9 fit has no larger variance than a line",
-                 _with(OCCAM_SETUP, high_variance_larger=False)),
-        _variant("high-degree-more-accurate", "with a linear truth the degree-9 fit is more accurate",
-                 _with(OCCAM_SETUP, high_error="smaller")),
+        variant("no-extra-variance", "a degree-9 fit has no larger variance than a line", high_variance_larger=False),
+        variant("high-degree-more-accurate", "with a linear truth the degree-9 fit is more accurate",
+                high_error="smaller"),
     ),
 )
-
-FEATURES = {"good_features_error": "0", "best_raw_error": "1/6 + 5*log(11/10)/9"}
 
 FEATURES_OVER_MODEL = Claim(
     id="mangoes.features-matter-more",
@@ -243,16 +213,16 @@ FEATURES_OVER_MODEL = Claim(
     source=POST.at("模型的做法"),
     tags=("features", "bayes-error", "constructed", "empirical"),
     status=Status.CONSTRUCTED,
-    assertion=FEATURES,
+    assertion=FeatureErrors(good_features_error="0", best_raw_error="1/6 + 5*log(11/10)/9"),
     symbolic=_ref("threshold", "features_symbolic"),
     numeric=_ref("threshold", "features_numeric"),
     notes=CONSTRUCTED + "the post's 'features matter most, the model less' on the MG-3 students "
           "(catalogue: EMPIRICAL).",
     false_variants=(
-        _variant("flexible-model-on-raw-feature", "a flexible enough model of T alone is as good as the log features",
-                 _with(FEATURES, best_raw_error="0")),
-        _variant("good-features-no-better", "the linear model on log features errs as much as the best threshold",
-                 _with(FEATURES, good_features_error="1/6 + 5*log(11/10)/9")),
+        variant("flexible-model-on-raw-feature", "a flexible enough model of T alone is as good as the log features",
+                best_raw_error="0"),
+        variant("good-features-no-better", "the linear model on log features errs as much as the best threshold",
+                good_features_error="1/6 + 5*log(11/10)/9"),
     ),
 )
 

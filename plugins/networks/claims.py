@@ -1,16 +1,30 @@
 """The claims of “闲聊：神经网络与深度学习” (Su Jianlin, 2015; kexue.fm/archives/3331), catalogue NN-1 … NN-9.
 
-Declarations only — plain data, no torch or SymPy.  Each claim names its checks as
-``"kexue_verify_plugins.networks.checks.<subject>:<function>"``; the false variants replace the assertion and run
-through the same checks.  NN-6 is the post's mistake: the sigmoid substitute tends to a 0/1 step, not to the ±1 θ the
-post defines, so the claim as printed expects ``refuted`` and the corrected 2S − 1 = tanh(kx/2) stands beside it.
+Declarations only — typed assertions (:mod:`.assertions`), no torch or SymPy.  Each claim names its checks as
+``"kexue_verify_plugins.networks.checks.<subject>:<function>"``; each false variant names the assertion fields it
+changes and runs through the same checks.  NN-6 is the post's mistake: the sigmoid substitute tends to a 0/1 step,
+not to the ±1 θ the post defines, so the claim as printed expects ``refuted`` and the corrected 2S − 1 = tanh(kx/2)
+stands beside it.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from kexue_verify import Claim, Source, Status, variant
 
-from kexue_verify import Claim, FalseVariant, Source, Status
+from .assertions import (
+    AutoencoderError,
+    Completeness,
+    Gate,
+    Layer,
+    LayerCount,
+    LineFit,
+    OneNeuronGates,
+    RungeErrors,
+    SigmoidSlope,
+    Surrogate,
+    WidthApproximation,
+    XorNetwork,
+)
 
 __all__ = ["CLAIMS", "POST"]
 
@@ -24,22 +38,11 @@ POST = Source(
 PKG = "kexue_verify_plugins.networks.checks"
 
 
-
 def _ref(subject: str, function: str) -> str:
     return f"{PKG}.{subject}:{function}"
 
 
-def _variant(name: str, description: str, assertion: Any) -> FalseVariant:
-    return FalseVariant(name=name, description=description, assertion=assertion)
-
-
-def _with(base: dict[str, Any], **changes: Any) -> dict[str, Any]:
-    return {**base, **changes}
-
-
 # --- NN-1 -------------------------------------------------------------------------------------------------------------
-
-FEATURES = {"linear_mse": "4/45", "intercept": "1/3", "slope": "1", "feature_mse": "0"}
 
 FEATURE_ENGINEERING = Claim(
     id="networks.feature-engineering",
@@ -50,28 +53,20 @@ FEATURE_ENGINEERING = Claim(
     source=POST.at("机器分类"),
     tags=("features", "least-squares"),
     status=Status.EXACT,
-    assertion=FEATURES,
+    assertion=LineFit(linear_mse="4/45", intercept="1/3", slope="1", feature_mse="0"),
     symbolic=_ref("features", "fit_symbolic"),
     proof="networks.md#line-residual",
     numeric=_ref("features", "fit_numeric"),
     notes="Our quantification of the post's example (uniform x on [−1, 1]).",
     false_variants=(
-        _variant("line-fits-exactly", "a model linear in x reaches zero error", _with(FEATURES, linear_mse="0")),
-        _variant("mse-one-45th", "the residual MSE of the line is 1/45", _with(FEATURES, linear_mse="1/45")),
-        _variant("features-need-nonlinear-model", "the fit on (x, x²) still leaves an error (needs a nonlinear model)",
-                 _with(FEATURES, feature_mse="positive")),
+        variant("line-fits-exactly", "a model linear in x reaches zero error", linear_mse="0"),
+        variant("mse-one-45th", "the residual MSE of the line is 1/45", linear_mse="1/45"),
+        variant("features-need-nonlinear-model", "the fit on (x, x²) still leaves an error (needs a nonlinear model)",
+                feature_mse="positive"),
     ),
 )
 
 # --- NN-2 -------------------------------------------------------------------------------------------------------------
-
-RUNGE = {
-    "equispaced": {"5": 0.433, "10": 1.916, "20": 59.8},
-    "chebyshev": {"5": 0.556, "10": 0.109, "20": 0.0153},
-    "equispaced_diverges": True,
-    "chebyshev_converges": True,
-    "overfit_train_error": "low",
-}
 
 OVERFITTING = Claim(
     id="networks.high-degree-overfits",
@@ -82,32 +77,29 @@ OVERFITTING = Claim(
     source=POST.at("机器分类"),
     tags=("overfitting", "runge", "interpolation"),
     status=Status.APPROX,
-    assertion=RUNGE,
+    assertion=RungeErrors(equispaced=((5, 0.433), (10, 1.916), (20, 59.8)),
+                          chebyshev=((5, 0.556), (10, 0.109), (20, 0.0153)),
+                          equispaced_diverges=True, chebyshev_converges=True, overfit_train_error="low"),
     symbolic=_ref("runge", "runge_symbolic"),
     numeric=_ref("runge", "runge_numeric"),
     notes="The post's remark is a tendency; its precise form is the Runge phenomenon.",
     false_variants=(
-        _variant("equispaced-converges", "equispaced interpolation of Runge's f converges as the degree grows",
-                 _with(RUNGE, equispaced_diverges=False)),
-        _variant("chebyshev-diverges", "Chebyshev interpolation of Runge's f diverges too",
-                 _with(RUNGE, chebyshev_converges=False)),
-        _variant("overfit-has-high-training-error", "overfitting shows up as a high training error",
-                 _with(RUNGE, overfit_train_error="high")),
+        variant("equispaced-converges", "equispaced interpolation of Runge's f converges as the degree grows",
+                equispaced_diverges=False),
+        variant("chebyshev-diverges", "Chebyshev interpolation of Runge's f diverges too", chebyshev_converges=False),
+        variant("overfit-has-high-training-error", "overfitting shows up as a high training error",
+                overfit_train_error="high"),
     ),
 )
 
 # --- NN-3 … NN-5 ------------------------------------------------------------------------------------------------------
 
-GATES = {
-    "gates": {
-        "and": {"w": [1, 1], "b": "-3/2"},
-        "or": {"w": [1, 1], "b": "-1/2"},
-        "not": {"w": [-1], "b": "1/2"},
-        "nand": {"w": [-1, -1], "b": "3/2"},
-    },
-    "single_neuron": ["and", "or", "not", "nand"],
-    "not_single_neuron": ["xor"],
-}
+GATES = (
+    Gate(name="and", w=(1, 1), b="-3/2"),
+    Gate(name="or", w=(1, 1), b="-1/2"),
+    Gate(name="not", w=(-1,), b="1/2"),
+    Gate(name="nand", w=(-1, -1), b="3/2"),
+)
 
 MP_LOGIC = Claim(
     id="networks.mp-neuron-logic",
@@ -118,24 +110,18 @@ MP_LOGIC = Claim(
     source=POST.at("神经网络"),
     tags=("logic", "mp-neuron", "perceptron"),
     status=Status.EXACT,
-    assertion=GATES,
+    assertion=OneNeuronGates(gates=GATES, single_neuron=("and", "or", "not", "nand"), not_single_neuron=("xor",)),
     symbolic=_ref("logic", "gates_symbolic"),
     numeric=_ref("logic", "gates_numeric"),
     false_variants=(
-        _variant("not-impossible", "NOT cannot be realised by one neuron",
-                 _with(GATES, single_neuron=["and", "or", "nand"], not_single_neuron=["xor", "not"])),
-        _variant("and-needs-hidden-layer", "AND needs a hidden layer",
-                 _with(GATES, single_neuron=["or", "not", "nand"], not_single_neuron=["xor", "and"])),
-        _variant("xor-one-neuron", "a single θ-neuron realises XOR",
-                 _with(GATES, single_neuron=["and", "or", "not", "nand", "xor"], not_single_neuron=[])),
+        variant("not-impossible", "NOT cannot be realised by one neuron",
+                single_neuron=("and", "or", "nand"), not_single_neuron=("xor", "not")),
+        variant("and-needs-hidden-layer", "AND needs a hidden layer",
+                single_neuron=("or", "not", "nand"), not_single_neuron=("xor", "and")),
+        variant("xor-one-neuron", "a single θ-neuron realises XOR",
+                single_neuron=("and", "or", "not", "nand", "xor"), not_single_neuron=()),
     ),
 )
-
-XOR = {
-    "function": "xor",
-    "min_hidden_units": 2,
-    "network": [[[[1, 1], [-1, -1]], ["-1/2", "3/2"]], [[[1, 1]], ["-1"]]],
-}
 
 XOR_TWO_LAYERS = Claim(
     id="networks.xor-needs-hidden-layer",
@@ -146,19 +132,18 @@ XOR_TWO_LAYERS = Claim(
     source=POST.at("神经网络"),
     tags=("logic", "mp-neuron", "xor"),
     status=Status.EXACT,
-    assertion=XOR,
+    assertion=XorNetwork(function="xor", min_hidden_units=2,
+                         network=(Layer(weights=((1, 1), (-1, -1)), biases=("-1/2", "3/2")),
+                                  Layer(weights=((1, 1),), biases=("-1",)))),
     symbolic=_ref("logic", "xor_symbolic"),
     numeric=_ref("logic", "xor_numeric"),
     notes="Constructed from the post's argument; the hidden units are OR and NAND, the output their AND on ±1 values.",
     false_variants=(
-        _variant("xor-linearly-separable", "XOR is linearly separable (no hidden unit needed)",
-                 _with(XOR, min_hidden_units=0)),
-        _variant("xor-needs-three", "XOR needs at least 3 hidden units", _with(XOR, min_hidden_units=3)),
-        _variant("one-hidden-unit", "a 2-layer net with 1 hidden unit computes XOR", _with(XOR, min_hidden_units=1)),
+        variant("xor-linearly-separable", "XOR is linearly separable (no hidden unit needed)", min_hidden_units=0),
+        variant("xor-needs-three", "XOR needs at least 3 hidden units", min_hidden_units=3),
+        variant("one-hidden-unit", "a 2-layer net with 1 hidden unit computes XOR", min_hidden_units=1),
     ),
 )
-
-COMPLETE = {"gate": "nand", "gate_set": ["nand"], "complete": True, "one_layer": False}
 
 NAND_COMPLETE = Claim(
     id="networks.mp-networks-compute-every-boolean-function",
@@ -170,17 +155,15 @@ NAND_COMPLETE = Claim(
     source=POST.at("神经网络"),
     tags=("logic", "mp-neuron", "completeness"),
     status=Status.APPROX,
-    assertion=COMPLETE,
+    assertion=Completeness(gate="nand", gate_set=("nand",), complete=True, one_layer=False),
     symbolic=_ref("logic", "completeness_symbolic"),
     numeric=_ref("logic", "completeness_numeric"),
     notes="True for Boolean circuits (finite feed-forward networks), and for finite automata with recurrence; "
           "'everything a computer does' needs unbounded memory, which a fixed network lacks.",
     false_variants=(
-        _variant("one-layer-suffices", "one layer of MP neurons computes every Boolean function",
-                 _with(COMPLETE, one_layer=True)),
-        _variant("and-or-complete", "AND and OR alone (no negation) are complete",
-                 _with(COMPLETE, gate="and", gate_set=["and", "or"])),
-        _variant("xor-complete", "XOR gates alone are complete", _with(COMPLETE, gate="xor", gate_set=["xor"])),
+        variant("one-layer-suffices", "one layer of MP neurons computes every Boolean function", one_layer=True),
+        variant("and-or-complete", "AND and OR alone (no negation) are complete", gate="and", gate_set=("and", "or")),
+        variant("xor-complete", "XOR gates alone are complete", gate="xor", gate_set=("xor",)),
     ),
 )
 
@@ -197,7 +180,7 @@ SIGMOID_AS_PRINTED = Claim(
     source=POST.at(SURROGATE_SECTION),
     tags=("activation", "sigmoid", "as-printed"),
     status=Status.MISTAKE,
-    assertion={"surrogate": SIGMOID, "equals": SIGMOID, "limit": "theta"},
+    assertion=Surrogate(surrogate=SIGMOID, equals=SIGMOID, limit="theta"),
     symbolic=_ref("sigmoid", "limit_symbolic"),
     numeric=_ref("sigmoid", "limit_numeric"),
     expected="refuted",
@@ -206,7 +189,6 @@ SIGMOID_AS_PRINTED = Claim(
 )
 
 TANH = "tanh(k*x/2)"
-SURROGATE = {"surrogate": f"2*{SIGMOID} - 1", "equals": TANH, "limit": "theta"}
 
 TANH_SURROGATE = Claim(
     id="networks.tanh-half-tends-to-theta",
@@ -216,18 +198,16 @@ TANH_SURROGATE = Claim(
     source=POST.at(SURROGATE_SECTION),
     tags=("activation", "sigmoid", "tanh", "corrected"),
     status=Status.EXACT,
-    assertion=SURROGATE,
+    assertion=Surrogate(surrogate=f"2*{SIGMOID} - 1", equals=TANH, limit="theta"),
     symbolic=_ref("sigmoid", "limit_symbolic"),
     proof="networks.md#tanh-half",
     numeric=_ref("sigmoid", "limit_numeric"),
     false_variants=(
-        _variant("sigmoid-tends-to-theta", "S(x) itself tends to θ (the post as printed)",
-                 {"surrogate": SIGMOID, "equals": SIGMOID, "limit": "theta"}),
-        _variant("tanh-kx", r"\tanh(kx) = 2S(x) - 1 (the argument is kx/2)", _with(SURROGATE, equals="tanh(k*x)")),
+        variant("sigmoid-tends-to-theta", "S(x) itself tends to θ (the post as printed)", surrogate=SIGMOID,
+                equals=SIGMOID),
+        variant("tanh-kx", r"\tanh(kx) = 2S(x) - 1 (the argument is kx/2)", equals="tanh(k*x)"),
     ),
 )
-
-SLOPE = {"function": SIGMOID, "derivative": "k*S*(1 - S)", "max": "k/4"}
 
 SIGMOID_SLOPE = Claim(
     id="networks.sigmoid-slope",
@@ -237,20 +217,18 @@ SIGMOID_SLOPE = Claim(
     source=POST.at(SURROGATE_SECTION),
     tags=("activation", "sigmoid"),
     status=Status.EXACT,
-    assertion=SLOPE,
+    assertion=SigmoidSlope(function=SIGMOID, derivative="k*S*(1 - S)", max_slope="k/4"),
     symbolic=_ref("sigmoid", "slope_symbolic"),
     proof="networks.md#sigmoid-slope",
     numeric=_ref("sigmoid", "slope_numeric"),
     false_variants=(
-        _variant("max-k-over-2", r"\max S' = k/2", _with(SLOPE, max="k/2")),
-        _variant("missing-k", "S' = S(1 − S), forgetting the chain-rule factor k",
-                 _with(SLOPE, derivative="S*(1 - S)", max="1/4")),
+        variant("max-k-over-2", r"\max S' = k/2", max_slope="k/2"),
+        variant("missing-k", "S' = S(1 − S), forgetting the chain-rule factor k", derivative="S*(1 - S)",
+                max_slope="1/4"),
     ),
 )
 
 # --- NN-7 -------------------------------------------------------------------------------------------------------------
-
-COUNT = {"side": 1000, "width_out": 10**6, "params": 10**12}
 
 PARAMETER_COUNT = Claim(
     id="networks.image-parameter-count",
@@ -260,20 +238,18 @@ PARAMETER_COUNT = Claim(
     source=POST.at("深度学习"),
     tags=("parameters", "feature-learning"),
     status=Status.EXACT,
-    assertion=COUNT,
+    assertion=LayerCount(side=1000, width_out=10**6, params=10**12),
     symbolic=_ref("counting", "count_symbolic"),
     numeric=_ref("counting", "count_numeric"),
     notes="Exact under the equal-width assumption.",
     false_variants=(
-        _variant("ten-to-the-nine", "10⁹ weights", _with(COUNT, params=10**9)),
-        _variant("two-million", "2·10⁶ weights (inputs plus outputs)", _with(COUNT, params=2 * 10**6)),
-        _variant("thousand-unit-layer", "10¹² weights for a 1000-unit hidden layer", _with(COUNT, width_out=1000)),
+        variant("ten-to-the-nine", "10⁹ weights", params=10**9),
+        variant("two-million", "2·10⁶ weights (inputs plus outputs)", params=2 * 10**6),
+        variant("thousand-unit-layer", "10¹² weights for a 1000-unit hidden layer", width_out=1000),
     ),
 )
 
 # --- NN-8 -------------------------------------------------------------------------------------------------------------
-
-AE = {"min_error": "tail", "any_data_exact": False, "low_rank_exact": True}
 
 AUTOENCODER = Claim(
     id="networks.autoencoder-bottleneck",
@@ -284,23 +260,21 @@ AUTOENCODER = Claim(
     source=POST.at("自编码器"),
     tags=("autoencoder", "eckart-young"),
     status=Status.APPROX,
-    assertion=AE,
+    assertion=AutoencoderError(min_error="tail", any_data_exact=False, low_rank_exact=True),
     symbolic=_ref("autoencoder", "ae_symbolic"),
     numeric=_ref("autoencoder", "ae_numeric"),
     notes="The linear case; in the nonlinear case no continuous injection ℝ¹⁰⁰ → ℝ⁵⁰ exists (invariance of "
           "domain), but data on a ≤ 50-dimensional set can still be reconstructed, which is why autoencoders work.",
     false_variants=(
-        _variant("reconstructs-anything", "a 100-50-100 linear autoencoder reconstructs any dataset exactly",
-                 _with(AE, any_data_exact=True)),
-        _variant("largest-fifty", "its minimum error is the sum of the 50 largest σ²", _with(AE, min_error="head")),
-        _variant("rank-30-impossible", "exact reconstruction is impossible even for rank-30 data",
-                 _with(AE, low_rank_exact=False)),
+        variant("reconstructs-anything", "a 100-50-100 linear autoencoder reconstructs any dataset exactly",
+                any_data_exact=True),
+        variant("largest-fifty", "its minimum error is the sum of the 50 largest σ²", min_error="head"),
+        variant("rank-30-impossible", "exact reconstruction is impossible even for rank-30 data",
+                low_rank_exact=False),
     ),
 )
 
 # --- NN-9 -------------------------------------------------------------------------------------------------------------
-
-WIDTH = {"activation": "sigmoid", "widths": [2, 8, 32], "eps": 0.1, "reaches_eps_at": 32, "min_hidden_layers": 1}
 
 APPROXIMATION = Claim(
     id="networks.width-approximation",
@@ -311,16 +285,16 @@ APPROXIMATION = Claim(
     source=POST.at("神经网络"),
     tags=("approximation", "universal-approximation", "empirical"),
     status=Status.EMPIRICAL,
-    assertion=WIDTH,
+    assertion=WidthApproximation(activation="sigmoid", widths=(2, 8, 32), eps=0.1, reaches_eps_at=32,
+                                 min_hidden_layers=1),
     symbolic=_ref("approximation", "universality_symbolic"),
     numeric=_ref("approximation", "width_numeric"),
     notes="Existence is Cybenko's theorem (cited); that training finds such weights is the empirical part.",
     false_variants=(
-        _variant("width-two-suffices", "width 2 suffices (sup error ≤ 0.1 on sin 3x)", _with(WIDTH, reaches_eps_at=2)),
-        _variant("two-hidden-layers-necessary", "at least 2 hidden layers are necessary",
-                 _with(WIDTH, min_hidden_layers=2)),
-        _variant("linear-compositions-universal", "compositions of linear maps without a nonlinearity are universal",
-                 _with(WIDTH, activation="identity")),
+        variant("width-two-suffices", "width 2 suffices (sup error ≤ 0.1 on sin 3x)", reaches_eps_at=2),
+        variant("two-hidden-layers-necessary", "at least 2 hidden layers are necessary", min_hidden_layers=2),
+        variant("linear-compositions-universal", "compositions of linear maps without a nonlinearity are universal",
+                activation="identity"),
     ),
 )
 

@@ -1,8 +1,8 @@
 r"""CAP-2, CAP-5, CAP-6: the Gaussian density's normaliser, the misprinted shared-σ density, and the K-means limit.
 
-The assertion of a density claim is ``{"covariance": "full" | "shared", "two_pi_power": [α, β]}``: the stated
-normaliser is :math:`(2\pi)^{\alpha d+\beta}|\Sigma|^{1/2}` (shared: :math:`\Sigma=\sigma^2I`).  Eq. (11) as printed
-is ``[0, ½]``; the correct one ``[½, 0]``.
+The assertion of a density claim is a :class:`~..assertions.GaussianNormaliser` (``covariance`` ``"full"`` or
+``"shared"``, ``two_pi_power`` ``(α, β)``): the stated normaliser is :math:`(2\pi)^{\alpha d+\beta}|\Sigma|^{1/2}`
+(shared: :math:`\Sigma=\sigma^2I`).  Eq. (11) as printed is ``(0, ½)``; the correct one ``(½, 0)``.
 
 * Symbolic: SymPy integrates :math:`e^{-\frac12x^\top\Sigma^{-1}x}` over :math:`\mathbb R^d` (shared σ symbolic, d =
   1, 2, 3; full Σ = [[2, 1], [1, 3]], d = 2) and divides by the stated normaliser.
@@ -19,10 +19,11 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import Any
+from collections.abc import Sequence
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.capsules.assertions import GaussianNormaliser, KMeansLimit, MisprintImpact
 
 from kexue_verify import CheckContext, Evidence, holds
 from kexue_verify.tolerances import tolerance
@@ -46,20 +47,19 @@ def _gaussian_integral(covariance: str, d: int) -> sp.Expr:
     return sp.simplify(sp.integrate(sp.exp(-quad / 2), *[(x, -sp.oo, sp.oo) for x in xs]))
 
 
-def _normaliser(covariance: str, d: int, power: list[float]) -> sp.Expr:
+def _normaliser(covariance: str, d: int, power: tuple[float, float]) -> sp.Expr:
     alpha, beta = (sp.nsimplify(p) for p in power)
     det_root = sp.Symbol("sigma", positive=True) ** d if covariance == "shared" else sp.sqrt(
         sp.Matrix(FULL_SIGMA).det())
     return (2 * sp.pi) ** (alpha * d + beta) * det_root
 
 
-def density_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def density_symbolic(ctx: CheckContext, a: GaussianNormaliser) -> Evidence:
     """SymPy: the stated density's integral is exactly 1 for each d checked."""
-    dims = (1, 2, 3) if a["covariance"] == "shared" else (2,)
+    dims = (1, 2, 3) if a.covariance == "shared" else (2,)
     values = {}
     for d in dims:
-        values[d] = sp.simplify(_gaussian_integral(a["covariance"], d) / _normaliser(a["covariance"], d,
-                                                                                      a["two_pi_power"]))
+        values[d] = sp.simplify(_gaussian_integral(a.covariance, d) / _normaliser(a.covariance, d, a.two_pi_power))
     bad = {f"d={d}": str(v) for d, v in values.items() if sp.simplify(v - 1) != 0}
     return holds(f"∫ density dx = 1 for d in {list(dims)}", not bad, method="sympy.integrate over R^d",
                  counterexample=bad or None, integrals={f"d={d}": str(v) for d, v in values.items()})
@@ -73,7 +73,7 @@ def _covariance(ctx: CheckContext, covariance: str, d: int, gen: torch.Generator
     return m @ m.T + 0.5 * torch.eye(d, dtype=torch.float64)
 
 
-def _log_density(x: torch.Tensor, mu: torch.Tensor, cov: torch.Tensor, power: list[float]) -> torch.Tensor:
+def _log_density(x: torch.Tensor, mu: torch.Tensor, cov: torch.Tensor, power: Sequence[float]) -> torch.Tensor:
     d = x.shape[-1]
     chol = torch.linalg.cholesky(cov)
     z = torch.linalg.solve_triangular(chol, (x - mu).unsqueeze(-1), upper=False).squeeze(-1)
@@ -81,16 +81,16 @@ def _log_density(x: torch.Tensor, mu: torch.Tensor, cov: torch.Tensor, power: li
     return -0.5 * (z**2).sum(-1) - (power[0] * d + power[1]) * math.log(2 * math.pi) - 0.5 * log_det
 
 
-def density_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def density_numeric(ctx: CheckContext, a: GaussianNormaliser) -> list[Evidence]:
     """Trapezoid integral of the stated density (d = 2, 3) and its log against torch.distributions."""
     gen = ctx.generator()
     out = []
     for d, points in ((2, 401), (3, 121)):
-        cov = _covariance(ctx, a["covariance"], d, gen)
+        cov = _covariance(ctx, a.covariance, d, gen)
         half = 12 * float(cov.diagonal().max().sqrt())
         axis = torch.linspace(-half, half, points, dtype=torch.float64)
         grid = torch.stack(torch.meshgrid(*[axis] * d, indexing="ij"), -1).reshape(-1, d)
-        log_dens = _log_density(grid, torch.zeros(d, dtype=torch.float64), cov, a["two_pi_power"])
+        log_dens = _log_density(grid, torch.zeros(d, dtype=torch.float64), cov, a.two_pi_power)
         dens64 = log_dens.exp()
         dens = dens64.to(ctx.device, ctx.torch_dtype)
         cell = float(axis[1] - axis[0]) ** d
@@ -105,10 +105,10 @@ def density_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
                          error=abs(integral - 1), tolerance=tol,
                          counterexample=None if abs(integral - 1) <= tol else {"d": d, "integral": integral}))
     d = 3
-    cov = _covariance(ctx, a["covariance"], d, gen)
+    cov = _covariance(ctx, a.covariance, d, gen)
     x = torch.randn(64, d, generator=gen, dtype=torch.float64) * 2
     ref = torch.distributions.MultivariateNormal(torch.zeros(d, dtype=torch.float64), cov).log_prob(x)
-    got = _log_density(x, torch.zeros(d, dtype=torch.float64), cov, a["two_pi_power"])
+    got = _log_density(x, torch.zeros(d, dtype=torch.float64), cov, a.two_pi_power)
     err = float((got - ref).abs().max())
     tol = tolerance("float64", n=4 * d, scale=float(ref.abs().max()), condition=float(torch.linalg.cond(cov)))
     out.append(holds("log-density = torch.distributions.MultivariateNormal.log_prob (d = 3)", err <= tol,
@@ -118,7 +118,7 @@ def density_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return out
 
 
-def misprint_impact_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def misprint_impact_numeric(ctx: CheckContext, a: MisprintImpact) -> Evidence:
     """Responsibilities and log-likelihood of a shared-σ mixture with the printed and the correct normaliser."""
     gen = ctx.generator()
     d, k, n = 3, 3, 200
@@ -134,34 +134,34 @@ def misprint_impact_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
         return pi.log() - sq / (2 * sigma**2) - d * math.log(sigma) - (power[0] * d + power[1]) * math.log(2 * math.pi)
 
     printed, correct = joint([0.0, 0.5]), joint([0.5, 0.0])
-    if a["quantity"] == "responsibilities":
+    if a.quantity == "responsibilities":
         err = float((printed.softmax(-1) - correct.softmax(-1)).abs().max())
         tol = tolerance(ctx.dtype, n=k + 4)
     else:
         lp, lc = printed.logsumexp(-1).sum(), correct.logsumexp(-1).sum()
         err = float((lp - lc).abs())
         tol = tolerance(ctx.dtype, n=math.ceil(math.log2(n)) + k + 4, scale=float(lc.abs()))
-    return holds(f"the {a['quantity']} are the same with √(2π)σ^d and (2π)^(d/2)σ^d", err <= tol,
+    return holds(f"the {a.quantity} are the same with √(2π)σ^d and (2π)^(d/2)σ^d", err <= tol,
                  method=f"3-component mixture, d = 3, n = 200 ({ctx.dtype})", difference=err, tolerance=tol,
                  expected_log_likelihood_shift=n * (d - 1) / 2 * math.log(2 * math.pi),
                  counterexample=None if err <= tol else {"difference": err})
 
 
-def kmeans_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def kmeans_symbolic(ctx: CheckContext, a: KMeansLimit) -> Evidence:
     r"""SymPy: :math:`p(1|x)=\pi_1/(\pi_1+\pi_2e^{-\Delta/2\sigma^2})` with the point nearer μ₁ (Δ > 0), π₁ < π₂."""
     s, delta = sp.symbols("sigma Delta", positive=True)
     pi1, pi2 = sp.Rational(1, 4), sp.Rational(3, 4)
     p1 = pi1 / (pi1 + pi2 * sp.exp(-delta / (2 * s**2)))
-    point = 0 if a["sigma_to"] == "0" else sp.oo
+    point = a.sigma_to.expr
     limit = sp.limit(p1, s, point, "+") if point == 0 else sp.limit(p1, s, sp.oo)
-    predicted = {"nearest": 1, "largest-pi": 0}[a["assign"]]
+    predicted = {"nearest": 1, "largest-pi": 0}[a.assign]
     ok = sp.simplify(limit - predicted) == 0
-    return holds(f"lim p(1|x) as σ → {a['sigma_to']} is {predicted} (x nearer μ₁, π₁ = 1/4 < π₂ = 3/4)", ok,
+    return holds(f"lim p(1|x) as σ → {a.sigma_to} is {predicted} (x nearer μ₁, π₁ = 1/4 < π₂ = 3/4)", ok,
                  method="sympy.limit", limit=str(limit), predicted=predicted,
                  counterexample=None if ok else {"limit": str(limit), "predicted": predicted})
 
 
-def kmeans_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def kmeans_numeric(ctx: CheckContext, a: KMeansLimit) -> Evidence:
     """Deviation of the responsibilities from the stated one-hot assignment along σ → 0 (or ∞)."""
     gen = ctx.generator()
     k, d, n = 3, 2, 400
@@ -175,8 +175,8 @@ def kmeans_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     x, sq = x[keep], sq[keep]
     targets = {"nearest": sq.argmin(-1), "largest-pi": pi.argmax().expand(len(x)),
                "nearest-printed": ((x[:, None] - mu**2) ** 2).sum(-1).argmin(-1)}
-    target = targets[a["assign"]]
-    sigmas = [1.0, 0.3, 0.1, 0.03] if a["sigma_to"] == "0" else [1.0, 3.0, 10.0, 30.0]
+    target = targets[a.assign]
+    sigmas = [1.0, 0.3, 0.1, 0.03] if a.sigma_to.expr == 0 else [1.0, 3.0, 10.0, 30.0]
     deviations = []
     for s in sigmas:
         logits = (pi.log() - sq / (2 * s**2)).to(ctx.device, ctx.torch_dtype)
@@ -190,8 +190,8 @@ def kmeans_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
     bound = float((ratio * (-gap / (2 * s**2)).exp()).sum(-1).sub(1).max()) * 2
     tol = bound + tolerance(ctx.dtype, n=k + 4)
     ok = deviations[-1] <= tol
-    bad = int((targets[a["assign"]] != nearest).sum())
-    return holds(f"max |p(j|x) − one-hot({a['assign']})| → 0 as σ → {a['sigma_to']}", ok,
+    bad = int((targets[a.assign] != nearest).sum())
+    return holds(f"max |p(j|x) − one-hot({a.assign})| → 0 as σ → {a.sigma_to}", ok,
                  method=f"{len(x)} points, 3 components, σ = {sigmas} ({ctx.dtype}); threshold: the tail bound "
                         "2Σ_k (π_k/π_j) e^{−Δ_k/2σ²} at the last σ plus rounding",
                  deviations=deviations, threshold=tol, points=len(x),

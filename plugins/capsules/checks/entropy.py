@@ -13,11 +13,12 @@ factor :math:`\sum_ir_{ij}` and is off by :math:`\frac d2(\sum_ir_{ij}-1)`.
 from __future__ import annotations
 
 import math
-from typing import Any
 
+import sympy as sp
 import torch
+from kexue_verify_plugins.capsules.assertions import ActivationFamily, CostFormula, EntropyClosedForm, EntropyEstimate
 
-from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify import CheckContext, Evidence, Formula, holds
 from kexue_verify.tolerances import tolerance
 
 __all__ = ["activation_numeric", "closed_form_numeric", "cost_numeric", "entropy_mc_numeric"]
@@ -26,7 +27,7 @@ LOG_2PI = math.log(2 * math.pi)
 C = (1 + LOG_2PI) / 2
 
 
-def entropy_mc_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def entropy_mc_numeric(ctx: CheckContext, a: EntropyEstimate) -> Evidence:
     r"""Monte-Carlo :math:`-\frac{1}{n\pi_1}\sum_iR_{i1}\ln p(x_i|1)` for a 1-D two-component mixture, n up to 10⁶,
     against the exact entropy :math:`\frac12\ln(2\pi e\sigma_1^2)`; pass within 5 standard errors."""
     gen = ctx.generator()
@@ -40,15 +41,15 @@ def entropy_mc_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
         m, s, p = mu.to(x), sd.to(x), pi.to(x)
         log_lik = torch.distributions.Normal(m, s).log_prob(x[:, None])          # ln p(x_i|j)
         post = torch.softmax(p.log() + log_lik, -1)
-        w = post[:, 0] if a["weights"] == "posterior" else log_lik[:, 0].exp()
-        scale = 1 / (n * float(pi[0])) if a["scale"] == "1/(n pi)" else 1 / n
+        w = post[:, 0] if a.weights == "posterior" else log_lik[:, 0].exp()
+        scale = 1 / (n * float(pi[0])) if a.scale == "1/(n pi)" else 1 / n
         terms = -(w * log_lik[:, 0]).double() * scale * n
         estimates.append(float(terms.mean()))
         errors.append(float(terms.std()) / math.sqrt(n))
     rounding = tolerance(ctx.dtype, n=math.ceil(math.log2(10**6)) + 8, scale=abs(exact))
     gap = abs(estimates[-1] - exact)
     ok = gap <= 5 * errors[-1] + rounding
-    return holds(f"the estimate with weights {a['weights']} and scale {a['scale']} converges to ½ln(2πeσ₁²)", ok,
+    return holds(f"the estimate with weights {a.weights} and scale {a.scale} converges to ½ln(2πeσ₁²)", ok,
                  method=f"Monte Carlo, n = 10³ … 10⁶ ({ctx.dtype}); pass within 5 standard errors at n = 10⁶",
                  estimates=estimates, standard_errors=errors, exact=exact, gap=gap,
                  counterexample=None if ok else {"n": 10**6, "estimate": estimates[-1], "exact": exact,
@@ -77,13 +78,13 @@ def _direct(x: torch.Tensor, r: torch.Tensor, mu: torch.Tensor, sigma2: torch.Te
     return -(r[:, None] * torch.distributions.Normal(mu, sigma2.sqrt()).log_prob(x)).sum()
 
 
-def closed_form_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def closed_form_numeric(ctx: CheckContext, a: EntropyClosedForm) -> list[Evidence]:
     """d = 16, n = 50, Σr = 1: the direct sum, the stated closed form and the entropy of N(μ, diag σ²)."""
     n, d = 50, 16
     x, r, mu, sigma2 = _weighted(ctx, n, d, "normalised", "sum-r")
     direct = float(_direct(x, r, mu, sigma2))
     entropy = float(torch.distributions.Normal(mu, sigma2.sqrt()).entropy().sum())
-    stated = a["half_d"] * d + a["log_2pi"] * d * LOG_2PI + a["log_sigma2"] * float(sigma2.log().sum())
+    stated = a.half_d * d + a.log_2pi * d * LOG_2PI + a.log_sigma2 * float(sigma2.log().sum())
     tol = tolerance(ctx.dtype, n=n + d + 4, scale=d * (1 + LOG_2PI + float(sigma2.log().abs().max())))
     return [holds(f"stated closed form = {name}", abs(stated - value) <= tol,
                   method=f"d = 16, n = 50, Σ_i r_i = 1 ({ctx.dtype})", stated=stated, value=value, tolerance=tol,
@@ -103,22 +104,22 @@ def _cost_formula(formula: str, sigma2: torch.Tensor, amount: float) -> float:
     raise ValueError(f"unknown cost formula {formula!r}")
 
 
-def cost_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def cost_numeric(ctx: CheckContext, a: CostFormula) -> list[Evidence]:
     """Σ_h Σ_i −r_ij ln N(V^h; μ^h, σ^h) against the stated formula, n = 40 children, d = 16, r_ij = a_iR_ij."""
     n, d = 40, 16
-    x, r, mu, sigma2 = _weighted(ctx, n, d, a["weights"], a["variance"])
+    x, r, mu, sigma2 = _weighted(ctx, n, d, a.weights, a.variance)
     amount = float(r.sum())
     direct = float(_direct(x, r, mu, sigma2))
-    stated = _cost_formula(a["formula"], sigma2, amount)
+    stated = _cost_formula(a.formula, sigma2, amount)
     tol = tolerance(ctx.dtype, n=n + d + 4, scale=amount * d * (1 + LOG_2PI + float(sigma2.log().abs().max())))
     ok = abs(direct - stated) <= tol
-    ev = [holds(f"Σ_h cost_j^h = {a['formula']} (weights {a['weights']}, σ² divided by {a['variance']})", ok,
+    ev = [holds(f"Σ_h cost_j^h = {a.formula} (weights {a.weights}, σ² divided by {a.variance})", ok,
                 method=f"torch.distributions, n = {n}, d = {d} ({ctx.dtype})", sum_r=amount, direct=direct,
                 stated=stated, difference=direct - stated, d_half_sum_r_minus_1=d / 2 * (amount - 1), tolerance=tol,
                 counterexample=None if ok else {"sum_r": amount, "direct": direct, "stated": stated,
                                                 "difference": direct - stated,
                                                 "d/2 (sum_r - 1)": d / 2 * (amount - 1)})]
-    if a["formula"] == "su-14":
+    if a.formula == "su-14":
         _, _, _, s2n = _weighted(ctx, n, d, "normalised", "sum-r")
         same = abs(_cost_formula("su-14", s2n, 1.0) - _cost_formula("eq-1", s2n, 1.0))
         ev.append(holds("with normalised r (Σ_i r_ij = 1) Su's (14) and eq. (1) coincide",
@@ -126,7 +127,12 @@ def cost_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return ev
 
 
-def activation_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def _values(formula: Formula, **values: float) -> dict[sp.Symbol, float]:
+    """``values`` keyed by the formula's own symbols, for ``formula.expr.subs``."""
+    return {formula.symbols[name]: value for name, value in values.items()}
+
+
+def activation_numeric(ctx: CheckContext, a: ActivationFamily) -> list[Evidence]:
     """The logit of a_j by eq. (2), by Procedure 1 read literally (cost summed over h) and by (15)."""
     gen = ctx.generator()
     d = 16
@@ -135,14 +141,16 @@ def activation_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     amount = abs(amount) + 0.5
     log_sigma = 0.5 * sigma2.log()
     eq2 = beta_a - beta_u * amount - float(((log_sigma + C) * amount).sum())
-    beta_u1 = (beta_u + d * C) / d                                 # the stated relation d β_u′ = β_u + d c
+    beta_u1 = (beta_u + d * C) / d                                 # the relation d β_u′ = β_u + d c that holds
+    if a.beta_u_prime is not None:                                 # the stated β_u′
+        beta_u1 = float(a.beta_u_prime.expr.subs(_values(a.beta_u_prime, beta_u=beta_u, d=d, c=C)))
     literal = beta_a - float(((beta_u1 + log_sigma) * amount).sum())          # Procedure 1: Σ_h (β_u′ + ln σ_h) S
-    count = d if a["beta_u_count"] == "d" else 1
+    count = int(a.beta_u_count.expr.subs(_values(a.beta_u_count, d=d)))
     reading = beta_a - (count * beta_u1 + float(log_sigma.sum())) * amount
     eq15 = beta_a - (beta_u + d * C + float(log_sigma.sum())) * amount
     tol = tolerance(ctx.dtype, n=d + 8, scale=amount * d * (abs(beta_u1) + C + float(log_sigma.abs().max())))
     reparam = abs(literal - eq2) <= tol and abs(eq15 - eq2) <= tol
-    if a["relation"] == "none":
+    if a.beta_u_prime is None:
         first = holds("no β_u′ makes Procedure 1 equal eq. (2)", not reparam,
                       counterexample={"beta_u_prime": beta_u1, "procedure_1": literal, "eq_2": eq2} if reparam
                       else None, tolerance=tol)
@@ -151,7 +159,7 @@ def activation_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
                       procedure_1=literal, eq_15=eq15, eq_2=eq2, tolerance=tol,
                       counterexample=None if reparam else {"procedure_1": literal, "eq_15": eq15, "eq_2": eq2})
     ok = abs(reading - literal) <= tol
-    return [first, holds(f"Procedure 1's Σ_h cost^h adds β_u′ {a['beta_u_count']} times", ok,
+    return [first, holds(f"Procedure 1's Σ_h cost^h adds β_u′ {a.beta_u_count} times", ok,
                          method=f"literal sum over the {d} pose entries ({ctx.dtype})", literal=literal,
                          reading=reading, tolerance=tol,
                          counterexample=None if ok else {"literal": literal, "reading": reading,

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from typing import Any
 
 import torch
+from kexue_verify_plugins.capsules.assertions import ClusterRecovery, EMUpdates, Routing1
 from torch import Tensor
 
 from kexue_verify import CheckContext, Evidence, holds
@@ -42,20 +42,20 @@ def log_likelihood(x: Tensor, pi: Tensor, mu: Tensor, cov: Tensor) -> Tensor:
     return torch.logsumexp(pi.log() + comp.log_prob(x[:, None]), -1).sum()
 
 
-def em_step(x: Tensor, pi: Tensor, mu: Tensor, cov: Tensor, a: dict[str, Any]) -> tuple[Tensor, Tensor, Tensor]:
+def em_step(x: Tensor, pi: Tensor, mu: Tensor, cov: Tensor, a: EMUpdates) -> tuple[Tensor, Tensor, Tensor]:
     """One EM iteration with the stated updates (``a``: sigma_divisor, pi, mu_divisor, covariance)."""
     n = x.shape[0]
     comp = torch.distributions.MultivariateNormal(mu, covariance_matrix=cov)
     log_lik = comp.log_prob(x[:, None])                                  # ln p(x_i|j), (n, k)
     post = torch.softmax(pi.log() + log_lik, -1)                          # p(j|x_i)
     n_pi = post.sum(0)
-    new_pi = n_pi / n if a["pi"] == "posterior" else log_lik.exp().mean(0)
-    mu_div = n_pi if a["mu_divisor"] == "n_pi" else torch.full_like(n_pi, n)
+    new_pi = n_pi / n if a.pi == "posterior" else log_lik.exp().mean(0)
+    mu_div = n_pi if a.mu_divisor == "n_pi" else torch.full_like(n_pi, n)
     new_mu = post.T @ x / mu_div[:, None]
     dev = x[:, None] - new_mu                                             # (n, k, d)
-    div = n_pi if a["sigma_divisor"] == "n_pi" else n_pi - 1
+    div = n_pi if a.sigma_divisor == "n_pi" else n_pi - 1
     new_cov = torch.einsum("nk,nka,nkb->kab", post, dev, dev) / div[:, None, None]
-    if a["covariance"] == "diagonal":
+    if a.covariance == "diagonal":
         new_cov = torch.diag_embed(new_cov.diagonal(dim1=-2, dim2=-1))
     return new_pi, new_mu, new_cov
 
@@ -79,7 +79,7 @@ def stationarity_gradient(x: Tensor, pi: Tensor, mu: Tensor, cov: Tensor, covari
     return max(float(g.abs().max()) for g in grads)
 
 
-def fit(x: Tensor, a: dict[str, Any], *, iterations: int, tol: float) -> tuple[list[float], tuple[Tensor, ...]]:
+def fit(x: Tensor, a: EMUpdates, *, iterations: int, tol: float) -> tuple[list[float], tuple[Tensor, ...]]:
     """Run the stated EM from a fixed start; stop when no parameter moves by more than ``tol``."""
     pi = torch.full((3,), 1 / 3, dtype=x.dtype, device=x.device)
     mu = x[[0, 1, 2]].clone() + torch.tensor([[0.3, -0.2], [0.1, 0.4], [-0.3, 0.2]], dtype=x.dtype, device=x.device)
@@ -105,7 +105,7 @@ def fit(x: Tensor, a: dict[str, Any], *, iterations: int, tol: float) -> tuple[l
 BUGGY_FOR_FIGURE = {"sigma_divisor": "n_pi", "pi": "posterior", "mu_divisor": "n"}
 
 
-def em_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def em_numeric(ctx: CheckContext, a: EMUpdates) -> list[Evidence]:
     """Monotone log-likelihood and a stationary fixed point for the stated EM updates."""
     gen = ctx.generator()
     x64, _ = mixture_data(gen)
@@ -117,7 +117,7 @@ def em_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     ll_tol = tolerance(ctx.dtype, n=math.ceil(math.log2(n)) + 16, scale=max(abs(v) for v in curve if math.isfinite(v)))
     drops = [(t, curve[t] - curve[t + 1]) for t in range(len(curve) - 1)
              if math.isfinite(curve[t + 1]) and curve[t + 1] < curve[t] - ll_tol]
-    reference, _ = fit(x64, {**a, **BUGGY_FOR_FIGURE}, iterations=60, tol=0.0)
+    reference, _ = fit(x64, a.changed(**BUGGY_FOR_FIGURE), iterations=60, tol=0.0)
     figure = {
         "title": "EM log-likelihood per iteration",
         "xlabel": "iteration", "ylabel": "log-likelihood",
@@ -136,7 +136,7 @@ def em_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     sum_tol = tolerance(ctx.dtype, n=n)
     if not finite:
         return [monotone, holds("the fixed point is stationary", False, counterexample={"non_finite": True})]
-    grad = stationarity_gradient(x, pi, mu, cov, a["covariance"])
+    grad = stationarity_gradient(x, pi, mu, cov, a.covariance)
     # At a fixed point computed in the run's dtype the parameters carry the rounding of weighted means of n
     # points, δθ ≈ γ_{log2 n}·max|x|; the gradient is the Hessian times δθ, ≈ δθ/σ²_min (μ) and δθ/σ_min (scale).
     var_min = float(cov.diagonal(dim1=-2, dim2=-1).min().double())
@@ -152,7 +152,7 @@ def em_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     ]
 
 
-def routing_1_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def routing_1_numeric(ctx: CheckContext, a: Routing1) -> list[Evidence]:
     """Routing 1's statistics against one M-step of EM algorithm 2 with responsibilities R."""
     gen = ctx.generator()
     n, k, d = 12, 3, 16
@@ -160,9 +160,9 @@ def routing_1_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     big_r = torch.softmax(torch.randn(n, k, generator=gen, dtype=torch.float64), -1).to(poses)
     r = big_r / big_r.sum(0)
     m = r.T @ poses
-    w = r if a["variance_weights"] == "normalised" else big_r
+    w = r if a.variance_weights == "normalised" else big_r
     sigma2 = torch.einsum("ik,ikd->kd", w, (poses[:, None] - m) ** 2)
-    pi = big_r.mean(0) if a["pi"] == "mean" else big_r.sum(0)
+    pi = big_r.mean(0) if a.pi == "mean" else big_r.sum(0)
     n_pi = big_r.sum(0)
     em_mu = big_r.T @ poses / n_pi[:, None]
     em_var = torch.einsum("ik,ikd->kd", big_r, (poses[:, None] - em_mu) ** 2) / n_pi[:, None]
@@ -216,7 +216,7 @@ def kmeans(x: Tensor, k: int, gen: torch.Generator, *, starts: int = 5, iteratio
 
 def fit_gmm(x: Tensor, k: int, gen: torch.Generator, *, starts: int = 5, iterations: int = 200) -> Tensor:
     """Full-covariance EM from k-means++ starts; the labels of the start with the largest log-likelihood."""
-    a = {"covariance": "full", "sigma_divisor": "n_pi", "pi": "posterior", "mu_divisor": "n_pi"}
+    a = EMUpdates(covariance="full")
     best, best_ll = None, -math.inf
     eye = torch.eye(x.shape[1], dtype=x.dtype)
     for _ in range(starts):
@@ -231,7 +231,7 @@ def fit_gmm(x: Tensor, k: int, gen: torch.Generator, *, starts: int = 5, iterati
     return best
 
 
-def clusters_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def clusters_numeric(ctx: CheckContext, a: ClusterRecovery) -> Evidence:
     """ARI of full-covariance EM and of K-means on three sheared blobs (600 points)."""
     gen = ctx.generator()
     n, k = 600, 3
@@ -242,12 +242,12 @@ def clusters_numeric(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
          dtype=torch.float64)) @ shear).to(ctx.device, ctx.torch_dtype)
     ari_gmm = adjusted_rand_index(fit_gmm(x, k, gen).cpu(), labels)
     ari_km = adjusted_rand_index(kmeans(x, k, gen).cpu(), labels)
-    ok = ari_gmm >= a["gmm_ari_min"]
-    if "kmeans_ari_max" in a:
-        ok = ok and ari_km <= a["kmeans_ari_max"]
-    if "kmeans_ari_min" in a:
-        ok = ok and ari_km >= a["kmeans_ari_min"]
-    return holds("ARI thresholds on anisotropic blobs: " + ", ".join(f"{k} = {v}" for k, v in a.items()), ok,
+    ok = ari_gmm >= a.gmm_ari_min
+    if a.kmeans_ari_max is not None:
+        ok = ok and ari_km <= a.kmeans_ari_max
+    if a.kmeans_ari_min is not None:
+        ok = ok and ari_km >= a.kmeans_ari_min
+    return holds("ARI thresholds on anisotropic blobs: " + ", ".join(f"{k} = {v}" for k, v in a.bounds().items()), ok,
                  method=f"3 sheared blobs, n = 600; best of 5 k-means++ starts each ({ctx.dtype})",
                  ari_gmm=ari_gmm, ari_kmeans=ari_km,
                  counterexample=None if ok else {"ari_gmm": ari_gmm, "ari_kmeans": ari_km})

@@ -7,9 +7,8 @@ sizes and the measured conditioning).
 
 from __future__ import annotations
 
-from typing import Any
-
 import torch
+from kexue_verify_plugins.capsules.assertions import Routing4
 from kexue_verify_plugins.capsules.checks.generic import compare, make_probe
 from kexue_verify_plugins.capsules.routing import DEFAULT_VARIANCE_FLOOR, su_routing_4
 
@@ -29,9 +28,9 @@ class _Switched(torch.nn.Module):
                             variance_floor=self.variance_floor, **self.switches)
 
 
-def routing_4_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def routing_4_numeric(ctx: CheckContext, a: Routing4) -> list[Evidence]:
     """Routing 4 as stated vs Procedure 1 (3 iterations), and torch.autograd.gradcheck through 3 iterations."""
-    routing = _Switched(dict(a))
+    routing = _Switched(a.switches())
     agreement = compare(routing, make_probe(ctx), ctx, "routing 4 (β_u″ = dβ_u) vs Procedure 1")
     gen = ctx.generator(3)
     votes = torch.randn(1, 4, 2, 4, generator=gen, dtype=torch.float64, requires_grad=True)

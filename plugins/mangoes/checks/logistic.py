@@ -14,6 +14,7 @@ from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.mangoes.assertions import LogisticModel, OneClassData
 from kexue_verify_plugins.mangoes.models import logistic_model
 
 from kexue_verify import CheckContext, Evidence, at_most, close, holds, undecided
@@ -58,19 +59,19 @@ def likelihood_facts() -> dict[str, Any]:
     return {"concave": concave, "gap": str(gap), "score": score, "identifiable": identifiable}
 
 
-def likelihood_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def likelihood_symbolic(ctx: CheckContext, a: LogisticModel) -> list[Evidence]:
     """SymPy (:func:`likelihood_facts`, memoised) against the stated concavity, identifiability and b-score."""
     f = likelihood_facts()
     concave, gap, score, identifiable = f["concave"], f["gap"], f["score"], f["identifiable"]
     evidence = [
-        holds(f"ℓ is concave (Hessian = −XᵀDX, D ≻ 0): {a['concave']}", concave is a["concave"],
+        holds(f"ℓ is concave (Hessian = −XᵀDX, D ≻ 0): {a.concave}", concave is a.concave,
               method="sympy.hessian vs −XᵀDX on 3 symbolic points", gap=gap,
-              counterexample={"hessian_identity_holds": concave, "claimed_concave": a["concave"]}),
-        holds(f"weights identifiable under exact collinearity (x₂ = 2x₁): {a['collinear_identifiable']}",
-              identifiable is a["collinear_identifiable"], method="sympy: ℓ(w₁ + 2t, w₂ − t) − ℓ(w₁, w₂) ≡ 0",
+              counterexample={"hessian_identity_holds": concave, "claimed_concave": a.concave}),
+        holds(f"weights identifiable under exact collinearity (x₂ = 2x₁): {a.collinear_identifiable}",
+              identifiable is a.collinear_identifiable, method="sympy: ℓ(w₁ + 2t, w₂ − t) − ℓ(w₁, w₂) ≡ 0",
               counterexample={"flat_direction": "(2, -1)", "identifiable": identifiable}),
     ]
-    if a["batch_fraction"] == "mean":
+    if a.batch_fraction == "mean":
         evidence.append(holds("∂ℓ/∂b = Σ(yᵢ − σ(zᵢ)): the mean fitted probability is the positive fraction",
                               score == 0, method="sympy.diff", difference=str(score)))
     else:
@@ -115,7 +116,7 @@ def _fit(seed: int, dtype: str, device: str) -> dict[str, Any]:
     }
 
 
-def likelihood_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def likelihood_numeric(ctx: CheckContext, a: LogisticModel) -> list[Evidence]:
     """torch: Newton-fitted ``nn.Linear(3, 1)`` on 10⁵ samples from known w; autograd Hessians; the collinear Fisher.
 
     Recovery: each coefficient within 5 standard errors (inverse Fisher information), a two-sided 5σ band.
@@ -132,15 +133,15 @@ def likelihood_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     evidence = [
         at_most("max |ŵ − w|/se over the 4 coefficients", z, 5.0, method=f"Newton (IRLS) MLE, n = {SAMPLES} "
                 f"({ctx.dtype})", estimate=m["theta"], truth=truth, standard_errors=m["se"]),
-        holds(f"autograd Hessian is negative semidefinite: {a['concave']}", concave is a["concave"],
+        holds(f"autograd Hessian is negative semidefinite: {a.concave}", concave is a.concave,
               method="torch.autograd.functional.hessian at the MLE and a random point",
               top_eigenvalue=m["hessian_top_eigenvalue"],
               counterexample={"top_eigenvalue": m["hessian_top_eigenvalue"]}),
-        holds(f"collinear weights identifiable: {a['collinear_identifiable']}",
-              (not singular) is a["collinear_identifiable"], method="eigvalsh of the Fisher information, x₂ = 2x₁",
+        holds(f"collinear weights identifiable: {a.collinear_identifiable}",
+              (not singular) is a.collinear_identifiable, method="eigvalsh of the Fisher information, x₂ = 2x₁",
               condition_ratio=m["collinear_condition"], counterexample={"condition_ratio": m["collinear_condition"]}),
     ]
-    if a["batch_fraction"] == "mean":
+    if a.batch_fraction == "mean":
         evidence.append(close("mean σ(ŵ·x + b̂) = fraction of positives", m["mean_p"], m["mean_y"],
                               tol=2 * rounding, method="the b-score at the MLE (two means of 10⁵ terms)"))
     else:
@@ -153,7 +154,7 @@ def likelihood_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
 # --- MG-2 -------------------------------------------------------------------------------------------------------------
 
 
-def one_class_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def one_class_symbolic(ctx: CheckContext, a: OneClassData) -> list[Evidence]:
     """SymPy: d/dz log σ(z) = 1/(1 + e^z) > 0; log σ < 0 and → 0 as b → ∞: sup ℓ = 0 is never attained."""
     z = sp.Symbol("z", real=True)
     log_sigma = sp.log(1 / (1 + sp.exp(-z)))
@@ -162,12 +163,12 @@ def one_class_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     limit = sp.limit(log_sigma, z, sp.oo)
     negative = sp.exp(-z).is_positive  # σ(z) = 1/(1 + e^{−z}) < 1, so log σ(z) < 0
     no_max = bool(slope == 0 and positive and limit == 0 and negative)
-    evidence = [holds(f"a finite MLE exists for one-class data: {a['finite_mle']}", (not no_max) is a["finite_mle"],
+    evidence = [holds(f"a finite MLE exists for one-class data: {a.finite_mle}", (not no_max) is a.finite_mle,
                       method="sympy: ∂ℓ/∂b = Σ 1/(1 + e^{zᵢ}) > 0, lim_{b→∞} ℓ = 0 > ℓ", limit=str(limit),
                       counterexample={"d_loglik_db": "sum 1/(1 + exp(z_i)) > 0", "sup": "0, not attained"})]
-    if a["optimum"] is not None:
+    if a.optimum is not None:
         at_zero = sp.diff(log_sigma, z).subs(z, 0)  # every z_i = 0 at (w, b) = 0, so ∂ℓ/∂b = n · this
-        evidence.append(holds(f"(w, b) = {a['optimum']} is stationary", sp.simplify(at_zero) == 0,
+        evidence.append(holds(f"(w, b) = {list(a.optimum)} is stationary", sp.simplify(at_zero) == 0,
                               method="sympy: ∂ℓ/∂b at w = 0, b = 0", d_loglik_db_per_point=str(at_zero),
                               counterexample={"d_loglik_db_per_point": str(at_zero)}))
     return evidence
@@ -195,7 +196,7 @@ def _one_class_run(seed: int, dtype: str, device: str) -> tuple[dict[int, float]
     return b, loss, float(grad0)
 
 
-def one_class_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def one_class_numeric(ctx: CheckContext, a: OneClassData) -> list[Evidence]:
     """torch: gradient ascent on one-class data (n = 200, 2 features); b after 30, 300, 3000 steps.
 
     Without a finite maximiser b keeps growing about log(steps) (the loss decays like 1/steps), so each decade adds a
@@ -204,11 +205,11 @@ def one_class_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     b, loss, grad0 = _one_class_run(ctx.seed, ctx.dtype, ctx.device)
     increments = [b[300] - b[30], b[3000] - b[300]]
     unbounded = increments[1] > 0.5 * increments[0] > 0 and loss[3000] < loss[300] < loss[30]
-    evidence = [holds(f"a finite MLE exists: {a['finite_mle']}", (not unbounded) is a["finite_mle"],
+    evidence = [holds(f"a finite MLE exists: {a.finite_mle}", (not unbounded) is a.finite_mle,
                       method=f"SGD (lr 1) on the logistic loss ({ctx.dtype})", b={str(k): v for k, v in b.items()},
                       loss={str(k): v for k, v in loss.items()},
                       counterexample={"b": {str(k): v for k, v in b.items()}, "increments_per_decade": increments})]
-    if a["optimum"] is not None:
+    if a.optimum is not None:
         evidence.append(at_most("gradient norm at (w, b) = 0", grad0, 0.0, tol=tolerance(ctx.dtype, n=200),
                                 method="autograd", counterexample={"gradient_norm": grad0}))
     return evidence

@@ -12,16 +12,16 @@ h_d = φ_d(x)ᵀ(ΦᵀΦ)⁻¹φ_d(x); nested models have h₉ ≥ h₁ and tr H
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.mangoes.assertions import OccamSetup, RidgeEffect
 from kexue_verify_plugins.mangoes.models import fit_ridge, nearest_neighbour_predict
 
 from kexue_verify import CheckContext, Evidence, holds
 
 
-def ridge_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def ridge_symbolic(ctx: CheckContext, a: RidgeEffect) -> list[Evidence]:
     """SymPy, one feature: the sign of dRSS/dλ, and the sign of the risk's slope at λ = 0."""
     sxx, sxy, syy, lam, beta, sigma = sp.symbols("s_xx s_xy s_yy lambda beta sigma", positive=True)
     b = sxy / (sxx + lam)
@@ -32,10 +32,10 @@ def ridge_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     slope0 = sp.simplify(sp.diff(risk, lam).subs(lam, 0))
     beats = bool(slope0.is_negative)
     return [
-        holds(f"ridge training error vs least squares: {a['train']}", (a["train"] == "higher") is rises,
+        holds(f"ridge training error vs least squares: {a.train}", (a.train == "higher") is rises,
               method="sympy: dRSS/dλ = 2λs_xy²/(s_xx + λ)³ ≥ 0", derivative=str(d_rss),
               counterexample={"dRSS_dlambda": str(d_rss)}),
-        holds(f"some ridge λ > 0 has {a['test']} risk than least squares", (a["test"] == "lower") is beats,
+        holds(f"some ridge λ > 0 has {a.test} risk than least squares", (a.test == "lower") is beats,
               method="sympy: d risk/dλ at 0", slope_at_zero=str(slope0), counterexample={"slope_at_0": str(slope0)}),
     ]
 
@@ -77,7 +77,7 @@ def _ridge_study(seed: int, dtype: str, device: str) -> dict[str, float]:
     return totals
 
 
-def ridge_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def ridge_numeric(ctx: CheckContext, a: RidgeEffect) -> list[Evidence]:
     """torch: n = 40, p = 35, 30 replicates; ridge with λ by 5-fold CV vs least squares, and 1-NN regression.
 
     Least squares minimises the training error, so ridge's can only be higher (in every replicate); the test errors
@@ -87,14 +87,14 @@ def ridge_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     train_higher = m["replicates_where_ridge_trains_lower"] == 0 and m["ridge_train"] > m["ols_train"]
     test_lower = m["ridge_test"] < m["ols_test"]
     return [
-        holds(f"ridge training error vs least squares: {a['train']}", train_higher is (a["train"] == "higher"),
+        holds(f"ridge training error vs least squares: {a.train}", train_higher is (a.train == "higher"),
               method=f"torch.linalg.lstsq ({ctx.dtype})", ols_train=m["ols_train"], ridge_train=m["ridge_train"],
               counterexample={"ols_train": m["ols_train"], "ridge_train": m["ridge_train"]}),
-        holds(f"ridge test error vs least squares: {a['test']}", test_lower is (a["test"] == "lower"),
+        holds(f"ridge test error vs least squares: {a.test}", test_lower is (a.test == "lower"),
               method="10³ test points × 30 replicates", ols_test=m["ols_test"], ridge_test=m["ridge_test"],
               counterexample={"ols_test": m["ols_test"], "ridge_test": m["ridge_test"]}),
-        holds(f"1-NN: training error 0, test error higher: {a['nn_overfits']}",
-              (m["nn_train"] == 0.0 and m["nn_test"] > 0) is a["nn_overfits"], method="torch.cdist 1-NN",
+        holds(f"1-NN: training error 0, test error higher: {a.nn_overfits}",
+              (m["nn_train"] == 0.0 and m["nn_test"] > 0) is a.nn_overfits, method="torch.cdist 1-NN",
               nn_train=m["nn_train"], nn_test=m["nn_test"],
               counterexample={"nn_train": m["nn_train"], "nn_test": m["nn_test"]}),
     ]
@@ -107,21 +107,21 @@ def _vandermonde(xs: list[sp.Rational], degree: int) -> sp.Matrix:
     return sp.Matrix([[x**j for j in range(degree + 1)] for x in xs])
 
 
-def occam_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def occam_symbolic(ctx: CheckContext, a: OccamSetup) -> list[Evidence]:
     """Exact (SymPy rationals), 21 design points on [−1, 1]: leverages of degree 9 vs degree 1, and tr H."""
     xs = [sp.Rational(i, 10) for i in range(-10, 11)]
     lev = {}
-    for d in (a["low"], a["high"]):
+    for d in (a.low, a.high):
         phi = _vandermonde(xs, d)
         hat = phi * (phi.T * phi).inv() * phi.T
         lev[d] = [hat[i, i] for i in range(len(xs))]
-    pointwise = all(bool(h >= g) for h, g in zip(lev[a["high"]], lev[a["low"]], strict=True))
+    pointwise = all(bool(h >= g) for h, g in zip(lev[a.high], lev[a.low], strict=True))
     traces = {d: sum(v) for d, v in lev.items()}
-    ratio = traces[a["high"]] / traces[a["low"]]
+    ratio = traces[a.high] / traces[a.low]
     larger = bool(pointwise and ratio > 1)
-    claim = f"degree-{a['high']} prediction variance is larger than degree-{a['low']}: {a['high_variance_larger']}"
+    claim = f"degree-{a.high} prediction variance is larger than degree-{a.low}: {a.high_variance_larger}"
     return [holds(claim,
-                  larger is a["high_variance_larger"], method="exact hat-matrix diagonals",
+                  larger is a.high_variance_larger, method="exact hat-matrix diagonals",
                   traces={str(d): str(t) for d, t in traces.items()}, ratio=str(ratio),
                   counterexample={"average_variance_ratio": str(ratio)})]
 
@@ -148,16 +148,16 @@ def _bootstrap(seed: int, dtype: str, device: str, low: int, high: int) -> dict[
     return out
 
 
-def occam_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def occam_numeric(ctx: CheckContext, a: OccamSetup) -> list[Evidence]:
     """torch: 200 bootstrap resamples of 30 points from a linear truth; prediction variance and error on
     [−0.95, 0.95]."""
-    m = _bootstrap(ctx.seed, ctx.dtype, ctx.device, a["low"], a["high"])
-    larger = m[f"variance_{a['high']}"] > m[f"variance_{a['low']}"]
+    m = _bootstrap(ctx.seed, ctx.dtype, ctx.device, a.low, a.high)
+    larger = m[f"variance_{a.high}"] > m[f"variance_{a.low}"]
     return [
-        holds(f"bootstrap prediction variance, degree {a['high']} > degree {a['low']}: {a['high_variance_larger']}",
-              larger is a["high_variance_larger"], method=f"Chebyshev-basis lstsq ({ctx.dtype})", **m,
+        holds(f"bootstrap prediction variance, degree {a.high} > degree {a.low}: {a.high_variance_larger}",
+              larger is a.high_variance_larger, method=f"Chebyshev-basis lstsq ({ctx.dtype})", **m,
               counterexample=m),
-        holds(f"degree {a['high']} has {a['high_error']} error than degree {a['low']}",
-              (m[f"test_{a['high']}"] > m[f"test_{a['low']}"]) is (a["high_error"] == "larger"),
+        holds(f"degree {a.high} has {a.high_error} error than degree {a.low}",
+              (m[f"test_{a.high}"] > m[f"test_{a.low}"]) is (a.high_error == "larger"),
               method="mean squared error against the true line", counterexample=m),
     ]

@@ -11,38 +11,38 @@ stated formula; the numeric side simulates n = 50, p = 5 → 25 with ``torch.lin
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 import sympy as sp
 import sympy.stats as stats
 import torch
+from kexue_verify_plugins.mangoes.assertions import LeastSquaresRisk
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.numeric import sympify
 
 REPLICATES = 4000
 
 
-def _formula(a: dict[str, Any]) -> tuple[sp.Expr, sp.Symbol, sp.Symbol, sp.Symbol]:
-    p, n, sigma = sp.symbols("p n sigma", positive=True)
-    return sympify(a["risk"], {"p": p, "n": n, "sigma": sigma}), p, n, sigma
+def _formula(a: LeastSquaresRisk) -> tuple[sp.Expr, sp.Symbol, sp.Symbol, sp.Symbol]:
+    """The stated risk and its symbols p, n, σ (positive)."""
+    names = a.risk.symbols
+    return a.risk.expr, names["p"], names["n"], names["sigma"]
 
 
-def risk_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def risk_symbolic(ctx: CheckContext, a: LeastSquaresRisk) -> list[Evidence]:
     """SymPy: at p = 1 the risk is σ²(1 + E[1/χ²_n]) (``sympy.stats``); ∂risk/∂p on 0 < p < n − 1 has the claimed
     sign."""
     risk, p, n, sigma = _formula(a)
-    chi = stats.ChiSquared("c", a["n"])
+    chi = stats.ChiSquared("c", a.n)
     exact_p1 = 1 + stats.E(1 / chi)
-    stated_p1 = sp.simplify((risk / sigma**2).subs({p: 1, n: a["n"]}))
+    stated_p1 = sp.simplify((risk / sigma**2).subs({p: 1, n: a.n}))
     slope = sp.simplify(sp.diff(risk, p))
-    probe = [slope.subs({p: q, n: a["n"], sigma: 1}) for q in range(1, a["n"] - 2)]
+    probe = [slope.subs({p: q, n: a.n, sigma: 1}) for q in range(1, a.n - 2)]
     increasing = all(s > 0 for s in probe)
     return [
-        holds(f"p = 1, n = {a['n']}: risk/σ² = 1 + E[1/χ²_n]", sp.simplify(stated_p1 - exact_p1) == 0,
+        holds(f"p = 1, n = {a.n}: risk/σ² = 1 + E[1/χ²_n]", sp.simplify(stated_p1 - exact_p1) == 0,
               method="sympy.stats.E of 1/ChiSquared", exact=str(exact_p1), stated=str(stated_p1),
               counterexample={"exact": str(exact_p1), "stated": str(stated_p1)}),
-        holds(f"the risk rises with p: {a['increasing_in_p']}", increasing is a["increasing_in_p"],
+        holds(f"the risk rises with p: {a.increasing_in_p}", increasing is a.increasing_in_p,
               method="sympy.diff of the stated risk, p = 1 … n − 3", derivative=str(slope),
               counterexample={"derivative": str(slope)}),
     ]
@@ -66,11 +66,11 @@ def simulate(seed: int, dtype: str, device: str, n: int, p: int, k: int) -> dict
     return out
 
 
-def risk_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def risk_numeric(ctx: CheckContext, a: LeastSquaresRisk) -> list[Evidence]:
     """torch: 4000 replicate designs (σ = 1); the mean test MSE at p and p + k within 5 standard errors of the
     stated formula, and the measured change from p to p + k against the claimed direction (beyond 5 standard errors).
     """
-    n, p, k = a["n"], a["p"], a["k"]
+    n, p, k = a.n, a.p, a.k
     sim = simulate(ctx.seed, ctx.dtype, ctx.device, n, p, k)
     risk, ps, ns, sigma = _formula(a)
     evidence = []
@@ -82,7 +82,7 @@ def risk_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
                               counterexample={"p": q, "simulated": mean, "stated": want}))
     (m0, s0), (m1, s1) = sim[p], sim[p + k]
     rises = m1 - m0 > 5 * (s0**2 + s1**2) ** 0.5
-    evidence.append(holds(f"adding {k} noise features raises the test MSE: {a['increasing_in_p']}",
-                          rises is a["increasing_in_p"], method="difference beyond 5 standard errors",
+    evidence.append(holds(f"adding {k} noise features raises the test MSE: {a.increasing_in_p}",
+                          rises is a.increasing_in_p, method="difference beyond 5 standard errors",
                           before=m0, after=m1, counterexample={"before": m0, "after": m1}))
     return evidence

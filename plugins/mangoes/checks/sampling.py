@@ -11,24 +11,22 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 from functools import cache
-from typing import Any
 
 import sympy as sp
 import sympy.stats as stats
 import torch
+from kexue_verify_plugins.mangoes.assertions import SampleSize
 
 from kexue_verify import CheckContext, Evidence, at_most, close, holds
-from kexue_verify.numeric import sympify
 
 BOX = 1000  #: N, matches in the box
 TRIALS = 10_000
 
 
-def _n(a: dict[str, Any]) -> int:
+def _n(a: SampleSize) -> int:
     """The sample size the stated formula gives at the stated ε and δ (rounded up)."""
-    eps, delta = sp.Symbol("eps", positive=True), sp.Symbol("delta", positive=True)
-    formula = sympify(a["n_formula"], {"eps": eps, "delta": delta})
-    return int(sp.ceiling(formula.subs({eps: sp.Rational(a["eps"]), delta: sp.Rational(a["delta"])})))
+    eps, delta = a.n_formula.symbols["eps"], a.n_formula.symbols["delta"]
+    return int(sp.ceiling(a.n_formula.expr.subs({eps: a.eps.expr, delta: a.delta.expr})))
 
 
 @cache
@@ -41,12 +39,12 @@ def exact_coverage(n: int, hits: int, box: int = BOX, eps: Fraction = Fraction(1
     return Fraction(good, total)
 
 
-def sampling_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def sampling_symbolic(ctx: CheckContext, a: SampleSize) -> list[Evidence]:
     """SymPy: mean and variance of K/n from ``sympy.stats.Hypergeometric`` against the stated formula (several n,
     including n = N); Hoeffding solved for n; the exact coverage at the stated n for p = 1/2 (the worst case).
     """
     p_sym, n_sym, big_n = sp.symbols("p n N", positive=True)
-    stated_var = sympify(a["variance"], {"p": p_sym, "n": n_sym, "N": big_n})
+    stated_var = a.variance.expr                                   # p, n, N positive, as p_sym, n_sym, big_n
     mismatches = []
     for box, hits, n in ((20, 6, 5), (20, 6, 20), (50, 25, 10), (30, 9, 30)):
         k = stats.Hypergeometric("K", box, hits, n)
@@ -56,22 +54,22 @@ def sampling_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
             mismatches.append({"N": box, "hits": hits, "n": n, "variance": str(var), "stated": str(want)})
     eps, delta, n = sp.symbols("eps delta n", positive=True)
     hoeffding = sp.solve(sp.Eq(2 * sp.exp(-2 * n * eps**2), delta), n)[0]
-    stated_n = sympify(a["n_formula"], {"eps": eps, "delta": delta})
+    stated_n = a.n_formula.expr                                    # eps, delta positive, as here
     required = _n(a)
-    coverage = exact_coverage(required, BOX // 2, eps=Fraction(a["eps"]))
+    coverage = exact_coverage(required, BOX // 2, eps=Fraction(a.eps))
     return [
         holds("E p̂ = p and Var p̂ = stated (sympy.stats.Hypergeometric)", not mismatches,
               method="exact, N ∈ {20, 30, 50}, n up to N", counterexample=mismatches[:2]),
         holds("n formula = Hoeffding's ln(2/δ)/(2ε²)", sp.simplify(stated_n - hoeffding) == 0,
-              method="sympy.solve(2e^{−2nε²} = δ)", found=str(hoeffding), stated=a["n_formula"],
-              counterexample={"hoeffding": str(hoeffding), "stated": a["n_formula"]}),
-        holds(f"stated n = {a['n']} is the formula's", required == a["n"], method="ceiling", formula_gives=required,
-              counterexample={"formula_gives": required, "stated": a["n"]}),
-        at_most(f"exact miss probability at n = {a['n']}, p = 1/2, N = {BOX}", float(1 - exact_coverage(
-                a["n"], BOX // 2, eps=Fraction(a["eps"]))), float(Fraction(a["delta"])),
+              method="sympy.solve(2e^{−2nε²} = δ)", found=str(hoeffding), stated=a.n_formula,
+              counterexample={"hoeffding": str(hoeffding), "stated": a.n_formula}),
+        holds(f"stated n = {a.n} is the formula's", required == a.n, method="ceiling", formula_gives=required,
+              counterexample={"formula_gives": required, "stated": a.n}),
+        at_most(f"exact miss probability at n = {a.n}, p = 1/2, N = {BOX}", float(1 - exact_coverage(
+                a.n, BOX // 2, eps=Fraction(a.eps))), float(Fraction(a.delta)),
                 method="exact hypergeometric sum (integers)", formula_n_coverage=float(coverage),
-                counterexample={"n": a["n"], "coverage": float(exact_coverage(a["n"], BOX // 2,
-                                                                                eps=Fraction(a["eps"])))}),
+                counterexample={"n": a.n, "coverage": float(exact_coverage(a.n, BOX // 2,
+                                                                                eps=Fraction(a.eps)))}),
     ]
 
 
@@ -86,7 +84,7 @@ def _draws(seed: int, dtype: str, device: str, n: int, hits: int) -> torch.Tenso
     return box[perm].mean(dim=1)
 
 
-def sampling_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def sampling_numeric(ctx: CheckContext, a: SampleSize) -> list[Evidence]:
     """torch Monte Carlo (10⁴ boxes of N = 1000): variance of p̂ at n = 50, 185, N against the stated formula, and
     the coverage of p̂ ± ε at the stated n.
 
@@ -94,8 +92,8 @@ def sampling_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     stated confidence must lie within 5 binomial standard errors of the measured coverage or below it.
     """
     p = 0.5
-    names = {s: sp.Symbol(s, positive=True) for s in ("p", "n", "N")}
-    var_formula = sympify(a["variance"], names)
+    names = a.variance.symbols
+    var_formula = a.variance.expr
     evidence = []
     for n in (50, 185, BOX):
         phat = _draws(ctx.seed, ctx.dtype, ctx.device, n, int(p * BOX))
@@ -104,11 +102,11 @@ def sampling_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         tol = 5 * (2 / (TRIALS - 1)) ** 0.5 * s2 + 1e-12
         evidence.append(close(f"Var p̂ at n = {n}", s2, want, tol=tol, method=f"torch, {TRIALS} permutations "
                               f"({ctx.dtype})", counterexample={"n": n, "variance": s2, "stated": want}))
-    phat = _draws(ctx.seed, ctx.dtype, ctx.device, a["n"], int(p * BOX))
-    eps, delta = float(Fraction(a["eps"])), float(Fraction(a["delta"]))
+    phat = _draws(ctx.seed, ctx.dtype, ctx.device, a.n, int(p * BOX))
+    eps, delta = float(Fraction(a.eps)), float(Fraction(a.delta))
     covered = float(((phat - p).abs() <= eps + 1e-9).double().mean())
     se = (covered * (1 - covered) / TRIALS) ** 0.5
-    evidence.append(at_most(f"1 − δ ≤ coverage of p̂ ± {a['eps']} at n = {a['n']}", 1 - delta, covered,
+    evidence.append(at_most(f"1 − δ ≤ coverage of p̂ ± {a.eps} at n = {a.n}", 1 - delta, covered,
                             tol=5 * se, method="Monte Carlo coverage, p = 1/2 (the worst case)",
-                            counterexample={"n": a["n"], "coverage": covered}))
+                            counterexample={"n": a.n, "coverage": covered}))
     return evidence

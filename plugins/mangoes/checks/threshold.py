@@ -17,11 +17,11 @@ from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.mangoes.assertions import FeatureErrors, ThresholdRule
 from kexue_verify_plugins.mangoes.models import fit_logistic, students
 from torch import nn
 
-from kexue_verify import CheckContext, Evidence, at_most, close, holds
-from kexue_verify.numeric import sympify
+from kexue_verify import CheckContext, Evidence, Formula, at_most, close, holds
 
 SAMPLES = 1_000_000
 
@@ -48,18 +48,20 @@ def exact_errors() -> dict[str, sp.Expr]:
     }
 
 
-def _same(found: sp.Expr, stated: str) -> bool:
-    return sp.simplify(sp.expand_log(found - sympify(stated), force=True)) == 0
+def _same(found: sp.Expr, stated: Formula) -> bool:
+    """Whether the stated formula equals the exact value (logs expanded)."""
+    return sp.simplify(sp.expand_log(found - stated.expr, force=True)) == 0
 
 
-def threshold_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def threshold_symbolic(ctx: CheckContext, a: ThresholdRule) -> list[Evidence]:
     """SymPy: P(good), the optimal threshold and its error, the error at τ = 5, against the stated values."""
     e = exact_errors()
     evidence = []
     for key, label in (("p_good", "P(good)"), ("tau_star", "optimal τ"), ("min_error", "least error of a threshold"),
                        ("error_at_5", "error at τ = 5")):
-        evidence.append(holds(f"{label} = {a[key]}", _same(e[key], a[key]), method="sympy.integrate, solve",
-                              found=str(e[key]), expected=a[key], counterexample={key: str(e[key])}))
+        stated = getattr(a, key)
+        evidence.append(holds(f"{label} = {stated}", _same(e[key], stated), method="sympy.integrate, solve",
+                              found=str(e[key]), expected=stated, counterexample={key: str(e[key])}))
     evidence.append(holds("τ* is a minimum (err'' > 0)", bool(e["second_derivative"] > 0), method="sympy",
                           second_derivative=str(e["second_derivative"])))
     return evidence
@@ -82,7 +84,7 @@ def _error_at(sim: dict[str, Any], tau: float) -> float:
     return float(((sim["t"] >= tau) != (sim["good"] > 0)).double().mean())
 
 
-def threshold_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def threshold_numeric(ctx: CheckContext, a: ThresholdRule) -> list[Evidence]:
     """torch Monte Carlo (10⁶ students): P(good), the error at the stated τ*, at τ = 5, and the best τ on a grid.
 
     Single rates are judged within 5 binomial standard errors.  The stated τ* must be as good as the best grid
@@ -93,21 +95,21 @@ def threshold_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     n = SAMPLES
     evidence = []
     p_good = float(sim["good"].double().mean())
-    evidence.append(close("P(good), Monte Carlo", p_good, float(sympify(a["p_good"])),
+    evidence.append(close("P(good), Monte Carlo", p_good, float(a.p_good.expr),
                           tol=5 * (p_good * (1 - p_good) / n) ** 0.5, method=f"torch, {n} samples ({ctx.dtype})"))
-    tau = float(sympify(a["tau_star"]))
+    tau = float(a.tau_star.expr)
     at_tau = _error_at(sim, tau)
     best = int(sim["errors"].argmin())
     best_tau, best_err = float(sim["grid"][best]), float(sim["errors"][best])
     between = float(((sim["t"] >= min(tau, best_tau)) & (sim["t"] < max(tau, best_tau))).double().mean())
-    evidence.append(at_most(f"error at τ = {a['tau_star']} vs the best grid threshold", at_tau, best_err,
+    evidence.append(at_most(f"error at τ = {a.tau_star} vs the best grid threshold", at_tau, best_err,
                             tol=4 * (between / n) ** 0.5 + 1 / n, method="paired comparison on the same samples",
                             best_grid_tau=best_tau,
                             counterexample={"stated_tau": tau, "error": at_tau, "better_tau": best_tau,
                                             "better_error": best_err}))
     for key, rate in (("min_error", at_tau), ("error_at_5", _error_at(sim, 5.0))):
-        stated = float(sympify(a[key]))
-        evidence.append(close(f"{key.replace('_', ' ')} = {a[key]}", rate, stated,
+        stated = float(getattr(a, key).expr)
+        evidence.append(close(f"{key.replace('_', ' ')} = {getattr(a, key)}", rate, stated,
                               tol=5 * (stated * (1 - stated) / n) ** 0.5 + 1 / n, method="binomial 5σ",
                               counterexample={key: rate}))
     return evidence
@@ -116,7 +118,7 @@ def threshold_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
 # --- MG-8 -------------------------------------------------------------------------------------------------------------
 
 
-def features_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def features_symbolic(ctx: CheckContext, a: FeatureErrors) -> list[Evidence]:
     """SymPy: q(t) is increasing, so the Bayes error on T alone is err(τ*); log(TE) = log T + log E exactly."""
     e = exact_errors()
     increasing = bool(sp.simplify(e["q_slope"]).is_positive)
@@ -124,12 +126,12 @@ def features_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     linear = sp.simplify(sp.expand_log(sp.log(t_ * e_), force=True) - sp.log(t_) - sp.log(e_)) == 0
     bayes = e["min_error"] if increasing else None
     return [
-        holds(f"best error of any model of T alone = {a['best_raw_error']}",
-              bayes is not None and _same(bayes, a["best_raw_error"]), method="sympy: q' = 5/(1.8t²) > 0, so the "
+        holds(f"best error of any model of T alone = {a.best_raw_error}",
+              bayes is not None and _same(bayes, a.best_raw_error), method="sympy: q' = 5/(1.8t²) > 0, so the "
               "Bayes rule on T is the threshold q(t) ≥ 1/2", bayes_error=str(bayes),
               counterexample={"bayes_error_on_T": str(bayes)}),
-        holds(f"a linear rule on (log T, log E) has error {a['good_features_error']}",
-              linear and _same(sp.Integer(0), a["good_features_error"]), method="sympy: log TE = log T + log E",
+        holds(f"a linear rule on (log T, log E) has error {a.good_features_error}",
+              linear and _same(sp.Integer(0), a.good_features_error), method="sympy: log TE = log T + log E",
               counterexample={"error_of_log_rule": "0"}),
     ]
 
@@ -159,7 +161,7 @@ def _trained(seed: int, dtype: str, device: str) -> dict[str, float]:
     return {"linear_log_features": lin_err, "mlp_on_hours": mlp_err}
 
 
-def features_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def features_numeric(ctx: CheckContext, a: FeatureErrors) -> list[Evidence]:
     """torch: logistic regression on (log T, log E) vs a 1-16-1 tanh MLP on T alone (5000 training students each),
     test error on 2·10⁵ fresh students.
 
@@ -168,10 +170,10 @@ def features_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """
     m = _trained(ctx.seed, ctx.dtype, ctx.device)
     n = 200_000
-    raw = float(sympify(a["best_raw_error"]))
+    raw = float(a.best_raw_error.expr)
     return [
         close("test error of the linear model on log features", m["linear_log_features"],
-              float(sympify(a["good_features_error"])), tol=0.005, method=f"L-BFGS logistic regression ({ctx.dtype})",
+              float(a.good_features_error.expr), tol=0.005, method=f"L-BFGS logistic regression ({ctx.dtype})",
               counterexample={"test_error": m["linear_log_features"]}),
         at_most("the MLP on T alone does not beat the stated best error", raw, m["mlp_on_hours"],
                 tol=5 * (raw * (1 - raw) / n) ** 0.5 + 1 / n, method="Adam, 500 steps",

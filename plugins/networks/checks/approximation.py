@@ -12,9 +12,9 @@ The numeric side is the empirical part (trainability): Adam fits of widths 2, 8,
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 import sympy as sp
+from kexue_verify_plugins.networks.assertions import WidthApproximation
 from kexue_verify_plugins.networks.models import fit_approximator
 
 from kexue_verify import CheckContext, Evidence, at_most, holds
@@ -27,16 +27,16 @@ def _sigmoidal(activation: str) -> tuple[bool, dict[str, str]]:
     return (up == 1 and down == 0), {"limit_at_oo": str(up), "limit_at_-oo": str(down)}
 
 
-def universality_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def universality_symbolic(ctx: CheckContext, a: WidthApproximation) -> list[Evidence]:
     """Cybenko's hypothesis for the activation; for a non-sigmoidal identity, the affine-collapse lower bound."""
-    ok, limits = _sigmoidal(a["activation"])
-    evidence = [holds(f"{a['activation']} is sigmoidal (Cybenko's hypothesis)", ok, method="sympy.limit at ±∞",
+    ok, limits = _sigmoidal(a.activation)
+    evidence = [holds(f"{a.activation} is sigmoidal (Cybenko's hypothesis)", ok, method="sympy.limit at ±∞",
                       note="Cybenko (1989), Theorem 2: one hidden layer of a continuous sigmoidal function is dense "
                            "in C([0,1]^n)", counterexample=limits, **limits)]
-    evidence.append(holds(f"one hidden layer suffices: {a['min_hidden_layers'] == 1}",
-                          (ok and a["min_hidden_layers"] == 1) or not ok, method="Cybenko (1989)",
-                          counterexample={"min_hidden_layers": a["min_hidden_layers"], "theorem": "1 suffices"}))
-    if a["activation"] == "identity":
+    evidence.append(holds(f"one hidden layer suffices: {a.min_hidden_layers == 1}",
+                          (ok and a.min_hidden_layers == 1) or not ok, method="Cybenko (1989)",
+                          counterexample={"min_hidden_layers": a.min_hidden_layers, "theorem": "1 suffices"}))
+    if a.activation == "identity":
         x = sp.Symbol("x", real=True)
         w1, b1 = sp.Matrix(3, 1, sp.symbols("w0:3")), sp.Matrix(3, 1, sp.symbols("b0:3"))
         w2, b2 = sp.Matrix(1, 3, sp.symbols("v0:3")), sp.Symbol("c")
@@ -46,10 +46,10 @@ def universality_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence
         values = [sp.sin(3 * p) for p in points]
         alternates = values == [1, -1, 1]
         bound = 1 if affine and alternates else 0
-        evidence.append(at_most("best sup error of a linear-only network ≤ ε", -bound, -a["eps"], tol=0.0,
+        evidence.append(at_most("best sup error of a linear-only network ≤ ε", -bound, -a.eps, tol=0.0,
                                 method="sympy: composition is affine; de la Vallée Poussin alternation",
                                 composed=str(composed), alternation=[str(v) for v in values],
-                                counterexample={"lower_bound_on_sup_error": bound, "eps": a["eps"]}))
+                                counterexample={"lower_bound_on_sup_error": bound, "eps": a.eps}))
     return evidence
 
 
@@ -59,7 +59,7 @@ def _errors(seed: int, dtype: str, device: str, activation: str, widths: tuple[i
     return fit_approximator(ctx, widths, activation)
 
 
-def width_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def width_numeric(ctx: CheckContext, a: WidthApproximation) -> list[Evidence]:
     """torch: sup error of the best of 6 Adam fits at each width; it must fall with the width and reach ε at the
     stated width.
 
@@ -69,15 +69,15 @@ def width_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     than the best possible, so a stated width that reaches ε here certainly can; one that does not is refuted only
     empirically (the claim's status says so).
     """
-    widths = tuple(a["widths"])
-    trained = _errors(ctx.seed, ctx.dtype, ctx.device, a["activation"], widths)
+    widths = tuple(a.widths)
+    trained = _errors(ctx.seed, ctx.dtype, ctx.device, a.activation, widths)
     reachable = {w: min(trained[v] for v in widths if v <= w) for w in widths}
     shown = {str(w): e for w, e in reachable.items()}
     falls = reachable[widths[-1]] < reachable[widths[0]]
     return [
         holds("sup error falls with the width", falls, method=f"Adam, 2000 steps, best of 6 restarts ({ctx.dtype})",
               sup_error=shown, trained={str(w): e for w, e in trained.items()}, counterexample={"sup_error": shown}),
-        at_most(f"sup error at width {a['reaches_eps_at']} ≤ ε = {a['eps']}", reachable[a["reaches_eps_at"]],
-                a["eps"], method="4001-point grid on [−π, π]", sup_error=shown,
-                counterexample={"width": a["reaches_eps_at"], "sup_error": reachable[a["reaches_eps_at"]]}),
+        at_most(f"sup error at width {a.reaches_eps_at} ≤ ε = {a.eps}", reachable[a.reaches_eps_at],
+                a.eps, method="4001-point grid on [−π, π]", sup_error=shown,
+                counterexample={"width": a.reaches_eps_at, "sup_error": reachable[a.reaches_eps_at]}),
     ]

@@ -12,10 +12,10 @@ with ``svdvals``.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
 
 import sympy as sp
 import torch
+from kexue_verify_plugins.networks.assertions import AutoencoderError
 from kexue_verify_plugins.networks.models import fit_autoencoder
 
 from kexue_verify import CheckContext, Evidence, holds
@@ -31,14 +31,14 @@ def _householder(v: list[int]) -> sp.Matrix:
     return sp.eye(len(v)) - 2 * u * u.T / (u.T * u)[0]
 
 
-def _predicted(a: dict[str, Any], sigmas: list[sp.Expr], code: int) -> sp.Expr:
+def _predicted(a: AutoencoderError, sigmas: list[sp.Expr], code: int) -> sp.Expr:
     """The error the assertion predicts: the tail (i > code) or the head (i ≤ code) of σᵢ²."""
     ordered = sorted(sigmas, reverse=True)
-    part = ordered[code:] if a["min_error"] == "tail" else ordered[:code]
+    part = ordered[code:] if a.min_error == "tail" else ordered[:code]
     return sum((s**2 for s in part), sp.Integer(0))
 
 
-def ae_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def ae_symbolic(ctx: CheckContext, a: AutoencoderError) -> list[Evidence]:
     """Exact: X = U diag(σ) Vᵀ with rational Householder U, V; the best width-4 code (the top right singular
     vectors) and its error; the rank-3 data through the same code; rank(CD) ≤ code on an integer instance.
     """
@@ -59,11 +59,11 @@ def ae_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
         holds("optimal width-4 code on rank-8 data: error = stated", sp.simplify(err - stated) == 0,
               method="exact (sympy Rational), Householder factors", error=str(err), stated=str(stated),
               counterexample={"error": str(err), "stated": str(stated)}),
-        holds(f"rank-8 data: exact reconstruction {'possible' if a['any_data_exact'] else 'impossible'}",
-              (err == 0) is a["any_data_exact"], method="error of the optimal code", error=str(err),
+        holds(f"rank-8 data: exact reconstruction {'possible' if a.any_data_exact else 'impossible'}",
+              (err == 0) is a.any_data_exact, method="error of the optimal code", error=str(err),
               counterexample={"error": str(err)}),
-        holds(f"rank-3 data: exact reconstruction {'possible' if a['low_rank_exact'] else 'impossible'}",
-              (low_err == 0) is a["low_rank_exact"], method="exact", error=str(low_err),
+        holds(f"rank-3 data: exact reconstruction {'possible' if a.low_rank_exact else 'impossible'}",
+              (low_err == 0) is a.low_rank_exact, method="exact", error=str(low_err),
               counterexample={"error": str(low_err)}),
         holds("rank(CD) ≤ code for integer enc (8×4), dec (4×8)", rank_bound, method="sympy rank, exact"),
     ]
@@ -92,7 +92,7 @@ def _trained(seed: int, dtype: str, device: str) -> dict[str, float]:
     }
 
 
-def ae_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def ae_numeric(ctx: CheckContext, a: AutoencoderError) -> list[Evidence]:
     """torch: trained (alternating least squares) 100→50→100 ``nn.Linear`` autoencoders on full-rank and on
     rank-30 data (N = 200).
 
@@ -101,7 +101,7 @@ def ae_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     reconstructed when the error is below 10⁻⁶ of the data's energy, far under the full-rank tail (about 8 % of it).
     """
     m = _trained(ctx.seed, ctx.dtype, ctx.device)
-    stated = m["tail"] if a["min_error"] == "tail" else m["head"]
+    stated = m["tail"] if a.min_error == "tail" else m["head"]
     rounding = tolerance(ctx.dtype, n=100 * 50, scale=m["full_energy"])
     exact_low = m["low_trained"] <= 1e-6 * m["low_energy"]
     exact_full = m["full_trained"] <= 1e-6 * m["full_energy"]
@@ -113,11 +113,11 @@ def ae_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
               counterexample={"trained": m["full_trained"], "stated": stated}),
         holds("the trained error never beats Σ_{i>50} σᵢ²/N", m["full_trained"] >= m["tail"] - rounding,
               method="Eckart–Young lower bound", trained=m["full_trained"], tail=m["tail"]),
-        holds(f"full-rank data: exact reconstruction {'possible' if a['any_data_exact'] else 'impossible'}",
-              exact_full is a["any_data_exact"], method="trained error vs 10⁻⁶ of the energy",
+        holds(f"full-rank data: exact reconstruction {'possible' if a.any_data_exact else 'impossible'}",
+              exact_full is a.any_data_exact, method="trained error vs 10⁻⁶ of the energy",
               counterexample={"trained": m["full_trained"], "energy": m["full_energy"]}),
-        holds(f"rank-30 data: exact reconstruction {'possible' if a['low_rank_exact'] else 'impossible'}",
-              exact_low is a["low_rank_exact"], method="trained error vs 10⁻⁶ of the energy",
+        holds(f"rank-30 data: exact reconstruction {'possible' if a.low_rank_exact else 'impossible'}",
+              exact_low is a.low_rank_exact, method="trained error vs 10⁻⁶ of the energy",
               trained=m["low_trained"], energy=m["low_energy"],
               counterexample={"trained": m["low_trained"], "energy": m["low_energy"]}),
     ]

@@ -6,32 +6,31 @@ device (shapes only, no memory) and counts its parameters, with and without the 
 
 from __future__ import annotations
 
-from typing import Any
-
 import sympy as sp
 import torch
+from kexue_verify_plugins.networks.assertions import LayerCount
 from torch import nn
 
 from kexue_verify import CheckContext, Evidence, holds
 
 
-def _count(a: dict[str, Any]) -> sp.Integer:
-    return sp.Integer(int(a["params"]))
+def _count(a: LayerCount) -> sp.Integer:
+    return sp.Integer(int(a.params))
 
 
-def count_symbolic(ctx: CheckContext, a: dict[str, Any]) -> Evidence:
+def count_symbolic(ctx: CheckContext, a: LayerCount) -> Evidence:
     """Exact: inputs × outputs against the stated count; with the bias it is ``in·out + out`` ("or more")."""
-    pixels = sp.Integer(a["side"]) ** 2
-    weights = pixels * sp.Integer(a["width_out"])
+    pixels = sp.Integer(a.side) ** 2
+    weights = pixels * sp.Integer(a.width_out)
     return holds("in × out = stated count", weights == _count(a), method="exact integer arithmetic",
-                 inputs=int(pixels), weights=int(weights), with_bias=int(weights + a["width_out"]),
+                 inputs=int(pixels), weights=int(weights), with_bias=int(weights + a.width_out),
                  expected=int(_count(a)), counterexample={"weights": int(weights), "stated": int(_count(a))})
 
 
-def count_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def count_numeric(ctx: CheckContext, a: LayerCount) -> list[Evidence]:
     """torch: ``nn.Linear(side², width_out)`` on the meta device; weight count and the count with bias."""
-    pixels = a["side"] ** 2
-    layer = nn.Linear(pixels, a["width_out"], bias=True, device="meta")
+    pixels = a.side ** 2
+    layer = nn.Linear(pixels, a.width_out, bias=True, device="meta")
     weights = layer.weight.numel()
     total = sum(p.numel() for p in layer.parameters())
     stated = int(_count(a))

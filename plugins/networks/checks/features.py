@@ -8,14 +8,12 @@ reproduced to rounding) and (b) on 10⁴ uniform samples, judged against the sam
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import sympy as sp
 import torch
+from kexue_verify_plugins.networks.assertions import LineFit
 
 from kexue_verify import CheckContext, Evidence, at_most, close, holds
-from kexue_verify.numeric import sympify
 from kexue_verify.tolerances import tolerance
 
 SAMPLES = 10_000
@@ -34,21 +32,21 @@ def _population_fit(features: list[sp.Expr], x: sp.Symbol) -> tuple[list[sp.Expr
     return coef, sp.simplify(mean(residual**2))
 
 
-def _residual_claim(a: dict[str, Any]) -> str:
-    return str(a["feature_mse"])
+def _residual_claim(a: LineFit) -> str:
+    return a.feature_mse
 
 
-def fit_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def fit_symbolic(ctx: CheckContext, a: LineFit) -> list[Evidence]:
     """SymPy: intercept, slope and residual MSE of the line, and the residual on (1, x, x²), all exact."""
     x = sp.Symbol("x", real=True)
     (c0, c1), mse = _population_fit([sp.Integer(1), x], x)
     _, mse2 = _population_fit([sp.Integer(1), x, x**2], x)
-    stated = sympify(str(a["linear_mse"]))
+    stated = a.linear_mse.expr
     evidence = [
-        holds("least-squares line: intercept, slope", (c0, c1) == (sympify(a["intercept"]), sympify(a["slope"])),
+        holds("least-squares line: intercept, slope", (c0, c1) == (a.intercept.expr, a.slope.expr),
               method="sympy normal equations, exact moments of U[−1, 1]", found=[str(c0), str(c1)],
               counterexample={"intercept": str(c0), "slope": str(c1)}),
-        holds(f"residual MSE of the line = {a['linear_mse']}", sp.simplify(mse - stated) == 0, method="sympy",
+        holds(f"residual MSE of the line = {a.linear_mse}", sp.simplify(mse - stated) == 0, method="sympy",
               found=str(mse), expected=str(stated), counterexample={"mse": str(mse)}),
     ]
     zero = mse2 == 0
@@ -75,7 +73,7 @@ def _linear_model(coef: torch.Tensor, ctx: CheckContext) -> torch.nn.Linear:
     return layer
 
 
-def fit_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def fit_numeric(ctx: CheckContext, a: LineFit) -> list[Evidence]:
     """torch: the line and the (x, x²) fit as ``nn.Linear`` models, on Gauss–Legendre nodes and on samples.
 
     Quadrature: 8 Gauss–Legendre nodes integrate polynomials of degree ≤ 15 exactly, so the weighted fit equals the
@@ -86,7 +84,7 @@ def fit_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     nodes, weights = np.polynomial.legendre.leggauss(8)
     xq, wq = ctx.tensor(nodes), ctx.tensor(weights / 2)
     yq = xq**2 + xq
-    stated = float(sympify(str(a["linear_mse"])))
+    stated = float(a.linear_mse.expr)
     evidence = []
     for name, design in (("line", torch.stack([torch.ones_like(xq), xq], 1)),
                          ("(x, x²)", torch.stack([torch.ones_like(xq), xq, xq**2], 1))):

@@ -16,6 +16,7 @@ from typing import Any
 
 import mpmath
 import torch
+from kexue_verify_plugins.networks.assertions import RungeErrors
 
 from kexue_verify import CheckContext, Evidence, close, holds
 from kexue_verify.tolerances import tolerance
@@ -90,17 +91,17 @@ def _trend(errors: dict[int, float]) -> tuple[bool, bool]:
     return grows, falls
 
 
-def runge_symbolic(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def runge_symbolic(ctx: CheckContext, a: RungeErrors) -> list[Evidence]:
     """mpmath: the stated max errors, the trend over degrees 10 … 40, and zero error at the nodes."""
     evidence = []
     for kind in ("equispaced", "chebyshev"):
-        for n, stated in a[kind].items():
+        for n, stated in a.errors(kind):
             err, _ = max_error_mp(kind, int(n))
             evidence.append(close(f"{kind} degree {n}: max error", err, stated, tol=_printed_tolerance(stated),
                                   method="mpmath barycentric interpolation, 40 digits, 4001-point grid",
                                   counterexample={"kind": kind, "degree": int(n), "max_error": err}))
         grows, falls = _trend({n: max_error_mp(kind, n)[0] for n in DEGREES_FOR_TREND})
-        claimed = a["equispaced_diverges"] if kind == "equispaced" else a["chebyshev_converges"]
+        claimed = a.equispaced_diverges if kind == "equispaced" else a.chebyshev_converges
         observed = grows if kind == "equispaced" else falls
         errors = {str(n): max_error_mp(kind, n)[0] for n in DEGREES_FOR_TREND}
         evidence.append(holds(f"{kind}: error {'grows' if kind == 'equispaced' else 'falls'} with the degree: "
@@ -139,7 +140,7 @@ def _lebesgue_bound(kind: str, n: int) -> float:
     return 2 / math.pi * math.log(n + 1) + 1
 
 
-def runge_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def runge_numeric(ctx: CheckContext, a: RungeErrors) -> list[Evidence]:
     """torch: the same interpolants in the run's dtype; and degree 15 vs 3 least squares on 16 noisy samples of sin 3x.
 
     Interpolation tolerance: the printed precision plus rounding amplified by the Lebesgue constant.  The noisy fit
@@ -148,7 +149,7 @@ def runge_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     """
     evidence = []
     for kind in ("equispaced", "chebyshev"):
-        for n, stated in a[kind].items():
+        for n, stated in a.errors(kind):
             err = _barycentric_torch(kind, int(n), ctx)
             rounding = tolerance(ctx.dtype, n=int(n) + 1, condition=_lebesgue_bound(kind, int(n)))
             tol = _printed_tolerance(stated) + rounding
@@ -157,7 +158,7 @@ def runge_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
                                   counterexample={"kind": kind, "degree": int(n), "max_error": err}))
         degrees = (10, 20)
         errors = {n: _barycentric_torch(kind, n, ctx) for n in degrees}
-        claimed = a["equispaced_diverges"] if kind == "equispaced" else a["chebyshev_converges"]
+        claimed = a.equispaced_diverges if kind == "equispaced" else a.chebyshev_converges
         observed = errors[degrees[1]] > errors[degrees[0]] if kind == "equispaced" else \
             errors[degrees[1]] < errors[degrees[0]]
         evidence.append(holds(f"torch {kind}: error {'grows' if kind == 'equispaced' else 'falls'} from degree "
@@ -168,7 +169,7 @@ def runge_numeric(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     return evidence
 
 
-def _noisy_fit(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
+def _noisy_fit(ctx: CheckContext, a: RungeErrors) -> list[Evidence]:
     gen = ctx.generator()
     dt, dev = ctx.torch_dtype, ctx.device
     x = torch.linspace(-1, 1, 16, dtype=dt, device=dev)
@@ -187,7 +188,7 @@ def _noisy_fit(ctx: CheckContext, a: dict[str, Any]) -> list[Evidence]:
     train3, test3, _ = result[3]
     rounding = tolerance(ctx.dtype, n=16, condition=cond15, scale=float(y.abs().max())) ** 2
     interpolates = train15 <= rounding
-    low = a["overfit_train_error"] == "low"
+    low = a.overfit_train_error == "low"
     return [
         holds(f"degree 15 on 16 points: training error {'≈ 0' if low else 'high'}",
               (interpolates and train15 < train3) is low, method=f"Chebyshev-basis lstsq ({ctx.dtype})",
