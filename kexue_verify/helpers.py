@@ -12,6 +12,7 @@ Importing this module imports neither torch nor SymPy; each helper does so when 
 * :func:`float64`, :func:`float32` — a detached copy of a tensor (or data) in that dtype, for reference
   computations next to the run's dtype (``ctx.tensor(data)`` gives the run's dtype and device);
 * :func:`torch_function` — a SymPy expression or formula as an elementwise function of torch tensors;
+* :func:`least_squares` — ``min ‖A x − B‖₂`` that gives the same bits on every run (SVD-based ``gelsd`` on CPU);
 * :func:`no_tf32`, :func:`single_threaded` — context managers for honest float32 on CUDA and for tiny tensors;
 * random numbers come from the context: ``ctx.generator("stream-label")`` and ``ctx.rng("stream-label")``
   (:class:`kexue_verify.CheckContext`), and a claim's source section from ``Source.at(section)``.
@@ -30,6 +31,7 @@ __all__ = [
     "eps",
     "float32",
     "float64",
+    "least_squares",
     "no_tf32",
     "rounding_gamma",
     "single_threaded",
@@ -69,6 +71,20 @@ def torch_function(expr: Any, *names: str, positive: bool = True) -> Callable[..
     from kexue_verify.numeric import torch_function as build
 
     return build(expr, *names, positive=positive)
+
+
+def least_squares(a: Any, b: Any) -> Any:
+    """The least-squares solution ``X = argmin ‖A X − B‖₂`` (``torch.linalg.lstsq(a, b).solution``), reproducible.
+
+    On CPU it uses LAPACK's SVD-based driver ``gelsd``: torch's CPU default, the pivoted-QR ``gelsy``, was seen to
+    return residuals that differ in their last bits from one run of the same command to the next (the fitted
+    residuals of an exact fit, ~1e-28, changed between runs), so evidence quoting them — and the report id — did
+    not repeat.  ``gelsd`` is also the one that copes with rank-deficient ``A`` (Golub & Van Loan, *Matrix
+    Computations*, 4th ed., §5.5).  On CUDA torch has only ``gels`` (full-rank ``A``).
+    """
+    import torch
+
+    return torch.linalg.lstsq(a, b, driver="gelsd" if a.device.type == "cpu" else None).solution
 
 
 @contextmanager

@@ -59,9 +59,9 @@ def differences(old: Any, new: Any, path: str = "") -> list[str]:
 
 
 def run_report(arguments: list[str], cwd: Path) -> dict[str, Any]:
-    """``kexue-verify <arguments> -q -o report.json`` in ``cwd``; its JSON report."""
+    """``kexue-verify <arguments> --no-cache -q -o report.json`` in ``cwd``; its JSON report (computed, never reused)."""
     out = cwd / "report.json"
-    command = [sys.executable, "-m", "kexue_verify", *arguments, "-q", "-o", str(out)]
+    command = [sys.executable, "-m", "kexue_verify", *arguments, "--no-cache", "-q", "-o", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, cwd=cwd)
     if done.returncode != 0:
         raise AssertionError(f"{shlex.join(command)} exited {done.returncode}:\n{done.stdout}{done.stderr}")

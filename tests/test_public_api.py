@@ -53,8 +53,8 @@ PUBLIC_API = [
 ]
 
 #: What plugin checks import from kexue_verify.helpers (docs/writing-a-plugin.md, docs/reference/helpers.md).
-HELPERS_API = ["eps", "float32", "float64", "no_tf32", "rounding_gamma", "single_threaded", "tolerance",
-               "torch_function"]
+HELPERS_API = ["eps", "float32", "float64", "least_squares", "no_tf32", "rounding_gamma", "single_threaded",
+               "tolerance", "torch_function"]
 
 
 def test_all_is_pinned() -> None:
@@ -147,6 +147,12 @@ def test_helpers_do_what_they_say() -> None:
         assert torch.get_num_threads() == 1
     with helpers.no_tf32("cpu"):
         pass
+    a = torch.tensor([[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]], dtype=torch.float64)
+    b = a @ torch.tensor([[3.0], [-1.0]], dtype=torch.float64)
+    assert torch.allclose(helpers.least_squares(a, b), torch.tensor([[3.0], [-1.0]], dtype=torch.float64))
+    rank_one = torch.ones(3, 2, dtype=torch.float64)  # minimum-norm solution of a rank-deficient system
+    assert torch.allclose(helpers.least_squares(rank_one, torch.ones(3, 1, dtype=torch.float64)),
+                          torch.full((2, 1), 0.5, dtype=torch.float64))
 
 
 def test_generator_streams_are_labelled_and_independent() -> None:

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from kexue_verify import CheckContext
+from kexue_verify.helpers import least_squares
 
 __all__ = [
     "fit_logistic",
@@ -68,7 +69,7 @@ def fit_ridge(x: torch.Tensor, y: torch.Tensor, lam: float) -> torch.Tensor:
     d = x.shape[1]
     aug_x = torch.cat([x, lam**0.5 * torch.eye(d, dtype=x.dtype, device=x.device)])
     aug_y = torch.cat([y, torch.zeros(d, dtype=x.dtype, device=x.device)])
-    return torch.linalg.lstsq(aug_x, aug_y[:, None]).solution[:, 0]
+    return least_squares(aug_x, aug_y[:, None])[:, 0]
 
 
 def nearest_neighbour_predict(train_x: torch.Tensor, train_y: torch.Tensor, x: torch.Tensor) -> torch.Tensor:

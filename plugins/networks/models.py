@@ -14,6 +14,7 @@ import torch
 from torch import nn
 
 from kexue_verify import CheckContext
+from kexue_verify.helpers import least_squares
 
 from .boolean import TruthTable, arity, inputs
 
@@ -124,10 +125,10 @@ def fit_autoencoder(ctx: CheckContext, data: torch.Tensor, code: int, *, sweeps:
         enc.weight.copy_(torch.randn(code, d, generator=gen, dtype=ctx.torch_dtype, device=ctx.device) / d**0.5)
         for _ in range(sweeps):
             codes = enc(data)
-            dec.weight.copy_(torch.linalg.lstsq(codes, data).solution.T)
+            dec.weight.copy_(least_squares(codes, data).T)
             # min_C ||X - X C D||: solve X C = Y for the Y minimising ||X - Y D||, i.e. Y = X D⁺
-            target = torch.linalg.lstsq(dec.weight, data.T).solution.T
-            enc.weight.copy_(torch.linalg.lstsq(data, target).solution.T)
+            target = least_squares(dec.weight, data.T).T
+            enc.weight.copy_(least_squares(data, target).T)
         return float(((data - dec(enc(data))) ** 2).sum() / data.shape[0])
 
 

@@ -19,6 +19,7 @@ from kexue_verify_plugins.mangoes.assertions import OccamSetup, RidgeEffect
 from kexue_verify_plugins.mangoes.models import fit_ridge, nearest_neighbour_predict
 
 from kexue_verify import CheckContext, Evidence, holds
+from kexue_verify.helpers import least_squares
 
 
 def ridge_symbolic(ctx: CheckContext, a: RidgeEffect) -> list[Evidence]:
@@ -64,7 +65,7 @@ def _ridge_study(seed: int, dtype: str, device: str) -> dict[str, float]:
                 err += float(((x[va] @ fit_ridge(x[tr], y[tr], lam) - y[va]) ** 2).sum())
             cv.append(err)
         lam = grid[min(range(len(grid)), key=cv.__getitem__)]
-        ols = torch.linalg.lstsq(x, y[:, None]).solution[:, 0]
+        ols = least_squares(x, y[:, None])[:, 0]
         ridge = fit_ridge(x, y, lam)
         parts = {"ols": ols, "ridge": ridge}
         for name, coef in parts.items():
@@ -141,7 +142,7 @@ def _bootstrap(seed: int, dtype: str, device: str, low: int, high: int) -> dict[
 
     out = {}
     for d in (low, high):
-        coef = torch.linalg.lstsq(basis(x[boots], d), y[boots][:, :, None]).solution
+        coef = least_squares(basis(x[boots], d), y[boots][:, :, None])
         pred = (basis(grid, d)[None] @ coef)[:, :, 0]
         out[f"variance_{d}"] = float(pred.var(dim=0).mean())
         out[f"test_{d}"] = float(((pred - (0.5 + 2 * grid)) ** 2).mean())

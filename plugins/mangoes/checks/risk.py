@@ -18,6 +18,7 @@ import torch
 from kexue_verify_plugins.mangoes.assertions import LeastSquaresRisk
 
 from kexue_verify import CheckContext, Evidence, close, holds
+from kexue_verify.helpers import least_squares
 
 REPLICATES = 4000
 
@@ -59,7 +60,7 @@ def simulate(seed: int, dtype: str, device: str, n: int, p: int, k: int) -> dict
     y = x[:, :, :p] @ beta + torch.randn(REPLICATES, n, generator=gen, dtype=dt, device=device)
     out = {}
     for q in (p, p + k):
-        coef = torch.linalg.lstsq(x[:, :, :q], y[:, :, None]).solution[:, :, 0]
+        coef = least_squares(x[:, :, :q], y[:, :, None])[:, :, 0]
         full = torch.cat([beta, torch.zeros(q - p, dtype=dt, device=device)])
         mse = 1 + ((coef - full) ** 2).sum(dim=1)
         out[q] = (float(mse.mean()), float(mse.std() / REPLICATES**0.5))

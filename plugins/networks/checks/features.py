@@ -14,6 +14,7 @@ import torch
 from kexue_verify_plugins.networks.assertions import LineFit
 
 from kexue_verify import CheckContext, Evidence, at_most, close, holds
+from kexue_verify.helpers import least_squares
 from kexue_verify.tolerances import tolerance
 
 SAMPLES = 10_000
@@ -61,7 +62,7 @@ def _lstsq(design: torch.Tensor, y: torch.Tensor, weights: torch.Tensor | None =
     if weights is not None:
         root = weights.sqrt()[:, None]
         design, y = design * root, y * root[:, 0]
-    coef = torch.linalg.lstsq(design, y[:, None], driver="gelsd" if design.device.type == "cpu" else None).solution
+    coef = least_squares(design, y[:, None])
     return coef[:, 0], float(torch.linalg.cond(design))
 
 
