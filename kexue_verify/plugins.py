@@ -3,8 +3,8 @@
 Discovery, in order:
 
 1. the core's own plugins (:data:`CORE_PLUGINS`: the built-in report writers);
-2. the built-in topics, listed in ``kexue_verify_plugins.DEFAULT_PLUGINS`` (the ``plugins/``
-   folder of the source tree, shipped in the wheel);
+2. the built-in topics, listed in ``kexue_verify_plugins.DEFAULT_PLUGINS`` (the
+   ``kexue_verify_plugins/`` folder of the source tree, shipped in the wheel);
 3. the ``kexue_verify`` entry-point group of installed distributions;
 4. ``--plugins-dir DIR`` and ``-p module`` from the command line.
 

@@ -59,7 +59,7 @@ def differences(old: Any, new: Any, path: str = "") -> list[str]:
 
 
 def run_report(arguments: list[str], cwd: Path) -> dict[str, Any]:
-    """``kexue-verify <arguments> --no-cache -q -o report.json`` in ``cwd``; its JSON report (computed, never reused)."""
+    """``kexue-verify <arguments> --no-cache -q -o report.json`` in ``cwd``: its JSON report, computed afresh."""
     out = cwd / "report.json"
     command = [sys.executable, "-m", "kexue_verify", *arguments, "--no-cache", "-q", "-o", str(out)]
     done = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False, cwd=cwd)

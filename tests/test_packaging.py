@@ -35,8 +35,8 @@ DEPENDENCIES = ("torch", "sympy", "mpmath", "numpy", "click", "pluggy", "rich", 
 
 
 def topic_packages() -> list[str]:
-    """``kexue_verify_plugins.<topic>[.<sub>]`` for every folder under plugins/ with an ``__init__.py``."""
-    plugins = ROOT / "plugins"
+    """``kexue_verify_plugins.<topic>[.<sub>]`` for every folder under kexue_verify_plugins/ with an ``__init__.py``."""
+    plugins = ROOT / "kexue_verify_plugins"
     return sorted(".".join(("kexue_verify_plugins", *init.parent.relative_to(plugins).parts))
                   for init in plugins.rglob("__init__.py") if "__pycache__" not in init.parts)
 
@@ -48,8 +48,7 @@ def test_every_topic_package_is_listed_in_pyproject() -> None:
     missing = [name for name in topic_packages() if name not in listed]
     assert missing == [], f"add {missing} to [tool.setuptools] packages in pyproject.toml"
     assert {"kexue_verify", "kexue_verify.reports", "kexue_verify_plugins", "kexue_verify_plugins.proofs"} <= listed
-    assert config["package-dir"] == {"kexue_verify": "kexue_verify", "kexue_verify_plugins": "plugins",
-                                     "kexue_verify_plugins.proofs": "proofs"}
+    assert config["package-dir"] == {"kexue_verify_plugins.proofs": "proofs"}  # the rest: path = import name
     assert "*.md" in config["package-data"]["kexue_verify_plugins.proofs"]
 
 
@@ -109,9 +108,9 @@ def test_the_wheel_ships_every_topic_and_derivation(installed) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     expected = {"kexue_verify/__init__.py", "kexue_verify/py.typed", "kexue_verify/reports/schema.json",
                 "kexue_verify/reports/writers.py", "kexue_verify_plugins/__init__.py"}
-    for path in (ROOT / "plugins").rglob("*.py"):
+    for path in (ROOT / "kexue_verify_plugins").rglob("*.py"):
         if "__pycache__" not in path.parts:
-            expected.add("kexue_verify_plugins/" + path.relative_to(ROOT / "plugins").as_posix())
+            expected.add(path.relative_to(ROOT).as_posix())
     proofs = sorted((ROOT / "proofs").glob("*.md"))
     assert proofs, "proofs/ holds no derivation document"
     expected |= {f"kexue_verify_plugins/proofs/{p.name}" for p in proofs}

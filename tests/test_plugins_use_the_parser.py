@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parent.parent
 READERS = {"sympify", "S", "parse_expr", "eval", "exec"}
 #: (file, function) where SymPy's reader is called on SymPy values (or numbers) only, never on text.
 VALUES_ONLY = {
-    ("plugins/stirling/symbolic.py", "same_function"),  # lhs, rhs: expressions built by the caller
-    ("plugins/svd/checks/eckart_young.py", "optimum_formula"),  # the result of parse_formula after .subs
-    ("plugins/lipschitz/quantities.py", "decide_exact"),  # the sides of a parsed relation
+    ("kexue_verify_plugins/stirling/symbolic.py", "same_function"),  # lhs, rhs: expressions built by the caller
+    ("kexue_verify_plugins/svd/checks/eckart_young.py", "optimum_formula"),  # the result of parse_formula after .subs
+    ("kexue_verify_plugins/lipschitz/quantities.py", "decide_exact"),  # the sides of a parsed relation
     ("kexue_verify/derivation/integrals.py", "num"),  # values of parsed expressions
     ("kexue_verify/derivation/integrals.py", "same"),
     ("kexue_verify/numeric.py", "sympify"),  # after the str case went to parse_formula: numbers only
@@ -57,7 +57,7 @@ def _reader_calls(path: Path) -> list[tuple[str, int]]:
 
 
 def _sources() -> list[Path]:
-    return sorted(p for d in ("plugins", "kexue_verify") for p in (ROOT / d).rglob("*.py")
+    return sorted(p for d in ("kexue_verify_plugins", "kexue_verify") for p in (ROOT / d).rglob("*.py")
                   if p.name != "formula.py" and "__pycache__" not in p.parts)
 
 
@@ -70,7 +70,7 @@ def test_no_plugin_or_core_module_hands_text_to_sympys_own_reader() -> None:
 
 def test_the_scan_finds_a_reader_call() -> None:
     """The scan is not vacuous: it sees the calls the allow-list names."""
-    assert _reader_calls(ROOT / "plugins/lipschitz/quantities.py")
+    assert _reader_calls(ROOT / "kexue_verify_plugins/lipschitz/quantities.py")
 
 
 PAYLOAD = "__import__('os').system('touch {marker}')"

@@ -13,7 +13,7 @@ from kexue_verify.reports.bibtex import escape_latex, escape_url, report_bibtex
 
 bibtexparser = pytest.importorskip("bibtexparser")
 
-# The two flow posts, as plugins/flows declares them.
+# The two flow posts, as kexue_verify_plugins/flows declares them.
 FLOW_5776 = {"title": "细水长flow之NICE：流模型的基本概念与实现 "
                       "(NICE: the basic concepts and implementation of flow models)",
              "author": "Su, Jianlin", "date": "2018-08-11", "url": "https://kexue.fm/archives/5776",

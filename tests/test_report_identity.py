@@ -138,7 +138,7 @@ def test_code_digest_reads_the_source_file_and_imports_nothing(tmp_path: Path) -
     assert (torch_loaded, module_loaded) == ("False", "False")
     import hashlib
 
-    source = (ROOT / "plugins" / "lipschitz" / "checks" / "declared.py").read_bytes()
+    source = (ROOT / "kexue_verify_plugins" / "lipschitz" / "checks" / "declared.py").read_bytes()
     assert digest == hashlib.sha256(source.replace(b"\r\n", b"\n")).hexdigest()
 
 

@@ -1,16 +1,17 @@
-"""Classes of bugs that hide from bounded probing and from autograd as ground truth (plugins/flows/hidden_bugs.py),
-the magnitude sweep, a declared bounded domain, and the conditioning-aware comparison at the round trip's point."""
+"""Classes of bugs that hide from bounded probing and from autograd as ground truth
+(kexue_verify_plugins/flows/hidden_bugs.py), the magnitude sweep, a declared bounded domain, and the
+conditioning-aware comparison at the round trip's point."""
 
 from __future__ import annotations
 
 import pytest
+
+from kexue_verify import CheckContext, ModelSpec, Outcome
+from kexue_verify.testing import assert_verdict, run_claim
 from kexue_verify_plugins.flows import hidden_bugs, models, probing
 from kexue_verify_plugins.flows.assertions import Probe
 from kexue_verify_plugins.flows.checks import directions, inverse, logdet, structure
 from kexue_verify_plugins.flows.checks.common import prepare
-
-from kexue_verify import CheckContext, ModelSpec, Outcome
-from kexue_verify.testing import assert_verdict, run_claim
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

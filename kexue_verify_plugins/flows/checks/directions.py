@@ -1,0 +1,123 @@
+r"""``flows.layer-directions-agree``: both directions of a layer describe the same map.
+
+.. math::  J_{f^{-1}}(y)\,J_f(\hat x)=I,\qquad \mathrm{ld}^{-1}(y)+\mathrm{ld}(\hat x)=0,
+           \qquad y=f(x),\ \hat x=f^{-1}(y)
+
+**Compared at the point the round trip produced.**  In exact arithmetic :math:`\hat x=x`; in floating point the
+inverse lands at :math:`\hat x`, and :math:`J_{f^{-1}}(y)` is the inverse of :math:`J_f` *there*, not at :math:`x`.
+Where the layer is ill-conditioned (flat spline slopes, saturated sigmoid scales, a deep multi-scale stack) the
+difference between :math:`J_f(x)` and :math:`J_f(\hat x)` — and between :math:`\mathrm{ld}(x)` and
+:math:`\mathrm{ld}(\hat x)` — is far above the rounding of either, and a check at :math:`x` refutes a correct layer.
+So both identities are taken at :math:`\hat x`, and the remaining displacement (the exact preimage
+:math:`f^{-1}(y)` is within about :math:`|x-\hat x|` of :math:`\hat x` as well) is allowed for by the **measured
+local sensitivity**: twice the change of the Jacobian (resp. the log-det) between :math:`x` and :math:`\hat x`.
+A layer whose inverse is wrong moves :math:`\hat x` by O(1) — which the round-trip claim refutes — or reports a
+log-det/Jacobian that does not match its own inverse at any point, which this claim refutes.
+
+Tolerances, per sample, for the product:
+:math:`8\gamma_D\||J_{f^{-1}}||J_f(\hat x)|\|_\infty+2\||J_{f^{-1}}|\,|J_f(x)-J_f(\hat x)|\|_\infty
++4\||J_{f^{-1}}(y)-J_{f^{-1}}(\tilde y)|\,|J_f(\hat x)|\|_\infty` (:math:`\tilde y` is :math:`y` moved by its own
+rounding size: the measured jitter of the inverse's Jacobian, large at flat spline slopes); for the log-dets
+:math:`8\gamma_D(|\mathrm{ld}|+1)+2|\mathrm{ld}(x)-\mathrm{ld}(\hat x)|`.  Every
+autograd Jacobian is cross-checked by finite differences (:mod:`.reference`).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from kexue_verify import CheckContext, Evidence, Outcome, holds
+from kexue_verify.tolerances import eps, tolerance
+from kexue_verify_plugins.flows.assertions import Probe
+from kexue_verify_plugins.flows.checks.common import finite, non_finite, plain, prepare
+from kexue_verify_plugins.flows.jacobian import batch_jacobian, no_tf32
+from kexue_verify_plugins.flows.probing import probe, region_evidence
+from kexue_verify_plugins.flows.reference import checked_jacobian, float64_twin
+
+__all__ = ["directions_check"]
+
+
+def directions_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidence]:
+    """Both directions agree at the round trip's point: Jacobians are inverse matrices, reported log-dets cancel."""
+    with no_tf32(ctx.device):
+        flow = prepare(ctx, assertion)
+        x, kinds = probe(flow, ctx, assertion)
+        with torch.no_grad():
+            y, ld = flow.forward(x)
+            x_back, ld_inv = flow.inverse(y)
+        if not (finite(y) and finite(x_back)):
+            return [non_finite("both directions finite", "f(x) or f⁻¹(f(x))", kinds, torch.cat(
+                [y.reshape(len(kinds), -1), x_back.reshape(len(kinds), -1)], dim=1))]
+        with torch.no_grad():
+            _, ld_back = flow.forward(x_back)
+        twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
+        jac_x, _, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
+        jac_inv, _, cross_inv = checked_jacobian(flow, y, ctx, kinds, inverse=True, twin=twin)
+        moved = bool((x_back != x).any())
+        jac_back = batch_jacobian(lambda t: flow.forward(t)[0], x_back)[0] if moved else jac_x
+        jac_inv_jitter = batch_jacobian(lambda t: flow.inverse(t)[0], _jitter(y, ctx))[0]
+        evidence = [region_evidence(flow), cross, cross_inv,
+                    _product(jac_inv, jac_back, jac_x, jac_inv_jitter, kinds, ctx)]
+        if ld_inv is None:
+            evidence.append(Evidence(name="reported log-dets cancel", outcome=Outcome.SKIPPED,
+                                     note="the inverse reports no log-det"))
+            return evidence
+        if ld_inv.shape != ld.shape:
+            evidence.append(holds("reported log-dets cancel", False, method="shape check",
+                                  counterexample={"forward_shape": str(tuple(ld.shape)),
+                                                  "inverse_shape": str(tuple(ld_inv.shape))}))
+            return evidence
+        evidence.append(_cancel(ld, ld_back, ld_inv, jac_x.shape[-1], kinds, ctx))
+        return evidence
+
+
+def _jitter(y: torch.Tensor, ctx: CheckContext) -> torch.Tensor:
+    """``y`` moved by its own rounding size, ``±4u max(1, |y_j|)`` (seeded signs)."""
+    gen = torch.Generator().manual_seed((ctx.seed + 313) % 2**63)
+    flat = y.detach().reshape(y.shape[0], -1)
+    sign = torch.where(torch.rand(flat.shape, generator=gen) < 0.5, -1.0, 1.0).to(flat)
+    return (flat + sign * 2 * eps(ctx.dtype) * flat.abs().clamp_min(1.0)).reshape(y.shape)
+
+
+def _product(jac_inv: torch.Tensor, jac_back: torch.Tensor, jac_x: torch.Tensor, jac_inv_jitter: torch.Tensor,
+             kinds: list[str], ctx: CheckContext) -> Evidence:
+    d = jac_inv.shape[-1]
+    a, b = jac_inv.to(torch.float64), jac_back.to(torch.float64)
+    eye = torch.eye(d, dtype=torch.float64, device=a.device)
+    product = a @ b
+    err = (product - eye).abs()
+    # normwise: entries of J carry errors relative to the layer's intermediate values, not to themselves
+    rounding = tolerance(ctx.dtype, n=d) * (a.abs() @ b.abs()).sum(dim=-1).amax(dim=-1)
+    sensitivity = 2 * (a.abs() @ (jac_x.to(torch.float64) - b).abs()).sum(dim=-1).amax(dim=-1)
+    # J_inv at y moved by y's own rounding: how much the inverse's Jacobian itself jitters there
+    sensitivity = sensitivity + 4 * ((jac_inv_jitter.to(torch.float64) - a).abs() @ b.abs()).sum(dim=-1).amax(dim=-1)
+    bound = rounding + sensitivity
+    ratio = err.amax(dim=(-1, -2)) / bound.clamp_min(torch.finfo(torch.float64).tiny)
+    n = int(torch.argmax(ratio))
+    i, j = (int(v) for v in torch.unravel_index(torch.argmax(err[n]), err[n].shape))
+    return holds("J_f⁻¹(y) · J_f(x̂) = I at the round trip's point x̂ = f⁻¹(f(x))", bool((ratio <= 1).all()),
+                 method=f"torch.func Jacobians of both directions ({ctx.dtype}, {ctx.device}), D = {d}",
+                 expected="max |J_inv J − I| ≤ 8γ_D ‖|J_inv||J(x̂)|‖∞ + 2‖|J_inv||J(x) − J(x̂)|‖∞ per sample",
+                 counterexample={"sample": n, "kind": kinds[n], "entry": [i, j],
+                                 "product": plain(product[n, i, j]), "identity": float(i == j),
+                                 "bound": plain(bound[n])},
+                 max_error=plain(err.max()), max_error_over_bound=plain(ratio.max()),
+                 max_sensitivity_allowance=plain(sensitivity.max()))
+
+
+def _cancel(ld: torch.Tensor, ld_back: torch.Tensor, ld_inv: torch.Tensor, d: int, kinds: list[str],
+            ctx: CheckContext) -> Evidence:
+    f, f_back, g = (t.detach().to(torch.float64).reshape(-1) for t in (ld, ld_back, ld_inv))
+    total = (f_back + g).abs()
+    rounding = tolerance(ctx.dtype, n=d, scale=1.0) * (f.abs().clamp_min(f_back.abs()) + 1.0)
+    sensitivity = 2 * (f - f_back).abs()
+    bound = rounding + sensitivity
+    bad = ~torch.isfinite(total) | (total > bound)
+    k = int(torch.argmax(torch.where(torch.isfinite(total), total / bound.clamp_min(1e-300),
+                                     torch.full_like(total, float("inf")))))
+    return holds("reported log-dets cancel: ld_f(x̂) + ld_f⁻¹(y) = 0 at the round trip's point",
+                 not bool(bad.any()), method="reported values",
+                 expected="|sum| ≤ 8γ_D(|ld| + 1) + 2|ld(x) − ld(x̂)| per sample",
+                 counterexample={"sample": k, "kind": kinds[k], "forward": plain(f_back[k]), "inverse": plain(g[k]),
+                                 "bound": plain(bound[k])},
+                 max_sum=plain(total.max()))
