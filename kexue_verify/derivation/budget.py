@@ -69,6 +69,7 @@ class _Budget:
         # The alarm repeats every 50 ms after the deadline: Python drops an exception raised while a garbage-collector
         # callback runs, and SymPy catches broad exceptions in places, so a single alarm can be lost and leave a
         # factorisation running for ever. Repeating it until it lands keeps the budget a bound.
+        assert left is not None  # usable implies it
         signal.setitimer(signal.ITIMER_REAL, max(left, 1e-3), 0.05)
         try:
             yield

@@ -261,7 +261,7 @@ class Derivation:
             return _CompiledStep(step, expr, substitution=substitution)
         if step.var not in symbols:
             raise DerivationError(f"{where}: the limit variable {step.var!r} is not a declared symbol")
-        var = symbols[step.var]
+        var = symbols[step.var]  # type: ignore[index]  # a limit step always names its variable (checked above)
         point = self._parse_at(step.point or "oo", {}, where)
         if point.free_symbols or not (point.is_extended_real):
             raise DerivationError(f"{where}: the limit point must be a real number or ±oo, got {step.point!r}")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import sympy as sp
 
@@ -17,7 +17,7 @@ def _text(expr: Any) -> str:
     """``sympy.sstr`` on one line (matrices print as tables otherwise)."""
     text = sp.sstr(expr)
     if "\n" not in text:
-        return text
+        return cast(str, text)
     return re.sub(r"\[\s+", "[", re.sub(r"\s+", " ", text))
 
 

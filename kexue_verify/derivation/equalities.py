@@ -215,7 +215,7 @@ class _Equalities(_StepKind):
         )
 
     def _confirm_difference(
-        self, prev: Any, new: Any, cand: _Candidate, left: tuple, right: tuple, digits: int
+        self, prev: Any, new: Any, cand: _Candidate, left: tuple[Any, ...], right: tuple[Any, ...], digits: int
     ) -> _Decision | None:
         """Recompute with 15 more working digits and a finer quadrature; the difference must persist."""
         num = self.numeric

@@ -7,7 +7,7 @@ matrices are tested entry by entry.  Each method runs within the step's :class:`
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sympy as sp
 
@@ -19,7 +19,7 @@ _SIZE_LIMIT = 600  # count_ops above which simplify() is not attempted
 def _is_zero(value: Any) -> bool:
     if isinstance(value, sp.MatrixBase):
         return all(entry == 0 for entry in value)
-    return value == 0
+    return cast(bool, value == 0)
 
 
 def _entrywise(fn: Any, value: Any) -> Any:
@@ -31,11 +31,11 @@ def _entrywise(fn: Any, value: Any) -> Any:
 def _size(value: Any) -> int:
     if isinstance(value, sp.MatrixBase):
         return sum(sp.count_ops(e) for e in value)
-    return sp.count_ops(value)
+    return cast(int, sp.count_ops(value))
 
 
 def _undefined(value: Any) -> bool:
-    return value.has(sp.nan, sp.zoo)
+    return cast(bool, value.has(sp.nan, sp.zoo))
 
 
 def _cheap_zero(diff: Any, budget: _Budget) -> str | None:

@@ -181,7 +181,7 @@ class _Inequalities(_StepKind):
         cand = self.numeric.candidate(0)
         box0 = tuple((mpmath.mpf(ranges[v].lower.p) / ranges[v].lower.q,
                       mpmath.mpf(ranges[v].upper.p) / ranges[v].upper.q) for v in free)
-        heap: list[tuple[Any, int, tuple]] = [(-max(b - a for a, b in box0), 0, box0)]
+        heap: list[tuple[Any, int, tuple[Any, ...]]] = [(-max(b - a for a, b in box0), 0, box0)]
         counter = 0
         while heap:
             if counter >= _BOXES:

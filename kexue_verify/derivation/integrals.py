@@ -15,7 +15,7 @@ is built, a variable of integration must be declared so that its assumptions hol
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sympy as sp
 
@@ -103,7 +103,7 @@ def _same(a: Any, b: Any) -> bool:
         return True
     if a.is_infinite or b.is_infinite:
         return False
-    return sp.simplify(a - b) == 0
+    return cast(bool, sp.simplify(a - b) == 0)
 
 
 def _integrals_agree(prev: Any, new: Any, substitution: Any, budget: _Budget) -> str | None:
@@ -185,8 +185,8 @@ def _substitution_mismatch(
 
     def same(x: Any, y: Any) -> bool:
         if sp.sympify(x).is_infinite or sp.sympify(y).is_infinite:
-            return sp.sympify(x) == sp.sympify(y)
-        return abs(x - y) <= 1e-12 * max(1.0, abs(x), abs(y))
+            return cast(bool, sp.sympify(x) == sp.sympify(y))
+        return cast(bool, abs(x - y) <= 1e-12 * max(1.0, abs(x), abs(y)))
 
     inside = _interior_points(alpha, beta)
     try:

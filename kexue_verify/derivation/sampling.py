@@ -16,7 +16,7 @@ import decimal
 import random
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import mpmath
 import sympy as sp
@@ -62,7 +62,7 @@ def _decimal(value: Any) -> str:
                 ctx.prec = 60
                 return str(decimal.Decimal(int(value.p)) / decimal.Decimal(int(value.q)))
         return str(sp.N(value, 20))
-    return mpmath.nstr(value, 20)
+    return cast(str, mpmath.nstr(value, 20))
 
 
 def _show(value: Any) -> str:
@@ -72,7 +72,7 @@ def _show(value: Any) -> str:
         return "[" + ", ".join(_show(v) for v in value) + "]"
     if isinstance(value, mpmath.mpc) and value.imag == 0:
         value = value.real
-    return mpmath.nstr(value, 20)
+    return cast(str, mpmath.nstr(value, 20))
 
 
 #: How random points after the two edge points are placed (one entry drawn per variable and point).
@@ -225,7 +225,7 @@ class _Numeric:
 
     def value(
         self, expr: Any, cand: _Candidate, dps: int, *, fixed: Mapping[Any, Any] | None = None, careful: bool = False
-    ) -> tuple:
+    ) -> tuple[Any, ...]:
         """The entries of ``expr`` at ``cand`` (and ``fixed`` overrides) with ``dps`` digits.
 
         ``careful`` integrates over finer subdivisions (log-spaced breakpoints on infinite
@@ -237,7 +237,7 @@ class _Numeric:
             result = self._cache[key]
             if isinstance(result, _NoValueError):
                 raise result
-            return result
+            return cast(tuple[Any, ...], result)
         try:
             prepared = self._prepare(expr, cand)
             with mpmath.workdps(dps):
@@ -301,11 +301,11 @@ class _Numeric:
     def _eval(self, expr: Any, env: Mapping[Any, Any]) -> Any:
         plan = self._plans.get(expr)
         if plan is None:
-            nodes = self._outermost(expr)
-            placeholders = [self._placeholders.setdefault(node, sp.Dummy("I")) for node in nodes]
-            body = expr.xreplace(dict(zip(nodes, placeholders, strict=True))) if nodes else expr
+            outer = self._outermost(expr)
+            placeholders = [self._placeholders.setdefault(node, sp.Dummy("I")) for node in outer]
+            body = expr.xreplace(dict(zip(outer, placeholders, strict=True))) if outer else expr
             args = tuple(sorted(body.free_symbols, key=sp.default_sort_key))
-            plan = (tuple(zip(nodes, placeholders, strict=True)), args, sp.lambdify(args, body, modules=_MODULES))
+            plan = (tuple(zip(outer, placeholders, strict=True)), args, sp.lambdify(args, body, modules=_MODULES))
             self._plans[expr] = plan
         nodes, args, fn = plan
         if nodes:
@@ -394,7 +394,7 @@ class _Numeric:
 
     # -- comparisons -----------------------------------------------------------------------
 
-    def agree(self, left: tuple, right: tuple, digits: int | None = None) -> bool:
+    def agree(self, left: tuple[Any, ...], right: tuple[Any, ...], digits: int | None = None) -> bool:
         """Whether the entries agree to ``digits`` significant digits (absolutely, next to an exact 0)."""
         if len(left) != len(right):
             return False
@@ -409,7 +409,7 @@ class _Numeric:
         return True
 
 
-def _one(value: tuple) -> Any:
+def _one(value: tuple[Any, ...]) -> Any:
     if len(value) != 1:
         raise _NoValueError("a matrix where a number was expected")
     return value[0]

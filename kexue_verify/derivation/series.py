@@ -11,12 +11,12 @@ Any other ``f`` goes to :func:`sympy.series`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import sympy as sp
 
 
-class SeriesCoeff(sp.Function):
+class SeriesCoeff(sp.Function):  # type: ignore[misc]  # SymPy has no type information
     r"""``series_coeff(f, t, k)``: the coefficient :math:`[t^k]\,f` of the Taylor series of ``f`` at ``t = 0``.
 
     It stays unevaluated (so a derivation can show it) until ``doit()``:
@@ -40,7 +40,7 @@ class SeriesCoeff(sp.Function):
     @property
     def free_symbols(self) -> set[Any]:
         expr, var, _ = self.args
-        return expr.free_symbols - {var}
+        return cast(set[Any], expr.free_symbols - {var})
 
     def doit(self, **hints: Any) -> Any:
         expr, var, k = self.args
