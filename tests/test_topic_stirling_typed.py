@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from kexue_verify_plugins.stirling.assertions import EulerMaclaurin, GammaSeries
-from kexue_verify_plugins.stirling.checks import _gamma_shift
-from kexue_verify_plugins.stirling.claims import EULER_MACLAURIN, NONINTEGER
-from kexue_verify_plugins.stirling.euler_maclaurin import _shift
 
 from kexue_verify import ClaimDefinitionError
+from kexue_verify_plugins.stirling.assertions import EulerMaclaurin, GammaSeries
+from kexue_verify_plugins.stirling.checks.euler_maclaurin import _shift
+from kexue_verify_plugins.stirling.checks.formula import _gamma_shift
+from kexue_verify_plugins.stirling.claims import EULER_MACLAURIN, NONINTEGER
 
 
 @pytest.mark.parametrize(("function", "shift"), [("gamma(x+1)", 1), ("gamma(1 + x)", 1), ("gamma(x)", 0),

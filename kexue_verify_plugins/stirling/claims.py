@@ -1,7 +1,7 @@
 """The claims of “斯特灵(stirling)公式与渐近级数” (Su Jianlin, 2016; kexue.fm/archives/3731), catalogue ST-1 … ST-14.
 
 Declarations only — typed assertions (:mod:`.assertions`), no torch or SymPy — so that listing claims stays fast.
-Each claim names its checks as ``"kexue_verify_plugins.stirling.<module>:<function>"``; each false variant names
+Each claim names its checks as ``"kexue_verify_plugins.stirling.checks.<module>:<function>"``; each false variant names
 the assertion fields it changes and runs through the same checks.  Where the post has a typo the claim “as printed”
 expects ``refuted`` and the corrected claim beside it expects ``verified``.
 """
@@ -48,7 +48,8 @@ _at = POST.at
 
 
 def _ref(module: str, function: str) -> str:
-    return f"{PKG}.{module}:{function}"
+    """A check of :mod:`.checks`: ``"kexue_verify_plugins.stirling.checks.<module>:<function>"``."""
+    return f"{PKG}.checks.{module}:{function}"
 
 
 # --- ST-1 … ST-3: the formula and the series --------------------------------------------------------------------------
@@ -62,9 +63,9 @@ FORMULA = Claim(
     source=_at(FORMULA_SECTION),
     tags=("asymptotics", "gamma"),
     assertion=StirlingFormula(prefactor="sqrt(2*pi*n)*(n/E)**n", limit="1", correction="1/(12*n)"),
-    symbolic=_ref("checks", "formula_symbolic"),
+    symbolic=_ref("formula", "formula_symbolic"),
     proof="stirling.md#stirling-formula",
-    numeric=_ref("checks", "formula_numeric"),
+    numeric=_ref("formula", "formula_numeric"),
     false_variants=(
         variant("sqrt-2pi-over-n", r"prefactor \sqrt{2\pi/n} instead of \sqrt{2\pi n}",
                 prefactor="sqrt(2*pi/n)*(n/E)**n"),
@@ -89,9 +90,9 @@ SERIES = Claim(
     source=_at(SERIES_SECTION),
     tags=("asymptotics", "gamma", "exact-coefficients"),
     assertion=StirlingSeries(series=STIRLING_SERIES),
-    symbolic=_ref("checks", "series_symbolic"),
+    symbolic=_ref("formula", "series_symbolic"),
     proof="stirling.md#coefficient-a4",
-    numeric=_ref("checks", "series_numeric"),
+    numeric=_ref("formula", "series_numeric"),
     notes="The post prints the first three terms; a_3 and a_4 (DLMF 5.11.3, OEIS A001163/A001164) are added so "
           "that the catalogue's variants on a_3 have something to replace.",
     false_variants=(
@@ -112,8 +113,8 @@ NONINTEGER = Claim(
     source=_at(FORMULA_SECTION),
     tags=("asymptotics", "gamma"),
     assertion=GammaSeries(function="gamma(x+1)", prefactor="sqrt(2*pi*x)*(x/E)**x", holds_for="real"),
-    symbolic=_ref("checks", "noninteger_symbolic"),
-    numeric=_ref("checks", "noninteger_numeric"),
+    symbolic=_ref("formula", "noninteger_symbolic"),
+    numeric=_ref("formula", "noninteger_numeric"),
     false_variants=(
         variant("integers-only", "the series holds only for integer n", holds_for="integer"),
         variant("gamma-x-same-prefactor", r"\Gamma(x) (not \Gamma(x+1)) \sim \sqrt{2\pi x}(x/e)^x \sum a_k x^{-k}; "

@@ -17,11 +17,10 @@ import torch
 from kexue_verify import CheckContext, Evidence, Formula, close, holds, undecided
 from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
-
-from .assertions import GammaSeries, StirlingFormula, StirlingSeries
-from .coefficients import fraction_text, log_series_coefficients, stirling_coefficients
-from .numerics import fraction_value, residual_slopes, stirling_ratio
-from .symbolic import finite_power_series, log_ratio_series, t
+from kexue_verify_plugins.stirling.assertions import GammaSeries, StirlingFormula, StirlingSeries
+from kexue_verify_plugins.stirling.coefficients import fraction_text, log_series_coefficients, stirling_coefficients
+from kexue_verify_plugins.stirling.numerics import fraction_value, residual_slopes, stirling_ratio
+from kexue_verify_plugins.stirling.symbolic import finite_power_series, log_ratio_series, t
 
 n = sp.Symbol("n", positive=True)
 x = sp.Symbol("x", positive=True)

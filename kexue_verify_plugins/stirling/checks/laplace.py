@@ -22,10 +22,9 @@ from kexue_verify import CheckContext, Evidence, holds
 from kexue_verify.formula import parse_formula
 from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
-
-from .assertions import ChainForm, GaussianLeadingTerm, GaussianMoments, SubstitutionChain
-from .numerics import LogExpression, context_for, trapezoid, window
-from .symbolic import finite_power_series, log_ratio_series, same_function
+from kexue_verify_plugins.stirling.assertions import ChainForm, GaussianLeadingTerm, GaussianMoments, SubstitutionChain
+from kexue_verify_plugins.stirling.numerics import LogExpression, context_for, trapezoid, window
+from kexue_verify_plugins.stirling.symbolic import finite_power_series, log_ratio_series, same_function
 
 x = sp.Symbol("x", positive=True)
 u = sp.Symbol("u", real=True)

@@ -24,12 +24,25 @@ from kexue_verify import CheckContext, Evidence, Outcome, holds
 from kexue_verify.formula import parse_formula
 from kexue_verify.numeric import torch_function
 from kexue_verify.tolerances import tolerance
+from kexue_verify_plugins.stirling.assertions import QBookkeeping, QExpansion, TermByTerm
+from kexue_verify_plugins.stirling.coefficients import (
+    fraction_text,
+    gaussian_moment,
+    q_expansion,
+    stirling_coefficients,
+)
+from kexue_verify_plugins.stirling.numerics import (
+    context_for,
+    exp_tail,
+    fit_slope,
+    fraction_value,
+    residual_slopes,
+    trapezoid,
+    window,
+)
+from kexue_verify_plugins.stirling.symbolic import same_function
 
-from .assertions import QBookkeeping, QExpansion, TermByTerm
-from .coefficients import fraction_text, gaussian_moment, q_expansion, stirling_coefficients
 from .laplace import gaussian_integral
-from .numerics import context_for, exp_tail, fit_slope, fraction_value, residual_slopes, trapezoid, window
-from .symbolic import same_function
 
 x = sp.Symbol("x", positive=True)
 u = sp.Symbol("u", real=True)

@@ -14,9 +14,8 @@ import torch
 
 from kexue_verify import CheckContext, Evidence, Formula, holds
 from kexue_verify.tolerances import tolerance
-
-from .assertions import EulerMaclaurin
-from .symbolic import finite_power_series, log_ratio_series
+from kexue_verify_plugins.stirling.assertions import EulerMaclaurin
+from kexue_verify_plugins.stirling.symbolic import finite_power_series, log_ratio_series
 
 n = sp.Symbol("n", positive=True, integer=True)
 k = sp.Symbol("k", positive=True, integer=True)
