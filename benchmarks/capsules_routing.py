@@ -25,10 +25,10 @@ import argparse
 import platform
 
 import torch
-from kexue_verify_plugins.capsules.routing import EMRouting, MatrixCapsules
 from timing import timed
 
 from kexue_verify.threads import set_threads
+from kexue_verify_plugins.capsules.routing import EMRouting, MatrixCapsules
 
 
 def inputs(batch: int, n_in: int, n_out: int, dtype: torch.dtype, device: str) -> tuple[torch.Tensor, ...]:

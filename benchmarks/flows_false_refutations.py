@@ -21,13 +21,13 @@ from collections.abc import Callable
 from typing import Any
 
 import torch
+
+from kexue_verify import CheckContext, Outcome
 from kexue_verify_plugins.flows import layers
 from kexue_verify_plugins.flows.checks.directions import directions_check
 from kexue_verify_plugins.flows.checks.inverse import inverse_check
 from kexue_verify_plugins.flows.checks.logdet import logdet_check
 from kexue_verify_plugins.flows.checks.structure import structure_check
-
-from kexue_verify import CheckContext, Outcome
 
 D = 4
 SCALE = 0.3

@@ -27,6 +27,10 @@ import os
 import platform
 
 import torch
+from timing import timed
+
+from kexue_verify.threads import set_threads
+from kexue_verify.tolerances import tolerance
 from kexue_verify_plugins.flows import layers, multiscale
 from kexue_verify_plugins.flows.jacobian import (
     batch_jacobian,
@@ -35,10 +39,6 @@ from kexue_verify_plugins.flows.jacobian import (
     naive_jacobian,
     slogdet64,
 )
-from timing import timed
-
-from kexue_verify.threads import set_threads
-from kexue_verify.tolerances import tolerance
 
 
 def glow_step(side: int, width: int, device: str, dtype: torch.dtype, seed: int = 0) -> multiscale.GlowStep:

@@ -27,15 +27,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from timing import timed
+
+from kexue_verify.threads import set_threads
 from kexue_verify_plugins.lipschitz.norms import (
     circular_conv,
     conv_explicit_matrix,
     conv_operator_norm,
     operator_power_iteration,
 )
-from timing import timed
-
-from kexue_verify.threads import set_threads
 
 
 def explicit_norm(weight: torch.Tensor, n: int) -> float:

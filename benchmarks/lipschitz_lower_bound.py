@@ -30,15 +30,15 @@ from pathlib import Path
 from typing import Any
 
 import torch
+
+from kexue_verify import CheckContext
+from kexue_verify.threads import set_threads
 from kexue_verify_plugins.lipschitz import models
 from kexue_verify_plugins.lipschitz.bounds import (
     certified_upper_bound,
     empirical_lower_bound,
     random_search_lower_bound,
 )
-
-from kexue_verify import CheckContext
-from kexue_verify.threads import set_threads
 
 MODELS = {
     "sn-mlp": models.make_sn_mlp,

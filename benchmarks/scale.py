@@ -6,7 +6,7 @@
 * one claim, cold and with a warm cache, against ``python -c "import torch"``;
 * ``run all -j 2``, and a second ``run all`` with nothing changed (the result cache);
 * N user models of one kind: the per-model cost with the claim's model-independent false variants evaluated once
-  per claim (the per-worker memo in ``kexue_verify.evaluation``) against once per model, in one process;
+  per claim (the per-worker memo in ``kexue_verify.verdicts``) against once per model, in one process;
 * ``--executor dask`` on a 2-worker LocalCluster against the local executor (same cases, same report id).
 
 Every command runs in a private cache directory; the user's cache is not touched.
@@ -56,9 +56,9 @@ def user_models(count: int) -> list:
 
 def per_model_cost(count: int) -> tuple[float, float, int, int]:
     """Seconds per model for the 4 generic flow-layer claims, once per model vs once per claim, in this process."""
-    from kexue_verify import Case, RunConfig, evaluation, load
-    from kexue_verify.evaluation import evaluate
+    from kexue_verify import Case, RunConfig, load, verdicts
     from kexue_verify.threads import single_threaded
+    from kexue_verify.verdicts import evaluate
 
     loaded = load()
     claims = [loaded.claims[c] for c in FLOW_CLAIMS]
@@ -67,16 +67,16 @@ def per_model_cost(count: int) -> tuple[float, float, int, int]:
         evaluate(Case(claims[0], user_models(1)[0]), config)  # warm up: torch, the layers module
         timings = []
         for once_per_claim in (False, True):
-            evaluation._MODEL_VARIANTS.clear()
+            verdicts._MODEL_VARIANTS.clear()
             start = time.perf_counter()
             verdicts = []
             for m in user_models(count):
                 if not once_per_claim:
-                    evaluation._MODEL_VARIANTS.clear()
+                    verdicts._MODEL_VARIANTS.clear()
                 verdicts += [evaluate(Case(c, m), config).verdict.value for c in claims]
             timings.append((time.perf_counter() - start) / count)
             assert set(verdicts) == {"verified"}, verdicts
-    computed = len(evaluation._MODEL_VARIANTS)
+    computed = len(verdicts._MODEL_VARIANTS)
     reused = sum(len([v for v in c.false_variants if v.model is not None]) for c in claims) * count - computed
     return timings[0], timings[1], computed, reused
 

@@ -30,15 +30,16 @@ from collections.abc import Callable
 from fractions import Fraction
 
 import sympy as sp
+from sympy.polys.domains import QQ
+from sympy.polys.ring_series import rs_exp
+from sympy.polys.rings import ring
+
 from kexue_verify_plugins.stirling.coefficients import (
     bernoulli_even,
     clear_cache,
     fraction_text,
     stirling_coefficients,
 )
-from sympy.polys.domains import QQ
-from sympy.polys.ring_series import rs_exp
-from sympy.polys.rings import ring
 
 
 def sympy_ring_series(n: int) -> list[Fraction]:

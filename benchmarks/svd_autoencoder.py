@@ -30,12 +30,12 @@ import platform
 import time
 
 import torch
-from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, spectrum
-from kexue_verify_plugins.svd.models import linear_autoencoder, seeded
-from kexue_verify_plugins.svd.training import Fit, fit_lbfgs
 
 from kexue_verify.context import CheckContext
 from kexue_verify.threads import set_threads
+from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, spectrum
+from kexue_verify_plugins.svd.models import linear_autoencoder, seeded
+from kexue_verify_plugins.svd.training import Fit, fit_lbfgs
 
 TARGETS = (1e-4, 1e-10)
 SPECTRA = {"easy": {"top": (3.0, 2.0), "tail": (0.8, 0.2)}, "hard": {"top": (3.0, 1.0), "tail": (0.9, 0.1)}}

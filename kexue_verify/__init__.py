@@ -10,8 +10,8 @@ from __future__ import annotations
 from importlib.metadata import PackageNotFoundError, version
 
 from kexue_verify.assertions import Assertion, Formula, variant
-from kexue_verify.checks import at_most, close, holds, undecided
 from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Source, Status, Verdict
+from kexue_verify.comparisons import at_most, close, holds, undecided
 from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import (
     CheckError,
@@ -23,11 +23,11 @@ from kexue_verify.errors import (
     PluginError,
     UsageError,
 )
-from kexue_verify.evaluation import Case, CaseResult, RunConfig, SkipCheck, evaluate
 from kexue_verify.hookspecs import hookimpl
+from kexue_verify.pipeline import RunOutcome, run
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.registry import ClaimRegistry, ModelRegistry, ReporterRegistry
-from kexue_verify.verify import RunOutcome, run
+from kexue_verify.verdicts import Case, CaseResult, RunConfig, SkipCheck, evaluate
 
 try:
     __version__ = version("kexue-verify")

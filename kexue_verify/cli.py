@@ -141,7 +141,7 @@ def list_(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...],
 
 
 def _plan(loaded: Any, patterns: Sequence[str], keyword: str | None, tags: Sequence[str]) -> list[Any]:
-    from kexue_verify.verify import plan
+    from kexue_verify.pipeline import plan
 
     try:
         return plan(loaded, patterns or ("all",), keyword=keyword, tags=tags)
@@ -275,10 +275,10 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
     from kexue_verify import outputs as report_outputs
     from kexue_verify.cache import last_failed as read_last_failed
     from kexue_verify.cache import record_run
-    from kexue_verify.evaluation import RunConfig
-    from kexue_verify.runner import default_jobs
+    from kexue_verify.pipeline import run as run_claims
     from kexue_verify.terminal import TerminalReporter
-    from kexue_verify.verify import run as run_claims
+    from kexue_verify.verdicts import RunConfig
+    from kexue_verify.workers import default_jobs
 
     if verbose and quiet:
         raise UserError("-v and -q contradict each other; give one")
@@ -489,7 +489,7 @@ def rerun(report_file: str, outputs: tuple[str, ...], jobs: int | None, timeout:
     """
     from kexue_verify import outputs as report_outputs
     from kexue_verify.reports.rerun import rerun as rerun_report
-    from kexue_verify.runner import default_jobs
+    from kexue_verify.workers import default_jobs
 
     data = _load_checked(report_file, refuse_altered=False)
     destinations = _prepare_outputs(outputs, loaded)

@@ -3,7 +3,7 @@
 ``run --executor dask`` starts a :class:`distributed.LocalCluster` of process workers on the loopback interface
 (``127.0.0.1``, no dashboard); ``--scheduler tcp://HOST:PORT`` uses a cluster that is already running.  Each case
 is one task.  A dask worker does not evaluate the case itself: it keeps a *resident* one-process pool of the local
-runner (:class:`kexue_verify.runner._Pool`), so a case gets exactly the semantics of a local run — its own process,
+runner (:class:`kexue_verify.workers._Pool`), so a case gets exactly the semantics of a local run — its own process,
 one torch thread, the timeout per case (verdict ``timeout``), a crash giving ``error`` and a fresh process for the
 next case — and the torch import is paid once per dask worker, not once per case.  A dask worker that dies itself
 (the machine is lost) gives its case ``error`` and the run goes on; the nanny restarts the worker.
@@ -33,8 +33,8 @@ from typing import Any
 
 from kexue_verify.claims import Verdict
 from kexue_verify.errors import UsageError
-from kexue_verify.evaluation import Case, CaseResult, RunConfig
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
+from kexue_verify.verdicts import Case, CaseResult, RunConfig
 
 __all__ = ["MISSING_DASK", "run_cases_dask", "ship_plugin_dirs"]
 
@@ -86,7 +86,7 @@ _LOCK = threading.Lock()
 
 def _resident_pool(token: str, options: LoadOptions, shipped: tuple[ShippedDir, ...], config: RunConfig) -> Any:
     """This dask worker's pool for run ``token``: plugins loaded once, one local worker process kept alive."""
-    from kexue_verify.runner import _Pool
+    from kexue_verify.workers import _Pool
 
     with _LOCK:
         entry = _RESIDENT.get(token)
@@ -167,7 +167,7 @@ def _run_token(options: LoadOptions, shipped: tuple[ShippedDir, ...], config: Ru
 
 
 def _lost(case: Case, config: RunConfig, exc: BaseException) -> CaseResult:
-    from kexue_verify.runner import _failed
+    from kexue_verify.workers import _failed
 
     return _failed(case, config, Verdict.ERROR,
                    f"the dask worker running this case was lost or failed ({type(exc).__name__}: {exc}); "

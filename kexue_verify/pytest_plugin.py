@@ -14,7 +14,7 @@ verdict is ``skipped``, and fails otherwise with the evidence that decided it as
 ``-k`` matches case ids, catalogue labels, tags and model names; ``-x``, ``--lf`` and ``-v`` work as usual.
 
 The fixture ``kexue_run`` runs one claim, possibly on one model, inside an ordinary test and returns its
-:class:`~kexue_verify.evaluation.CaseResult`; ``kexue_run.expect(...)`` also asserts the expected verdict.
+:class:`~kexue_verify.verdicts.CaseResult`; ``kexue_run.expect(...)`` also asserts the expected verdict.
 ``--kexue-seed``, ``--kexue-device`` and ``--kexue-dtype`` apply to both.  This module imports neither torch
 nor sympy: it is loaded by every pytest run of an environment where kexue-verify is installed.
 """
@@ -30,7 +30,7 @@ from typing import Any
 import pytest
 
 from kexue_verify.claims import Claim, ModelSpec, Verdict
-from kexue_verify.evaluation import Case, CaseResult, RunConfig, evaluate
+from kexue_verify.verdicts import Case, CaseResult, RunConfig, evaluate
 
 __all__ = ["ClaimRunner", "ClaimTests", "claim_tests"]
 
@@ -110,7 +110,7 @@ class ClaimCollector(pytest.Collector):
         self.spec = spec
 
     def collect(self) -> Iterator[pytest.Item]:
-        from kexue_verify.verify import plan
+        from kexue_verify.pipeline import plan
 
         loaded, own = _load(self.spec)
         claims = {c.id for c in loaded.claims if loaded.claims.origin(c.id) in own}
@@ -144,7 +144,7 @@ class ClaimItem(pytest.Item):
         self.result: CaseResult | None = None
 
     def runtest(self) -> None:
-        from kexue_verify.runner import proof_evidence
+        from kexue_verify.workers import proof_evidence
 
         config = _config(self.config)
         result = evaluate(self.case, config, proof_evidence(self.case, self.loaded, config))

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from kexue_verify.claims import Claim, Evidence, ModelSpec, Outcome, Verdict
-from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, VariantResult
 from kexue_verify.plugins import BUILTIN_PACKAGE
 from kexue_verify.reports.identity import definition_digest
+from kexue_verify.verdicts import Case, CaseResult, PartResult, RunConfig, VariantResult
 
 __all__ = ["CACHE_FORMAT", "ResultCache", "case_key", "default_cache_dir", "result_from_dict"]
 

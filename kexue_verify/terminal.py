@@ -20,8 +20,8 @@ from typing import IO, Any
 import click
 
 from kexue_verify.claims import Claim, Evidence, Outcome, Verdict
-from kexue_verify.evaluation import CaseResult, PartResult
 from kexue_verify.tracebacks import plugin_traceback
+from kexue_verify.verdicts import CaseResult, PartResult
 
 __all__ = ["TerminalReporter", "describe", "durations", "plugin_traceback", "use_colour", "verdict_line"]
 

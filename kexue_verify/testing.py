@@ -16,9 +16,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from kexue_verify.claims import Claim, ModelSpec, Verdict
-from kexue_verify.evaluation import Case, CaseResult, RunConfig, evaluate
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
-from kexue_verify.runner import proof_evidence
+from kexue_verify.verdicts import Case, CaseResult, RunConfig, evaluate
+from kexue_verify.workers import proof_evidence
 
 __all__ = ["assert_verdict", "builtin_plugins", "explain", "run_claim", "run_claims"]
 

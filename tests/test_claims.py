@@ -22,7 +22,8 @@ from kexue_verify import (
     holds,
     undecided,
 )
-from kexue_verify.claims import as_evidence_list, resolve
+from kexue_verify.claims import resolve
+from kexue_verify.evidence import as_evidence_list
 
 SOURCE = Source(title="Stirling's formula and asymptotic series", author="Su, Jianlin", date="2016-04-15",
                 url="https://kexue.fm/archives/3731")

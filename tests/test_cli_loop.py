@@ -55,7 +55,7 @@ def test_a_crashed_check_shows_its_traceback_from_the_plugins_frames(invoke) -> 
     assert "in explodes" in section
     assert "return 1 / a[\"zero\"]" in section
     assert "ZeroDivisionError: division by zero" in section
-    assert "evaluation.py" not in section
+    assert "verdicts.py" not in section
     assert "claims.py" not in section
 
 
@@ -81,8 +81,8 @@ def test_verbose_shows_the_evidence_of_every_case_and_quiet_one_line_per_surpris
 
 def test_describe_says_why_a_claim_expected_refuted_was_verified_and_shows_a_crashed_variant() -> None:
     from kexue_verify import Evidence, Verdict
-    from kexue_verify.evaluation import CaseResult, PartResult, VariantResult
     from kexue_verify.terminal import describe
+    from kexue_verify.verdicts import CaseResult, PartResult, VariantResult
 
     passing = PartResult("numeric", Outcome.PASS, [Evidence(name="2**10", outcome=Outcome.PASS,
                                                             quantities={"measured": 1000.0}, expected=1000.0)])
@@ -110,7 +110,7 @@ def test_holds_with_none_is_undecided_not_a_refutation() -> None:
 
 def test_plugin_traceback_drops_only_the_leading_frames_of_kexue_verify() -> None:
     from kexue_verify.context import CheckContext
-    from kexue_verify.evaluation import run_part
+    from kexue_verify.verdicts import run_part
 
     def check(ctx, assertion):
         return lookup(assertion)
@@ -124,8 +124,8 @@ def test_plugin_traceback_drops_only_the_leading_frames_of_kexue_verify() -> Non
     assert part.outcome is Outcome.ERROR
     text = part.error.split("\n", 1)[1]
     assert text.splitlines()[0] == "Traceback (most recent call last):"
-    assert "in check" in text.splitlines()[1]           # starts at the plugin's frame: evaluation.py is cut
-    assert "evaluation.py" not in text
+    assert "in check" in text.splitlines()[1]           # starts at the plugin's frame: verdicts.py is cut
+    assert "verdicts.py" not in text
     assert "in lookup" in text
     assert "claims.py" in text
     assert text.endswith("AttributeError: module 'kexue_verify' has no attribute 'no_such_thing'")

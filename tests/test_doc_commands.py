@@ -19,7 +19,7 @@ from click.testing import CliRunner
 from doc_commands import ROOT, Command, normalise, pages, run_pipeline_tail, session, why_not_run
 
 from kexue_verify.cli import cli
-from kexue_verify.evaluation import CaseResult
+from kexue_verify.verdicts import CaseResult
 
 #: The slow suite runs a documented ``run`` for real when it selects at most this many cases.
 REAL_RUN_CASES = 25
@@ -85,7 +85,7 @@ class Shell:
         with self.monkeypatch.context() as m:
             m.chdir(self.folder)
             if stubbed:
-                m.setattr("kexue_verify.verify.run_cases", _expected_results)
+                m.setattr("kexue_verify.pipeline.run_cases", _expected_results)
             result = CliRunner().invoke(cli, argv, env=env, catch_exceptions=False)
         allowed = {0, 4} if "cuda" in argv else {0}
         if command.output is not None:  # the page shows what it prints, a failure included; compared below
@@ -112,8 +112,8 @@ class Shell:
             if argv[0] == "run":
                 self.last_run_real = False
             return argv[0] != "run"
+        from kexue_verify.pipeline import plan
         from kexue_verify.plugins import LoadOptions, load
-        from kexue_verify.verify import plan
 
         words = [a for a in argv[1:] if not a.startswith("-")]
         if "all" in words or "cuda" in argv:
@@ -176,8 +176,8 @@ def test_every_documented_command_runs_for_real(page: Path, tmp_path: Path,
 
 def test_the_quickstart_summary_line_is_what_run_all_gives() -> None:
     """The sample summary of `run all` in the quickstart: the number of cases and of expected verdicts."""
+    from kexue_verify.pipeline import plan
     from kexue_verify.plugins import LoadOptions, load
-    from kexue_verify.verify import plan
 
     text = (ROOT / "docs" / "quickstart.md").read_text(encoding="utf-8")
     cases = plan(load(LoadOptions(only=None)), ("all",))

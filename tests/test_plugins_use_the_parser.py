@@ -19,8 +19,8 @@ import pytest
 
 from kexue_verify import Assertion, ClaimDefinitionError
 from kexue_verify.claims import Verdict
-from kexue_verify.evaluation import Case, RunConfig, evaluate
 from kexue_verify.plugins import load
+from kexue_verify.verdicts import Case, RunConfig, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 READERS = {"sympify", "S", "parse_expr", "eval", "exec"}

@@ -73,11 +73,11 @@ def test_version_is_the_installed_distributions() -> None:
     assert kexue_verify.__version__ == metadata.version("kexue-verify")
 
 
-@pytest.mark.parametrize("module", ["kexue_verify.claims", "kexue_verify.checks", "kexue_verify.context",
-                                    "kexue_verify.errors", "kexue_verify.evaluation", "kexue_verify.plugins",
+@pytest.mark.parametrize("module", ["kexue_verify.claims", "kexue_verify.comparisons", "kexue_verify.context",
+                                    "kexue_verify.errors", "kexue_verify.verdicts", "kexue_verify.plugins",
                                     "kexue_verify.registry", "kexue_verify.reports", "kexue_verify.selection",
-                                    "kexue_verify.testing", "kexue_verify.tolerances", "kexue_verify.verify",
-                                    "kexue_verify.runner", "kexue_verify.numeric", "kexue_verify.hookspecs",
+                                    "kexue_verify.testing", "kexue_verify.tolerances", "kexue_verify.pipeline",
+                                    "kexue_verify.workers", "kexue_verify.numeric", "kexue_verify.hookspecs",
                                     "kexue_verify.formula", "kexue_verify.outputs", "kexue_verify.capture",
                                     "kexue_verify.interrupts", "kexue_verify.assertions",
                                     "kexue_verify.helpers"])

@@ -62,7 +62,7 @@ def test_a_failing_item_shows_the_evidence_and_the_trimmed_traceback(fakes_as_te
     assert "fake.raising: error, expected verified" in text
     assert "raising.py" in text
     assert "ZeroDivisionError" in text
-    assert "kexue_verify/evaluation.py" not in text                # the plugin's frames only
+    assert "kexue_verify/verdicts.py" not in text                # the plugin's frames only
 
 
 def test_k_matches_labels_tags_and_model_names_and_x_stops_at_the_first_failure(fakes_as_tests) -> None:

@@ -16,7 +16,6 @@ import pytest
 from conftest import CORE_FAKES, GOLDEN
 
 from kexue_verify import LoadOptions, RunConfig, UsageError, Verdict, load, run
-from kexue_verify.evaluation import CaseResult
 from kexue_verify.reports import (
     SCHEMA_VERSION,
     build_report,
@@ -30,6 +29,7 @@ from kexue_verify.reports import (
 from kexue_verify.reports.bibtex import report_bibtex, source_bibtex
 from kexue_verify.reports.markdown import render_markdown
 from kexue_verify.reports.writers import write_html, write_json, write_junit, write_markdown
+from kexue_verify.verdicts import CaseResult
 
 SCHEMA = Path(__file__).resolve().parents[1] / "kexue_verify" / "reports" / "schema.json"
 

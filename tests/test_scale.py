@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from conftest import CORE_FAKES
 
-from kexue_verify import Case, LoadOptions, RunConfig, Verdict, load, run
-from kexue_verify.evaluation import evaluate
+from kexue_verify import Case, LoadOptions, RunConfig, Verdict, load, run, verdicts
 from kexue_verify.result_cache import ResultCache, case_key, result_from_dict
-from kexue_verify.runner import default_jobs
+from kexue_verify.verdicts import evaluate
+from kexue_verify.workers import default_jobs
 
 FAKES = LoadOptions(dirs=(str(CORE_FAKES),), only=())
 
@@ -47,18 +47,17 @@ def test_the_proof_check_time_is_counted_in_the_case_and_its_symbolic_part() -> 
 # --- model-independent false variants --------------------------------------------------------------------------------
 
 def test_a_variant_with_its_own_model_gives_the_same_result_on_every_model_and_is_still_refuted() -> None:
-    from kexue_verify import evaluation
 
     loaded = load(FAKES)
     claim = loaded.claims["fake.doubles"]
     specs = loaded.models.of_kind("fake-doubler")
     assert len(specs) >= 2
-    evaluation._MODEL_VARIANTS.clear()
+    verdicts._MODEL_VARIANTS.clear()
     together = [evaluate(Case(claim, spec), RunConfig()) for spec in specs]
-    assert len([k for k in evaluation._MODEL_VARIANTS if k[0] == "fake.doubles"]) == 1  # computed once
+    assert len([k for k in verdicts._MODEL_VARIANTS if k[0] == "fake.doubles"]) == 1  # computed once
     alone = []
     for spec in specs:
-        evaluation._MODEL_VARIANTS.clear()
+        verdicts._MODEL_VARIANTS.clear()
         alone.append(evaluate(Case(claim, spec), RunConfig()))
     assert [r.to_dict(timings=False) for r in together] == [r.to_dict(timings=False) for r in alone]
     shifted = together[0].variants[0]
@@ -82,7 +81,7 @@ def test_a_stored_result_keeps_every_field_a_control_model_sets() -> None:
     an in-process run's report id differ from a fresh run's."""
     import dataclasses
 
-    from kexue_verify.evaluation import CaseResult
+    from kexue_verify.verdicts import CaseResult
 
     result = CaseResult("c[m]", "c", "m", Verdict.REFUTED, Verdict.REFUTED, 7, message="why", duration=1.5,
                         expected_by="model m", proof_duration=0.25)

@@ -8,8 +8,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from kexue_verify import Claim, LoadOptions, Source, UsageError, holds, load
+from kexue_verify.pipeline import plan
 from kexue_verify.selection import parse_keyword, select
-from kexue_verify.verify import plan
 
 SOURCE = Source(title="T", author="A, B", date="2020", url="https://example.org")
 

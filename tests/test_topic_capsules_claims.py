@@ -7,12 +7,12 @@ import itertools
 import math
 
 import pytest
-from kexue_verify_plugins.capsules import CLAIMS, MODELS, PAPER, POST
-from kexue_verify_plugins.capsules.claims import GENERIC
 
 from kexue_verify import Outcome, Status, Verdict
 from kexue_verify.reports.bibtex import source_bibtex
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+from kexue_verify_plugins.capsules import CLAIMS, MODELS, PAPER, POST
+from kexue_verify_plugins.capsules.claims import GENERIC
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 

@@ -7,6 +7,8 @@ import math
 
 import pytest
 import torch
+
+from kexue_verify import CheckContext, Outcome
 from kexue_verify_plugins.capsules import models
 from kexue_verify_plugins.capsules.buggy import BUGS, PerPositionCompetition
 from kexue_verify_plugins.capsules.checks import generic
@@ -18,8 +20,6 @@ from kexue_verify_plugins.capsules.routing import (
     procedure_1,
     variance_floor_of,
 )
-
-from kexue_verify import CheckContext, Outcome
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from kexue_verify_plugins.flows import adapters, layers
-from kexue_verify_plugins.flows.protocol import as_flow_layer
 
 from kexue_verify import CheckContext, LoadOptions, ModelSpec, load
 from kexue_verify.testing import assert_verdict, run_claim
+from kexue_verify_plugins.flows import adapters, layers
+from kexue_verify_plugins.flows.protocol import as_flow_layer
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from kexue_verify_plugins.flows.catalogue import CATALOGUE_CLAIMS
-from kexue_verify_plugins.flows.checks.glow_code import released_initialisation
 
 from kexue_verify import Outcome, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+from kexue_verify_plugins.flows.catalogue import CATALOGUE_CLAIMS
+from kexue_verify_plugins.flows.checks.glow_code import released_initialisation
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 

@@ -4,14 +4,14 @@ what perturbation, tail inputs and warm-up calls each add (a check without them 
 from __future__ import annotations
 
 import pytest
+
+from kexue_verify import CheckContext, Outcome, Verdict
+from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
 from kexue_verify_plugins.flows import buggy
 from kexue_verify_plugins.flows.assertions import Probe
 from kexue_verify_plugins.flows.checks import consistency, directions, inverse, logdet, structure
 from kexue_verify_plugins.flows.checks.common import prepare
 from kexue_verify_plugins.flows.probing import probe
-
-from kexue_verify import CheckContext, Outcome, Verdict
-from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 

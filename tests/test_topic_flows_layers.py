@@ -7,6 +7,8 @@ import math
 import numpy as np
 import pytest
 import torch
+
+from kexue_verify import CheckContext
 from kexue_verify_plugins.flows import buggy, layers, models, multiscale
 from kexue_verify_plugins.flows.jacobian import (
     batch_jacobian,
@@ -16,8 +18,6 @@ from kexue_verify_plugins.flows.jacobian import (
     slogdet64,
 )
 from kexue_verify_plugins.flows.protocol import as_flow_layer
-
-from kexue_verify import CheckContext
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 

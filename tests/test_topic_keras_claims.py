@@ -13,12 +13,12 @@ import sys
 
 import numpy as np
 import pytest
-from kexue_verify_plugins.keras import CLAIMS, MODELS
-from kexue_verify_plugins.keras import backend as keras_backend
-from kexue_verify_plugins.keras.layers_keras import post_keras
 
 from kexue_verify import ModelSpec, Outcome, Status, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+from kexue_verify_plugins.keras import CLAIMS, MODELS
+from kexue_verify_plugins.keras import backend as keras_backend
+from kexue_verify_plugins.keras.layers_keras import post_keras
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
@@ -188,6 +188,7 @@ def test_torch_cases_in_float32_at_other_seeds(case, seed):
 def _noise_reused(ctx):
     """One scalar draw shared by every entry: zero mean on average, but no variance across the entries of a call."""
     import torch
+
     from kexue_verify_plugins.keras.subjects import LayerSubject
 
     class SharedNoise(torch.nn.Module):
@@ -200,6 +201,7 @@ def _noise_reused(ctx):
 def _noise_from_input(ctx):
     """``x + x/3`` in training: for inputs of scale 3 the "noise" has mean 0 and variance 1, but it is the input."""
     import torch
+
     from kexue_verify_plugins.keras.subjects import LayerSubject
 
     class InputAsNoise(torch.nn.Module):
@@ -212,6 +214,7 @@ def _noise_from_input(ctx):
 def _split_swapped(ctx):
     """The right widths, but the features reversed: concatenation does not give the input back."""
     import torch
+
     from kexue_verify_plugins.keras.layers_torch import SplitVector
     from kexue_verify_plugins.keras.subjects import LayerSubject
 

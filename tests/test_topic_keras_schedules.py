@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from kexue_verify_plugins.keras.schedule import Trace, drive, stated_lr, stated_trace, steps_per_epoch
 
 from kexue_verify import ModelSpec, Verdict
 from kexue_verify.plugins import LoadOptions
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+from kexue_verify_plugins.keras.schedule import Trace, drive, stated_lr, stated_trace, steps_per_epoch
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

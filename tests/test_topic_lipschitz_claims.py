@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from kexue_verify_plugins.lipschitz import CLAIMS, MODELS_REGISTERED, POST_RESHAPED_CONVNET, SWISH_MLP
-from kexue_verify_plugins.lipschitz.bounds import pair_ratio
 
 from kexue_verify import ClaimDefinitionError, LoadOptions, Outcome, Verdict, load
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+from kexue_verify_plugins.lipschitz import CLAIMS, MODELS_REGISTERED, POST_RESHAPED_CONVNET, SWISH_MLP
+from kexue_verify_plugins.lipschitz.bounds import pair_ratio
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 
@@ -226,9 +226,8 @@ def test_declared_bound_refutes_the_posts_conv_recipe_with_a_pair_that_breaks_it
     evidence = _failed(result.parts)[0]
     x1 = torch.tensor(evidence.counterexample["x1"], dtype=torch.float64).unsqueeze(0)
     x2 = torch.tensor(evidence.counterexample["x2"], dtype=torch.float64).unsqueeze(0)
-    from kexue_verify_plugins.lipschitz.models import make_reshaped_sn_convnet
-
     from kexue_verify import CheckContext
+    from kexue_verify_plugins.lipschitz.models import make_reshaped_sn_convnet
 
     model = make_reshaped_sn_convnet(CheckContext(case_id=result.case_id, seed=result.seed))
     assert float(pair_ratio(model, x1, x2)[0]) == pytest.approx(evidence.counterexample["ratio"], rel=1e-9)

@@ -12,6 +12,9 @@ import math
 import pytest
 import sympy as sp
 import torch
+from torch import nn
+
+from kexue_verify import CheckContext
 from kexue_verify_plugins.lipschitz import bounds, models, norms
 from kexue_verify_plugins.lipschitz.quantities import (
     EXACT_MATRICES,
@@ -21,9 +24,6 @@ from kexue_verify_plugins.lipschitz.quantities import (
     float_quantities,
     parse_relation,
 )
-from torch import nn
-
-from kexue_verify import CheckContext
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 

@@ -17,12 +17,12 @@ from typing import Any
 
 import pytest
 import torch
-from kexue_verify_plugins.lipschitz import bounds
-from kexue_verify_plugins.lipschitz.bounds import Residual
 from torch import nn
 
 from kexue_verify import ModelSpec, Verdict
 from kexue_verify.testing import run_claim
+from kexue_verify_plugins.lipschitz import bounds
+from kexue_verify_plugins.lipschitz.bounds import Residual
 
 pytestmark = pytest.mark.slow
 

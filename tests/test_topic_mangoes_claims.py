@@ -8,14 +8,14 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from kexue_verify_plugins.mangoes import CLAIMS
-from kexue_verify_plugins.mangoes.checks.sampling import exact_coverage
-from kexue_verify_plugins.mangoes.checks.threshold import exact_errors
 
 from kexue_verify import CaseResult, RunConfig, Status, Verdict
 from kexue_verify.reports import build_report
 from kexue_verify.reports.writers import write_html, write_json, write_junit, write_markdown
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+from kexue_verify_plugins.mangoes import CLAIMS
+from kexue_verify_plugins.mangoes.checks.sampling import exact_coverage
+from kexue_verify_plugins.mangoes.checks.threshold import exact_errors
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 

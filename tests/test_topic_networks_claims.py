@@ -6,10 +6,10 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from kexue_verify_plugins.networks import CLAIMS
 
 from kexue_verify import Outcome, Status, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+from kexue_verify_plugins.networks import CLAIMS
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 
@@ -110,9 +110,8 @@ def test_an_intercept_slip_is_refuted():
 
 @pytest.mark.slow
 def test_an_autoencoder_minimum_two_percent_high_is_refuted():
-    from kexue_verify_plugins.networks.checks import autoencoder
-
     from kexue_verify import CheckContext
+    from kexue_verify_plugins.networks.checks import autoencoder
 
     ctx = CheckContext(case_id="attack", seed=0)
     measured = autoencoder._trained(ctx.seed, ctx.dtype, ctx.device)

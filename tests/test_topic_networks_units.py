@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+
 from kexue_verify_plugins.networks.boolean import (
     FUNCTIONS,
     all_functions,

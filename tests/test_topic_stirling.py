@@ -6,10 +6,10 @@ import json
 from functools import cache
 
 import pytest
-from kexue_verify_plugins.stirling import CLAIMS
 
 from kexue_verify import Outcome, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+from kexue_verify_plugins.stirling import CLAIMS
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 

@@ -17,6 +17,7 @@ from fractions import Fraction
 import flint
 import pytest
 import sympy as sp
+
 from kexue_verify_plugins.stirling.coefficients import (
     METHODS,
     bernoulli_even,

@@ -6,11 +6,11 @@ import math
 from fractions import Fraction
 
 import pytest
-from kexue_verify_plugins.svd import CLAIMS, DEFAULT_SHAPE
-from kexue_verify_plugins.svd.models import deep_linear_autoencoder, seeded
 
 from kexue_verify import ModelSpec, Outcome, Verdict
 from kexue_verify.testing import assert_verdict, builtin_plugins, run_claim
+from kexue_verify_plugins.svd import CLAIMS, DEFAULT_SHAPE
+from kexue_verify_plugins.svd.models import deep_linear_autoencoder, seeded
 
 pytestmark = pytest.mark.usefixtures("one_thread")  # tiny tensors: see conftest
 

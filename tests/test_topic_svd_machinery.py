@@ -13,11 +13,11 @@ from typing import Any
 import pytest
 import sympy as sp
 import torch
-from kexue_verify_plugins.svd.checks import eckart_young, three_factor
-from kexue_verify_plugins.svd.training import Fit
 
 from kexue_verify import Outcome, Verdict
 from kexue_verify.testing import run_claim
+from kexue_verify_plugins.svd.checks import eckart_young, three_factor
+from kexue_verify_plugins.svd.training import Fit
 
 
 def test_balance_keeps_the_product_and_balances_the_factors() -> None:

@@ -10,6 +10,9 @@ from fractions import Fraction
 import pytest
 import sympy as sp
 import torch
+
+from kexue_verify.context import CheckContext
+from kexue_verify.reports.figures import draw_figure
 from kexue_verify_plugins import PROOFS_DIR
 from kexue_verify_plugins.svd import memo
 from kexue_verify_plugins.svd.assertions import StorageThreshold
@@ -33,9 +36,6 @@ from kexue_verify_plugins.svd.linalg import (
 )
 from kexue_verify_plugins.svd.models import TiedAutoencoder, linear, relu_bottleneck, seeded, shape
 from kexue_verify_plugins.svd.training import fit_lbfgs
-
-from kexue_verify.context import CheckContext
-from kexue_verify.reports.figures import draw_figure
 
 
 def _ctx(seed: int = 0, dtype: str = "float64") -> CheckContext:

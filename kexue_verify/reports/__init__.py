@@ -28,7 +28,6 @@ from typing import Any
 
 from kexue_verify.claims import Claim, Source, Verdict
 from kexue_verify.errors import UsageError
-from kexue_verify.evaluation import CaseResult, RunConfig
 from kexue_verify.plugins import BUILTIN_PACKAGE
 from kexue_verify.reports.identity import (
     VOLATILE_KEYS,
@@ -39,6 +38,7 @@ from kexue_verify.reports.identity import (
     report_id,
     seal,
 )
+from kexue_verify.verdicts import CaseResult, RunConfig
 
 __all__ = [
     "SCHEMA_VERSION",

@@ -16,8 +16,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from kexue_verify.evaluation import RunConfig, expand
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
+from kexue_verify.verdicts import RunConfig, expand
 
 __all__ = ["CaseComparison", "RerunOutcome", "compare_entries", "rerun"]
 
@@ -77,7 +77,7 @@ def compare_entries(old: Mapping[str, Any], new: Mapping[str, Any]) -> CaseCompa
 def rerun(report: Mapping[str, Any], *, loaded: LoadedPlugins | None = None, options: LoadOptions | None = None,
           jobs: int = 1, timeout: float = 600.0, in_process: bool = False) -> RerunOutcome:
     """Run the cases ``report`` lists, with its seed, device and dtype, and compare entry by entry."""
-    from kexue_verify.verify import run
+    from kexue_verify.pipeline import run
 
     loaded = loaded or load(options)
     env = report["environment"]

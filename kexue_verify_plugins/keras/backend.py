@@ -2,7 +2,7 @@
 
 The post's code is Keras; the checks run it in Keras 3 with ``KERAS_BACKEND=torch`` so that its tensors are torch
 tensors and share the run's device, dtype and seed.  Keras is the optional extra ``kexue-verify[keras]``: when it is
-absent, :func:`keras_or_skip` raises :class:`~kexue_verify.evaluation.SkipCheck`, and the case is ``skipped`` with
+absent, :func:`keras_or_skip` raises :class:`~kexue_verify.verdicts.SkipCheck`, and the case is ``skipped`` with
 a reason that says how to install it.  The plain-torch versions of the same ideas run regardless.
 """
 
@@ -17,7 +17,7 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-from kexue_verify.evaluation import SkipCheck
+from kexue_verify.verdicts import SkipCheck
 
 __all__ = ["INSTALL_HINT", "keras_available", "keras_compute_dtype", "keras_or_skip", "quiet_keras_internals"]
 

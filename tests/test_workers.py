@@ -12,7 +12,7 @@ import pytest
 from conftest import CORE_FAKES, FAKE_VERDICTS
 
 from kexue_verify import Case, LoadOptions, RunConfig, Verdict, load, run
-from kexue_verify.runner import proof_evidence, run_cases
+from kexue_verify.workers import proof_evidence, run_cases
 
 
 @pytest.mark.parametrize(("case_id", "verdict"), sorted(FAKE_VERDICTS.items()))
@@ -189,7 +189,7 @@ def test_a_broken_proof_reference_is_error_evidence_not_a_crash() -> None:
 AHEAD = """
 import json, os, signal
 from kexue_verify import Case, LoadOptions, RunConfig, load
-from kexue_verify.runner import _ProofAhead, proof_evidence
+from kexue_verify.workers import _ProofAhead, proof_evidence
 
 loaded = load(LoadOptions(only=("stirling",)))
 job = ("stirling.formula", None)

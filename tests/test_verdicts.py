@@ -1,4 +1,4 @@
-"""The verdict rules of evaluation.py, table-driven, and the context a check runs in (seed, device, dtype, model).
+"""The verdict rules (kexue_verify.verdicts), table-driven, and the context a check runs in (seed, device, dtype).
 
 Each test claim here uses *scripted* checks: the assertion says what each part returns
 (``{"symbolic": ["pass", "fail"], "numeric": "raise"}``), so that every row of the rules
@@ -33,7 +33,7 @@ from kexue_verify import (
     evaluate,
     holds,
 )
-from kexue_verify.evaluation import expand
+from kexue_verify.verdicts import expand
 
 SOURCE = Source(title="Rules", author="Tester, Ada", date="2024", url="https://example.org/rules")
 

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kexue_verify.capture import Output, captured_output
-from kexue_verify.claims import Claim, Evidence, FalseVariant, ModelSpec, Outcome, Verdict, as_evidence_list, resolve
+from kexue_verify.claims import Claim, FalseVariant, ModelSpec, Verdict, resolve
 from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import KexueError
+from kexue_verify.evidence import Evidence, Outcome, as_evidence_list
 from kexue_verify.isolation import preserved_global_state, seed_globals
 from kexue_verify.threads import ensure_sound_lapack
 from kexue_verify.tracebacks import plugin_traceback

@@ -10,7 +10,7 @@ way out of :func:`run_cases` (the end, an exception, a signal, the caller closin
 groups; a worker whose parent disappears ends its own group.  ``in_process=True`` evaluates in the calling process
 instead (no isolation, no timeout: for debugging and fast tests).
 
-The runner prints nothing: it yields :class:`~kexue_verify.evaluation.CaseResult` objects.
+The runner prints nothing: it yields :class:`~kexue_verify.verdicts.CaseResult` objects.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from typing import Any
 
 from kexue_verify.claims import Evidence, Outcome, Verdict
 from kexue_verify.context import derive_seed
-from kexue_verify.evaluation import Case, CaseResult, PartResult, RunConfig, evaluate
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.threads import single_threaded, thread_environment
+from kexue_verify.verdicts import Case, CaseResult, PartResult, RunConfig, evaluate
 
 __all__ = ["default_jobs", "kill_group", "proof_evidence", "run_cases"]
 

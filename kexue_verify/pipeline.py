@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from kexue_verify.claims import Verdict
 from kexue_verify.errors import UsageError
-from kexue_verify.evaluation import Case, CaseResult, RunConfig, expand
 from kexue_verify.interrupts import Interrupted, signals_interrupt
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.reports import build_report, exit_code, seal
 from kexue_verify.reports.identity import definition_digest
-from kexue_verify.runner import run_cases
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
+from kexue_verify.verdicts import Case, CaseResult, RunConfig, expand
+from kexue_verify.workers import run_cases
 
 if TYPE_CHECKING:
     from kexue_verify.result_cache import ResultCache

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kexue_verify.claims import Evidence, Outcome, _finite
+from kexue_verify.evidence import Evidence, Outcome, _finite
 
 __all__ = ["at_most", "close", "holds", "undecided"]
 
