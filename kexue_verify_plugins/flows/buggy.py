@@ -38,7 +38,7 @@ false variants of the density claim (their densities do not integrate to 1).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import torch
 from torch import Tensor
@@ -314,8 +314,11 @@ class DuplicateShuffle(ChannelPermutation):
 # --------------------------------------------------------------------------------------------- factories
 
 
-def _coupling(cls: type[AffineCoupling], ctx: Any, *, shape: Sequence[int] = IMAGE, scale: str = "exp",
-              perturb: float = 0.1, identity_init: bool = False) -> FlowModule:
+_A = TypeVar("_A", bound=AffineCoupling)
+
+
+def _coupling(cls: type[_A], ctx: Any, *, shape: Sequence[int] = IMAGE, scale: str = "exp",
+              perturb: float = 0.1, identity_init: bool = False) -> _A:
     with seeded(_seed(ctx)) as gen:
         layer = cls(shape, scale=scale)
         if identity_init:
@@ -387,6 +390,7 @@ def make_tail_clamp(ctx: Any) -> FlowModule:
     with torch.no_grad():
         for module in layer.net.modules():
             if isinstance(module, torch.nn.Conv2d):
+                assert module.bias is not None  # the conditioner's convolutions are built with a bias
                 module.bias.zero_()
     return layer
 
@@ -412,7 +416,7 @@ def make_raw_scale(ctx: Any) -> FlowModule:
     """Its conditioner's last layer is scaled up ×5 so that s = 1 + h crosses zero within the probe's tails."""
     layer = _coupling(RawScale, ctx, perturb=0.3)
     with torch.no_grad():
-        layer.net.net[-1].weight.mul_(5.0)
+        cast(Tensor, layer.net.net[-1].weight).mul_(5.0)  # a Linear/Conv2d weight (Module.__getattr__ is untyped)
     return layer
 
 

@@ -117,7 +117,7 @@ def local_jacobian(fn: Fn, x: Tensor, radius: int) -> Tensor:
                 seed[channel] = ((rows % period == dy) & (cols % period == dx)).to(x.dtype)
                 seeds.append(seed)
     xi = x[0].detach()
-    _, vjp_fn = torch.func.vjp(lambda v: fn(v.unsqueeze(0))[0], xi)
+    vjp_fn = torch.func.vjp(lambda v: fn(v.unsqueeze(0))[0], xi)[1]  # (output, vjp_fn): no has_aux
     compressed = torch.func.vmap(lambda s: vjp_fn(s)[0])(torch.stack(seeds))  # (C·period², C, H, W)
     # row (channel, i, j) is the compressed row of its colour, restricted to inputs within the radius of (i, j)
     colour = (torch.arange(c, device=x.device).reshape(c, 1, 1) * period**2

@@ -22,7 +22,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar, cast
 
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
@@ -88,8 +88,9 @@ class Conditioner(nn.Module):
                 nn.Linear(c_in, hidden), nn.Tanh(), nn.Linear(hidden, hidden), nn.Tanh(), nn.Linear(hidden, c_out),
             )
         last = self.net[-1]
-        nn.init.zeros_(last.weight)
-        nn.init.zeros_(last.bias)
+        # a Linear or Conv2d built with a bias: both are tensors (Module.__getattr__ is typed Tensor | Module)
+        nn.init.zeros_(cast(Tensor, last.weight))
+        nn.init.zeros_(cast(Tensor, last.bias))
 
     def forward(self, x: Tensor) -> Tensor:
         return self.net(x)
@@ -197,6 +198,8 @@ class ChannelPermutation(FlowModule):
     """
 
     invariants = ("permutation",)
+    perm: Tensor
+    inv_perm: Tensor
 
     def __init__(self, event_shape: Sequence[int], perm: Sequence[int]) -> None:
         super().__init__(event_shape)
@@ -317,7 +320,7 @@ class InvConv1x1(FlowModule):
     (Glow Table 1; ``openai/glow`` ``invertible_1x1_conv``: ``log|det W| * shape[1]*shape[2]``).
     """
 
-    invariants = ("pixelwise",)
+    invariants: tuple[str, ...] = ("pixelwise",)
 
     def __init__(self, event_shape: Sequence[int], generator: torch.Generator) -> None:
         super().__init__(event_shape)
@@ -343,6 +346,10 @@ class InvConv1x1LU(FlowModule):
     """
 
     invariants = ("pixelwise",)
+    p: Tensor
+    sign_s: Tensor
+    lower_mask: Tensor
+    eye: Tensor
 
     def __init__(self, event_shape: Sequence[int], generator: torch.Generator) -> None:
         super().__init__(event_shape)
@@ -390,8 +397,12 @@ def seeded(seed: int) -> Iterator[torch.Generator]:
         yield torch.Generator().manual_seed(seed % 2**63)
 
 
+_M = TypeVar("_M", bound=nn.Module)
+_F = TypeVar("_F", bound=FlowModule)
+
+
 @torch.no_grad()
-def perturb_(module: nn.Module, generator: torch.Generator, scale: float = 0.1) -> nn.Module:
+def perturb_(module: _M, generator: torch.Generator, scale: float = 0.1) -> _M:
     r"""Move every floating-point parameter away from its initial value: :math:`p\leftarrow p+(s+s|p|)\,\epsilon`.
 
     Buffers (permutations, masks, signs) are left alone; they are fixed by construction.
@@ -418,7 +429,7 @@ def _init_batch(shape: Sequence[int], generator: torch.Generator, n: int = 16) -
     return loc.reshape(view) + scale.reshape(view) * torch.randn(n, *shape, generator=generator, dtype=torch.float64)
 
 
-def finish_layer(module: FlowModule, gen: torch.Generator, *, scale: float = 0.1, ddi: bool = True) -> FlowModule:
+def finish_layer(module: _F, gen: torch.Generator, *, scale: float = 0.1, ddi: bool = True) -> _F:
     """float64, data-dependent initialisation of every actnorm, then :func:`perturb_` away from the initial values."""
     module = module.double()
     if ddi:

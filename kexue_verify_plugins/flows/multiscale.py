@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import cast
 
 import torch
 from torch import Tensor, nn
@@ -101,7 +102,7 @@ class FlowSequence(FlowModule):
     def inverse(self, y: Tensor) -> tuple[Tensor, Tensor]:
         total = y.new_zeros(y.shape[0])
         for layer in reversed(self.layers):
-            y, ld = layer.inverse(y)
+            y, ld = cast(FlowModule, layer).inverse(y)  # a flow layer (nn.ModuleList items are typed Module)
             total = total + ld
         return y, total
 
@@ -174,8 +175,8 @@ class MultiScaleGlow(FlowModule):
         for i in reversed(range(len(self.levels))):
             if i < len(self.splits):
                 zhat = pieces.pop().reshape(n, *self.part_shapes[i])
-                x, ld = self.splits[i].inverse(torch.cat([x, zhat], dim=1))
+                x, ld = cast(SplitPrior, self.splits[i]).inverse(torch.cat([x, zhat], dim=1))
                 total = total + ld
-            x, ld = self.levels[i].inverse(x)
+            x, ld = cast(FlowSequence, self.levels[i]).inverse(x)
             total = total + ld
         return x, total
