@@ -9,7 +9,7 @@ check.
 
 from __future__ import annotations
 
-from kexue_verify import Claim, variant
+from kexue_verify import Claim, Verdict, variant
 
 from .assertions import (
     ActnormDDI,
@@ -242,7 +242,7 @@ CATALOGUE_CLAIMS = (
         tags=("flows", "actnorm", "mistake", "fact"),
         assertion=ReleasedInitialisation(released_code_initialisation="zero"),
         numeric=_check("glow_code", "actnorm_ddi_fact"),
-        expected="refuted",
+        expected=Verdict.REFUTED,
         notes="MISTAKE (factual). tfops.actnorm_center/actnorm_scale set their variables from the batch "
               "(get_variable_ddi), model.py runs that init on data_init, train.py has --n_batch_init 256; the line "
               "'if init and False:' only disables an MPI all-reduce.",
@@ -290,7 +290,7 @@ CATALOGUE_CLAIMS = (
         tags=("flows", "coupling", "compute", "imprecision"),
         assertion=CouplingCompute(ratio="2", channels=12, width=512),
         numeric=_check("glow_code", "coupling_flops"),
-        expected="refuted",
+        expected=Verdict.REFUTED,
         notes="APPROX/overstated: in openai/glow only the last convolution's output channels double.",
     ),
     Claim(
@@ -332,7 +332,7 @@ CATALOGUE_CLAIMS = (
         assertion=ZeroInitScale(additive="1", affine_exp="1", affine_sigmoid="1"),
         symbolic=_check("coupling", "zero_init_symbolic"),
         numeric=_check("coupling", "zero_init_numeric"),
-        expected="refuted",
+        expected=Verdict.REFUTED,
         notes="APPROX (implementation-dependent): with scale = sigmoid(h + 2) the initial scale is sigmoid(2).",
     ),
     Claim(

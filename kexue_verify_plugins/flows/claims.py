@@ -10,7 +10,7 @@ buggy layers as negative controls.
 
 from __future__ import annotations
 
-from kexue_verify import Claim, FalseVariant, variant
+from kexue_verify import Claim, FalseVariant, Verdict, variant
 
 from .assertions import CorpusProbe, DensityQuadrature, Probe
 from .catalogue import CATALOGUE_CLAIMS
@@ -148,7 +148,7 @@ GENERIC_CLAIMS = (
         tags=("flows", "generic", "testing-practice"),
         assertion=CorpusProbe(corpus="all"),
         numeric=_check("consistency", "consistency_suffices"),
-        expected="refuted",
+        expected=Verdict.REFUTED,
         notes="Not a statement of the post: the testing practice many flow implementations stop at.  The "
               "counterexamples are the buggy layers that pass it while the Jacobian check refutes them.",
     ),

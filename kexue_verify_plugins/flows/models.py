@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kexue_verify import Claim, ModelSpec
+from kexue_verify import Claim, ModelSpec, Verdict
 
 from .claims import GENERIC_CLAIMS
 
@@ -211,14 +211,14 @@ def _controls(claims: tuple[Claim, ...]) -> tuple[ModelSpec, ...]:
     """The bug corpus as negative controls: one ModelSpec per buggy model, expecting ``refuted`` on every generic
     claim that lists it as a false variant (and running only there).  The claims' false variants and these controls
     are the same declarations, so they cannot drift apart."""
-    expect: dict[tuple[str, str], dict[str, str]] = {}
+    expect: dict[tuple[str, str], dict[str, Verdict]] = {}
     described: dict[tuple[str, str], str] = {}
     for claim in claims:
         for variant in claim.false_variants:
             if variant.model is None or claim.model_kind is None:
                 continue
             key = (claim.model_kind, str(variant.model))
-            expect.setdefault(key, {})[claim.id] = "refuted"
+            expect.setdefault(key, {})[claim.id] = Verdict.REFUTED
             described[key] = variant.description
     specs = []
     for (kind, factory), claims_expected in expect.items():
