@@ -14,7 +14,7 @@ __all__ = ["logdet_figure", "roundtrip_figure"]
 
 
 def _floats(values: Any) -> list[float | None]:
-    out = []
+    out: list[float | None] = []
     for v in values:
         try:
             out.append(float(v))

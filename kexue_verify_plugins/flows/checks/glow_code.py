@@ -104,7 +104,8 @@ def actnorm_ddi_numeric(ctx: CheckContext, a: ActnormDDI) -> list[Evidence]:
                     tol=1e-6 / sigma_min + tolerance(ctx.dtype, n=n, scale=float(y.abs().max())),
                     method="σ/(σ + 10⁻⁶) = 1 − 10⁻⁶/σ + …"))
     with torch.no_grad():
-        learned = {"bias": layer.bias.detach().cpu().tolist(), "log_scale": layer.logs.detach().cpu().tolist()}
+        learned: dict[str, Any] = {"bias": layer.bias.detach().cpu().tolist(),
+                                   "log_scale": layer.logs.detach().cpu().tolist()}
     is_identity = all(abs(v) < 1e-12 for v in learned["bias"] + learned["log_scale"])
     target = "μ = 0, σ = 1" if a.sets == "identity" else "the batch statistics"
     ev.append(holds(f"DDI sets the parameters to {target}",
@@ -191,7 +192,9 @@ def _readme_command() -> argparse.Namespace:
 def celeba_fact(ctx: CheckContext, a: GlowCelebaSetup) -> Evidence:
     """The README's CelebA-HQ 256 command, parsed; its --flow_coupling decoded with train.py's help text."""
     args = _readme_command()
-    codes = dict(re.findall(r"(\d+)=(\w+)", re.search(r'Coupling type: ([^"]+)"', GLOW["train_args"]["text"])[1]))
+    help_text = re.search(r'Coupling type: ([^"]+)"', GLOW["train_args"]["text"])
+    assert help_text is not None, "train.py's --flow_coupling help text is in the stored fact"
+    codes = dict(re.findall(r"(\d+)=(\w+)", help_text[1]))
     coupling = codes[str(args.flow_coupling)]
     measured = {"problem": args.problem, "image_size": args.image_size, "coupling": coupling}
     stated = {k: getattr(a, k) for k in measured}
@@ -233,8 +236,9 @@ class _FlowAsTransform(torch.distributions.Transform):
     def _inverse(self, x: torch.Tensor) -> torch.Tensor:
         return self.flow(x.reshape(x.shape[0], *self.shape))[0]
 
-    def log_abs_det_jacobian(self, z: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
-        return -self.flow(x.reshape(x.shape[0], *self.shape))[1]
+    def log_abs_det_jacobian(self, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        # torch's names (input x = base z, output y = data x), so that keyword calls match the base class
+        return -self.flow(y.reshape(y.shape[0], *self.shape))[1]
 
 
 def objective_numeric(ctx: CheckContext, a: Objective) -> list[Evidence]:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -142,7 +143,7 @@ def logdet_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidence]:
         evidence.append(shape_evidence("inverse log-det shape", ld_inv, x.shape[0]))
         if ld_inv.shape == (x.shape[0],):
             jac_inv, method, cross = checked_jacobian(flow, y, ctx, kinds, inverse=True, twin=twin)
-            sens = logdet_sensitivity(lambda t: flow.inverse(t)[1], y, ctx) + reference_jitter(
+            sens = logdet_sensitivity(lambda t: cast(Tensor, flow.inverse(t)[1]), y, ctx) + reference_jitter(
                 flow, y, jac_inv, ctx, inverse=True)
             evidence += [cross, _compare_logdet("inverse log-det = slogdet J_f⁻¹", ld_inv, jac_inv, kinds, ctx,
                                                 method, sens)]

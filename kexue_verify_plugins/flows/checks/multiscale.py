@@ -110,11 +110,16 @@ def conditional_prior_numeric(ctx: CheckContext, a: ConditionalPrior) -> list[Ev
 
     worst = None
     for z1_value in (-1.5, 0.0, 0.7):
-        coarse = _quadrature_1d(lambda g, v=z1_value: density(g, v), 200)
-        fine = _quadrature_1d(lambda g, v=z1_value: density(g, v), 400)
+
+        def at_z1(g: torch.Tensor, v: float = z1_value) -> torch.Tensor:
+            return density(g, v)
+
+        coarse = _quadrature_1d(at_z1, 200)
+        fine = _quadrature_1d(at_z1, 400)
         dev = abs(fine - 1) - abs(fine - coarse) - tolerance("float64", n=400)
         if worst is None or dev > worst[0]:
             worst = (dev, z1_value, fine, abs(fine - coarse))
+    assert worst is not None  # the loop ran three times
     ev.append(holds("∫ p(z₂ | conditioner) dz₂ = 1", worst[0] <= 0,
                     method="Gauss–Legendre 400 nodes after z = u/(1−u²), float64, three values of z₁",
                     expected="|∫ − 1| ≤ |Q₄₀₀ − Q₂₀₀| + rounding",

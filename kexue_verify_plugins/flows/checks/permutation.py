@@ -74,7 +74,11 @@ def permutation_numeric(ctx: CheckContext, a: Permutation) -> list[Evidence]:
     for name, layer in cases.items():
         layer = layer.to(device=ctx.device, dtype=ctx.torch_dtype)
         x = randn(ctx, 2, *layer.event_shape)
-        jac, _ = batch_jacobian(lambda v, layer=layer: layer(v)[0], x)
+
+        def forward(v: torch.Tensor, layer: layers.ChannelPermutation = layer) -> torch.Tensor:
+            return layer(v)[0]
+
+        jac, _ = batch_jacobian(forward, x)
         sign, logabs = slogdet64(jac)
         expected = float(change.subs(dsym, jac.shape[-1]))
         ev.append(close(f"log|det P| = stated change ({name})", float(logabs.abs().max()), expected,
