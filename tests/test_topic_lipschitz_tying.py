@@ -65,7 +65,7 @@ def _spec(name: str, factory: Any, bound: float) -> ModelSpec:
 def test_a_module_listed_twice_counts_twice_and_the_far_region_is_found() -> None:
     result = run_claim("lipschitz.declared-bound", model=_spec("tied-sequential", make_tied_sequential, 3.0))
     assert result.verdict is Verdict.REFUTED, result.message
-    (upper, lower) = result.parts["numeric"].evidence
+    (upper, lower, _) = result.parts["numeric"].evidence
     assert upper.quantities["certified_upper"] == pytest.approx(5.0, rel=1e-12)  # 1 + 2·2, not 1 + 2
     assert lower.quantities["empirical_lower"] > 3.0
     assert lower.quantities["scale_of_best"] >= 10.0  # found away from the unit ball

@@ -8,6 +8,14 @@ centres found, by power iteration on ``JᵀJ`` (Jacobian products by reverse-mod
 is attained: a pair ratio is a pair of inputs, and a Jacobian norm comes with a witness pair ``x ± t v`` evaluated
 in float64.
 
+Autograd runs the model's own backward, which a custom ``torch.autograd.Function`` may get wrong.  In the screening,
+the ascent and the power iteration's *directions* it only drives the search: a wrong gradient makes the search
+weaker (a pair it does not find), never a pair ratio wrong, since pairs are evaluated forward only.  The one number
+it gives as ground truth is ``jacobian_norm``, reported as part of the lower bound ``value``:
+:func:`jacobian_cross_check` compares the autograd Jacobian at the centre where it was measured
+(``LowerBound.centre``) with central finite differences of the forward map (:func:`kexue_verify.jacobians.cross_check`,
+float64).
+
 Cost is counted in Jacobian products (one ``jvp`` or ``vjp``, or one forward-and-backward of a point), so that the
 search can be compared with random sampling at equal budget (:func:`random_search_lower_bound`,
 ``benchmarks/lipschitz_lower_bound.py``).
@@ -16,6 +24,7 @@ search can be compared with random sampling at equal budget (:func:`random_searc
 from __future__ import annotations
 
 import copy
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -23,11 +32,15 @@ from typing import Any
 import torch
 from torch import nn
 
+from kexue_verify.evidence import Evidence
+from kexue_verify.jacobians import cross_check
+
 __all__ = [
     "SEARCH_SCALES",
     "LowerBound",
     "cpu_generator",
     "empirical_lower_bound",
+    "jacobian_cross_check",
     "jacobian_spectral_norm",
     "pair_ratio",
     "randn",
@@ -117,6 +130,8 @@ class LowerBound:
     history: list[float] = field(default_factory=list)
     scale: float = 1.0
     scales: tuple[float, ...] = (1.0,)
+    #: the input at which ``jacobian_norm`` was measured (by autograd), in the model's dtype
+    centre: torch.Tensor | None = None
 
 
 def _float64_copy(model: nn.Module) -> nn.Module:
@@ -194,6 +209,7 @@ def empirical_lower_bound(model: nn.Module, input_shape: tuple[int, ...], *, res
             best_pair = (torch.where(mask, z, best_pair[0]), torch.where(mask, e, best_pair[1]))
         history.append(float(best_ratio.max()))
         opt.zero_grad(set_to_none=True)
+        # autograd only steers the ascent here (a wrong backward makes the search weaker, the ratios stay forward)
         z.grad, e.grad = torch.autograd.grad(-ratio.sum(), [z, e])
         opt.step()
     centres = torch.cat([s * z.detach(), s * best_pair[0], x0])
@@ -211,7 +227,38 @@ def empirical_lower_bound(model: nn.Module, input_shape: tuple[int, ...], *, res
     jac = float(gains[best])
     cost = screen * (2 * screen_power_steps + 1) + 2 * steps + 3 * (2 * power_steps + 1)
     return LowerBound(value=max(jac, witness_ratio), jacobian_norm=jac, pair_ratio=pair_value, witness=witness,
-                      witness_ratio=witness_ratio, evaluations=cost, history=history, scale=found_at, scales=scales)
+                      witness_ratio=witness_ratio, evaluations=cost, history=history, scale=found_at, scales=scales,
+                      centre=centres[best].detach().clone())
+
+
+def _autograd_jacobian(f: Callable[[torch.Tensor], torch.Tensor], x: torch.Tensor) -> torch.Tensor:
+    """The full Jacobian ``(1, D_out, D_in)`` of ``f`` at one input ``x`` ``(1, *shape)``, by reverse-mode autograd
+    (one ``vjp`` per output, batched over copies of ``x``: ``f`` treats samples independently)."""
+    with torch.enable_grad():
+        d_out = f(x.detach()).numel()
+        xs = x.detach().expand(d_out, *x.shape[1:]).clone().requires_grad_(True)
+        y = f(xs).reshape(d_out, -1)
+        (rows,) = torch.autograd.grad(y, xs, torch.eye(d_out, dtype=y.dtype, device=y.device))
+    return rows.reshape(1, d_out, -1).detach()
+
+
+def jacobian_cross_check(model: nn.Module, lower: LowerBound) -> Evidence:
+    """The autograd Jacobian at the centre where ``lower.jacobian_norm`` was measured against finite differences of
+    the forward map, both on a float64 copy of ``model`` (:func:`kexue_verify.jacobians.cross_check`: fails when the
+    backward does not differentiate the forward, undecided when the differences cannot resolve it).
+
+    ``‖J(x)‖₂`` is the one number of the search that rests on the model's own backward; a wrong custom
+    ``autograd.Function`` (say, one whose backward halves the gradient) would report a Jacobian norm that is no lower
+    bound of anything, and agree with itself."""
+    model64 = _float64_copy(model)
+    if lower.centre is None:
+        raise ValueError("the lower bound records no centre (not from empirical_lower_bound)")
+    x = _f64(lower.centre).unsqueeze(0)
+    evidence = cross_check("autograd J_f = finite differences of f where ‖J_f‖₂ was measured",
+                           _autograd_jacobian(model64, x), model64, x, dtype="float64")
+    return dataclasses.replace(evidence, method=evidence.method + " (the model's backward run on its float64 copy, "
+                               "as the differences)", quantities={**evidence.quantities,
+                                                                  "jacobian_norm": lower.jacobian_norm})
 
 
 def random_search_lower_bound(model: nn.Module, input_shape: tuple[int, ...], *, points: int, power_steps: int = 10,

@@ -14,6 +14,12 @@
   the autoencoder can be trained in mini-batches (SVD-5).
 
 Each returns a :class:`Fit` with the loss history, so the claims can draw the training curve.
+
+Autograd (the model's own backward, which a user's custom ``autograd.Function`` may get wrong) only drives these
+optimisers: a wrong gradient trains worse, it does not make a verdict wrong, because the trained map is measured by
+forward passes alone (:func:`~kexue_verify_plugins.svd.checks.equivalence.measure`) and compared with the exact
+target.  So no autograd gradient here is ground truth, and none is cross-checked with finite differences (as the
+Lipschitz topic's Jacobian norm is, :func:`kexue_verify_plugins.lipschitz.lower_bound.jacobian_cross_check`).
 """
 
 from __future__ import annotations

@@ -3,7 +3,8 @@
 The model's declared bound (its :class:`~kexue_verify.ModelSpec`'s ``declared``, or the module's ``kexue_declared``)
 against the sandwich of :mod:`kexue_verify_plugins.lipschitz.bounds`: verified only by the certified upper bound
 (product of exact layer norms), refuted only by a pair of inputs whose difference quotient, evaluated in float64,
-is above it.
+is above it.  The model is the user's, so its backward is not trusted: the autograd Jacobian whose norm the reported
+lower bound rests on is cross-checked with finite differences of the forward map, and a disagreement fails the claim.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from torch import nn
 from kexue_verify import CheckContext, Evidence, Outcome, undecided
 from kexue_verify.tolerances import tolerance
 from kexue_verify_plugins.lipschitz.assertions import DeclaredBound
-from kexue_verify_plugins.lipschitz.bounds import cpu_generator, sandwich
+from kexue_verify_plugins.lipschitz.bounds import cpu_generator, jacobian_cross_check, sandwich
 from kexue_verify_plugins.lipschitz.precision import check_settings
 
 from .witness import lower_tol, pair_evidence
@@ -70,7 +71,10 @@ def declared_bound_numeric(ctx: CheckContext, a: DeclaredBound) -> list[Evidence
 
     ``declared``: the :class:`~kexue_verify.ModelSpec`'s ``lipschitz_bound`` and ``input_shape`` (or the
     module's ``kexue_declared`` attribute).  Certified upper ≤ declared (within the model dtype's
-    rounding) → pass; a witness pair above declared → fail, with the pair; neither → undecided.
+    rounding) → pass; a witness pair above declared → fail, with the pair; neither → undecided.  A third piece of
+    evidence cross-checks the autograd Jacobian at the centre of the largest ``‖J‖₂`` found with central finite
+    differences (:func:`~kexue_verify_plugins.lipschitz.lower_bound.jacobian_cross_check`): a backward that does
+    not differentiate the forward fails it, one the differences cannot resolve leaves it undecided.
     """
     declared = _declared(ctx)
     if "lipschitz_bound" not in declared or "input_shape" not in declared:
@@ -93,4 +97,4 @@ def declared_bound_numeric(ctx: CheckContext, a: DeclaredBound) -> list[Evidence
     lower = pair_evidence("no input pair breaks the declared bound", s, bound, lower_tol(s, bound),
                            method=f"gradient ascent on difference quotients, seeded restarts ({ctx.dtype}); "
                                   "pair evaluated in float64")
-    return [upper, lower]
+    return [upper, lower, jacobian_cross_check(ctx.model, s.lower)]

@@ -98,7 +98,11 @@ def _check_protocol(model: torch.nn.Module, data: torch.Tensor) -> None:
 
 
 def measure(ctx: CheckContext, model: torch.nn.Module, data64: torch.Tensor, loss: str) -> Measurement:
-    """Train ``model`` on ``data64`` cast to the run's dtype and evaluate the trained map."""
+    """Train ``model`` on ``data64`` cast to the run's dtype and evaluate the trained map.
+
+    The map is measured forward only (images of ``0`` and of the basis vectors): the model's backward drives the
+    training and nothing else, so a wrong backward can only leave it short of the target, never fake reaching it.
+    """
     data = data64.to(device=ctx.device, dtype=ctx.torch_dtype)
     n = data.shape[1]
     _check_protocol(model, data)

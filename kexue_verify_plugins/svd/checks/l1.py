@@ -39,6 +39,7 @@ Candidate = dict[str, Any]
 
 
 def _optimise(m: torch.Tensor, c: torch.Tensor, d: torch.Tensor, loss: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Adam on ``loss(M − MCD)`` (built-in matrices; autograd only drives the search, the losses are recomputed)."""
     c, d = c.clone().requires_grad_(), d.clone().requires_grad_()
     opt = torch.optim.Adam([c, d], lr=0.05)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(opt, STEPS)
