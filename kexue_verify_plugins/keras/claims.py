@@ -13,7 +13,7 @@ assertion fields it changes, or the buggy model it swaps in.
 
 from __future__ import annotations
 
-from kexue_verify import Claim, ModelSpec, Source, Status, variant
+from kexue_verify import Claim, ModelSpec, Source, Status, Verdict, variant
 
 from .assertions import (
     BestModelTies,
@@ -184,7 +184,7 @@ PIECEWISE_AS_POSTED = Claim(
     source=POST.at("花式回调器 / 修改超参数"),
     tags=("keras", "schedule", "as-posted"),
     status=Status.MISTAKE,
-    expected="refuted",
+    expected=Verdict.REFUTED,
     assertion=PostSchedule(schedule="piecewise", epochs=10, formula=PIECEWISE, phases=_PHASES),
     numeric=f"{CHECKS}.schedules:post_schedule_numeric",
     notes="The catalogue calls it a harmless inconsistency of the example: the schedule is right, the 10 epochs never "
@@ -241,7 +241,7 @@ WARMUP_AS_POSTED = Claim(
     source=POST.at("花式回调器 / warmup"),
     tags=("keras", "schedule", "warmup", "as-posted"),
     status=Status.APPROX,
-    expected="refuted",
+    expected=Verdict.REFUTED,
     assertion=PostSchedule(schedule="warmup", epochs=12, formula=WARMUP, phases=(1e-3,), first_lr=0.0),
     symbolic=f"{CHECKS}.schedules:warmup_symbolic",
     numeric=f"{CHECKS}.schedules:post_schedule_numeric",
