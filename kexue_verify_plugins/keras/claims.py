@@ -13,6 +13,8 @@ assertion fields it changes, or the buggy model it swaps in.
 
 from __future__ import annotations
 
+from typing import Any
+
 from kexue_verify import Claim, ModelSpec, Source, Status, Verdict, variant
 
 from .assertions import (
@@ -208,7 +210,7 @@ PIECEWISE_TEN = Claim(
     ),
 )
 
-WARMUP = {"warmup": {"peak": 1e-3, "epochs": 10, "offset": 1}, "unit": "batch"}
+WARMUP: dict[str, Any] = {"warmup": {"peak": 1e-3, "epochs": 10, "offset": 1}, "unit": "batch"}
 
 WARMUP_SCHEDULE = Claim(
     id="keras.warmup-schedule",
