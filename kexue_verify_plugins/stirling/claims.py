@@ -8,6 +8,8 @@ expects ``refuted`` and the corrected claim beside it expects ``verified``.
 
 from __future__ import annotations
 
+from typing import cast
+
 from kexue_verify import Claim, Source, Verdict, variant
 
 from .assertions import (
@@ -139,7 +141,7 @@ def _chain(**changes: dict[str, str]) -> tuple[ChainForm, ...]:
     """The chain's forms with ``f<i>={field: formula}`` changes applied to form ``i`` (0-based)."""
     forms = list(CHAIN_FORMS)
     for index, change in changes.items():
-        forms[int(index[1:])] = forms[int(index[1:])].changed(**change)
+        forms[int(index[1:])] = cast(ChainForm, forms[int(index[1:])].changed(**change))
     return tuple(forms)
 
 
