@@ -8,7 +8,7 @@ K-means typo of CAP-6 likewise.
 """
 from __future__ import annotations
 
-from kexue_verify import Claim, Source, Status, variant
+from kexue_verify import Claim, Source, Status, Verdict, variant
 
 from .assertions import (
     ActivationFamily,
@@ -145,7 +145,7 @@ SHARED_AS_PRINTED = Claim(
     source=POST.at("更简单些"),
     tags=("gmm", "gaussian", "mistake"),
     status=Status.MISTAKE,
-    expected="refuted",
+    expected=Verdict.REFUTED,
     assertion=GaussianNormaliser(covariance="shared", two_pi_power=(0.0, 0.5)),
     symbolic=_ref("density", "density_symbolic"),
     numeric=_ref("density", "density_numeric"),
@@ -220,7 +220,7 @@ KMEANS_TYPO = Claim(
     source=POST.at("更简单些"),
     tags=("gmm", "kmeans", "typo"),
     status=Status.TYPO,
-    expected="refuted",
+    expected=Verdict.REFUTED,
     assertion=KMeansLimit(sigma_to="0", assign="nearest-printed"),
     numeric=_ref("density", "kmeans_numeric"),
     false_variants=(
@@ -294,7 +294,7 @@ COST_AS_PRINTED = Claim(
     source=POST.at("激活值"),
     tags=("cost", "mistake"),
     status=Status.MISTAKE,
-    expected="refuted",
+    expected=Verdict.REFUTED,
     assertion=CostFormula(formula="su-14", weights="unnormalised", variance="sum-r"),
     numeric=_ref("entropy", "cost_numeric"),
     proof="capsules.md#weighted-quadratic",

@@ -13,7 +13,9 @@ assertion fields it changes, or the buggy model it swaps in.
 
 from __future__ import annotations
 
-from kexue_verify import Claim, ModelSpec, Source, Status, variant
+from typing import Any
+
+from kexue_verify import Claim, ModelSpec, Source, Status, Verdict, variant
 
 from .assertions import (
     BestModelTies,
@@ -184,7 +186,7 @@ PIECEWISE_AS_POSTED = Claim(
     source=POST.at("花式回调器 / 修改超参数"),
     tags=("keras", "schedule", "as-posted"),
     status=Status.MISTAKE,
-    expected="refuted",
+    expected=Verdict.REFUTED,
     assertion=PostSchedule(schedule="piecewise", epochs=10, formula=PIECEWISE, phases=_PHASES),
     numeric=f"{CHECKS}.schedules:post_schedule_numeric",
     notes="The catalogue calls it a harmless inconsistency of the example: the schedule is right, the 10 epochs never "
@@ -208,7 +210,7 @@ PIECEWISE_TEN = Claim(
     ),
 )
 
-WARMUP = {"warmup": {"peak": 1e-3, "epochs": 10, "offset": 1}, "unit": "batch"}
+WARMUP: dict[str, Any] = {"warmup": {"peak": 1e-3, "epochs": 10, "offset": 1}, "unit": "batch"}
 
 WARMUP_SCHEDULE = Claim(
     id="keras.warmup-schedule",
@@ -241,7 +243,7 @@ WARMUP_AS_POSTED = Claim(
     source=POST.at("花式回调器 / warmup"),
     tags=("keras", "schedule", "warmup", "as-posted"),
     status=Status.APPROX,
-    expected="refuted",
+    expected=Verdict.REFUTED,
     assertion=PostSchedule(schedule="warmup", epochs=12, formula=WARMUP, phases=(1e-3,), first_lr=0.0),
     symbolic=f"{CHECKS}.schedules:warmup_symbolic",
     numeric=f"{CHECKS}.schedules:post_schedule_numeric",

@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import math
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 from .backend import keras_or_skip
 
@@ -25,6 +25,9 @@ def post_keras() -> SimpleNamespace:
     """The post's Keras code as classes and functions; raises ``SkipCheck`` when Keras is absent."""
     keras = keras_or_skip()
     ops = keras.ops
+    # keras is imported at run time (typed Any); mypy takes a typed local, not a module attribute, as a base class
+    layer_base: Any = keras.layers.Layer
+    callback_base: Any = keras.callbacks.Callback
 
     def add_noise_in_train(x: Any, training: bool | None = None) -> Any:
         """``x + ε`` in training, ``x`` otherwise (the post's ``K.in_train_phase(x + noise, x)``)."""
@@ -32,7 +35,7 @@ def post_keras() -> SimpleNamespace:
             return x + keras.random.normal(ops.shape(x), dtype=x.dtype)
         return x
 
-    class SplitVector(keras.layers.Layer):
+    class SplitVector(layer_base):
         """Two outputs: the first ``d // 2`` and the last ``d - d // 2`` features."""
 
         def call(self, inputs: Any) -> list[Any]:
@@ -43,10 +46,10 @@ def post_keras() -> SimpleNamespace:
             return [None, None]
 
         def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> list[tuple[int | None, ...]]:
-            in_dim = input_shape[-1]
+            in_dim = cast(int, input_shape[-1])  # the feature dimension is known; only the batch one may be None
             return [(input_shape[0], in_dim // 2), (input_shape[0], in_dim - in_dim // 2)]
 
-    class DenseWithCenterLoss(keras.layers.Layer):
+    class DenseWithCenterLoss(layer_base):
         """Logits ``xW + b``; ``loss`` adds ``λ Σ_k (c_{y,k} − x_k)²`` with trainable centres (λ = 0.5)."""
 
         def __init__(self, output_dim: int, lamb: float = 0.5, **kwargs: Any) -> None:
@@ -85,7 +88,7 @@ def post_keras() -> SimpleNamespace:
             return 1e-3
         return 1e-4
 
-    class Warmup(keras.callbacks.Callback):
+    class Warmup(callback_base):
         """Raise the learning rate linearly over the first ``warmup_epochs`` epochs, batch by batch."""
 
         def __init__(self, lr: float = 0.001, warmup_epochs: int = 10, samples: int | None = None,
@@ -98,13 +101,13 @@ def post_keras() -> SimpleNamespace:
         def on_batch_begin(self, batch: int, logs: Any = None) -> None:
             steps = self.params.get("steps")
             if steps is None:
-                steps = math.ceil(self.samples / self.batch_size)
+                steps = math.ceil(self.samples / self.batch_size)  # type: ignore[operator]  # without params['steps'] the post passes both
             if self.num_passed_batchs < steps * self.warmup_epochs:
                 self.model.optimizer.learning_rate = (
                     self.lr * (1.0 + self.num_passed_batchs) / steps / self.warmup_epochs)
                 self.num_passed_batchs += 1
 
-    class Evaluate(keras.callbacks.Callback):
+    class Evaluate(callback_base):
         """Save the weights whenever the epoch's accuracy is at least the best so far (``acc >= highest``)."""
 
         def __init__(self, evaluate: Any, path: str) -> None:

@@ -6,6 +6,8 @@ Each module mirrors one Keras layer of the post (:mod:`.layers_keras`); the clai
 
 from __future__ import annotations
 
+from typing import cast
+
 import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
 from torch import nn
@@ -40,6 +42,7 @@ class SplitVector(nn.Module):
     def output_shapes(input_shape: tuple[int | None, ...]) -> list[tuple[int | None, ...]]:
         """The shapes the layer promises (Keras's ``compute_output_shape``)."""
         *lead, d = input_shape
+        d = cast(int, d)  # the feature dimension is known; only the batch one may be None
         return [(*lead, d // 2), (*lead, d - d // 2)]
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, cast
 
 from .subjects import LayerSubject, LossSubject
 
@@ -128,6 +128,7 @@ def buggy_split_floor_both(ctx: Any) -> LayerSubject:
         @staticmethod
         def output_shapes(shape: tuple[int | None, ...]) -> list[tuple[int | None, ...]]:
             *lead, d = shape
+            d = cast(int, d)  # the feature dimension is known; only the batch one may be None
             return [(*lead, d // 2), (*lead, d // 2)]
 
     return LayerSubject(FloorBoth(), "torch")
@@ -136,7 +137,13 @@ def buggy_split_floor_both(ctx: Any) -> LayerSubject:
 # -- KER-4: the center-loss layer ----------------------------------------------------------------------------------
 
 #: The problem the center-loss claims run on: 2-D features, 3 classes, λ = 0.5.
-CENTER_SHAPE = {"in_dim": 2, "classes": 3, "lamb": 0.5}
+class CenterShape(TypedDict):
+    in_dim: int
+    classes: int
+    lamb: float
+
+
+CENTER_SHAPE: CenterShape = {"in_dim": 2, "classes": 3, "lamb": 0.5}
 
 
 def torch_center_loss(ctx: Any) -> LayerSubject:
@@ -305,6 +312,8 @@ def keras_best_model(ctx: Any) -> Any:
 
     post = post_keras()
     keras = post.keras
+    # keras is imported at run time (typed Any); mypy takes a typed local, not a module attribute, as a base class
+    callback_base: Any = keras.callbacks.Callback
 
     def weights(model: Any) -> dict[str, Any]:
         return {w.path: w.value.detach().cpu().clone() for w in model.weights}
@@ -315,7 +324,7 @@ def keras_best_model(ctx: Any) -> Any:
         path = str(folder / "best_model.weights.h5")
         snapshots: list[dict[str, Any]] = []
 
-        class Snapshot(keras.callbacks.Callback):
+        class Snapshot(callback_base):
             def on_epoch_end(self, epoch: int, logs: Any = None) -> None:
                 snapshots.append(weights(self.model))
 

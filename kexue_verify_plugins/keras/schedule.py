@@ -210,6 +210,8 @@ def _drive_keras(callback: Any, declared: Mapping[str, Any], E: int, S: int) -> 
     from .backend import keras_or_skip, quiet_keras_internals
 
     keras = keras_or_skip()
+    # keras is imported at run time (typed Any); mypy takes a typed local, not a module attribute, as a base class
+    callback_base: Any = keras.callbacks.Callback
     B = int(declared.get("batch_size", 1))
     N = int(declared.get("samples", S * B))
     if math.ceil(N / B) != S:
@@ -217,7 +219,7 @@ def _drive_keras(callback: Any, declared: Mapping[str, Any], E: int, S: int) -> 
     used: list[float] = []
     lr_dtype: list[str] = []
 
-    class UsedLearningRate(keras.callbacks.Callback):
+    class UsedLearningRate(callback_base):
         """Reads the learning rate the coming optimizer step will use (runs after every other callback)."""
 
         def on_train_batch_begin(self, batch: int, logs: Any = None) -> None:

@@ -9,7 +9,7 @@ stands beside it.
 
 from __future__ import annotations
 
-from kexue_verify import Claim, Source, Status, variant
+from kexue_verify import Claim, Source, Status, Verdict, variant
 
 from .assertions import (
     AutoencoderError,
@@ -183,7 +183,7 @@ SIGMOID_AS_PRINTED = Claim(
     assertion=Surrogate(surrogate=SIGMOID, equals=SIGMOID, limit="theta"),
     symbolic=_ref("sigmoid", "limit_symbolic"),
     numeric=_ref("sigmoid", "limit_numeric"),
-    expected="refuted",
+    expected=Verdict.REFUTED,
     notes="For x < 0, S → 0, not θ = −1: S tends to the 0/1 step H(x). The corrected statement is "
           "networks.tanh-half-tends-to-theta.",
 )

@@ -8,7 +8,9 @@ expects ``refuted`` and the corrected claim beside it expects ``verified``.
 
 from __future__ import annotations
 
-from kexue_verify import Claim, Source, variant
+from typing import cast
+
+from kexue_verify import Claim, Source, Verdict, variant
 
 from .assertions import (
     ChainForm,
@@ -139,7 +141,7 @@ def _chain(**changes: dict[str, str]) -> tuple[ChainForm, ...]:
     """The chain's forms with ``f<i>={field: formula}`` changes applied to form ``i`` (0-based)."""
     forms = list(CHAIN_FORMS)
     for index, change in changes.items():
-        forms[int(index[1:])] = forms[int(index[1:])].changed(**change)
+        forms[int(index[1:])] = cast(ChainForm, forms[int(index[1:])].changed(**change))
     return tuple(forms)
 
 
@@ -222,7 +224,7 @@ GAUSSIAN_MOMENTS_PRINTED = Claim(
     assertion=MOMENTS.changed(rhs="c*u**(-(k+1)/2)"),
     symbolic=_ref("laplace", "moments_symbolic"),
     numeric=_ref("laplace", "moments_numeric"),
-    expected="refuted",
+    expected=Verdict.REFUTED,
     notes="The integration variable u cannot survive the integral: the post means x^{-(k+1)/2} "
           "(stirling.gaussian-moments).",
 )
@@ -284,7 +286,7 @@ Q_EXPANSION_PRINTED = Claim(
     assertion=QExpansion(terms=("exp(-u**2*x)", "exp(-u**2*x)*(u - u**3*x/6)", Q_TERMS[2])),
     symbolic=_ref("qmethod", "expansion_symbolic"),
     numeric=_ref("qmethod", "expansion_numeric"),
-    expected="refuted",
+    expected=Verdict.REFUTED,
     notes="Every term carries e^{-xu²/2}; the third term is printed right.",
 )
 
@@ -441,7 +443,7 @@ EULER_MACLAURIN_PRINTED = Claim(
     assertion=EULER_MACLAURIN.changed(lhs="factorial(n)"),
     symbolic=_ref("euler_maclaurin", "euler_maclaurin_symbolic"),
     numeric=_ref("euler_maclaurin", "euler_maclaurin_numeric"),
-    expected="refuted",
+    expected=Verdict.REFUTED,
     notes="The left side must be ln n! (stirling.euler-maclaurin).",
 )
 

@@ -161,7 +161,7 @@ def _flint_exp(n: int) -> tuple[Fraction, ...]:
 
     if n <= 0:
         return ()
-    coeffs: list[object] = [0] * n
+    coeffs: list[int | flint.fmpq] = [0] * n
     for j in range(1, n // 2 + 1):
         if 2 * j - 1 < n:
             coeffs[2 * j - 1] = flint.fmpq.bernoulli(2 * j) / (2 * j * (2 * j - 1))
@@ -182,10 +182,10 @@ def _a001163_recurrence(n: int) -> tuple[Fraction, ...]:
         return ()
     bern = [Fraction(1)]
     for m in range(1, n + 1):  # Σ_{k=0}^{m} C(m+1, k) B_k = 0  (B_1 = -1/2, which the sum below never uses)
-        bern.append(-sum(math.comb(m + 1, k) * bern[k] for k in range(m)) / (m + 1))
+        bern.append(-sum((math.comb(m + 1, k) * bern[k] for k in range(m)), Fraction(0)) / (m + 1))
     c = [Fraction(1)]
     for k in range(1, n):
-        c.append(sum(bern[k - i + 1] * c[i] / (k - i + 1) for i in range(k)) / k)
+        c.append(sum((bern[k - i + 1] * c[i] / (k - i + 1) for i in range(k)), Fraction(0)) / k)
     return tuple(c)
 
 

@@ -13,7 +13,7 @@ The factories here build :data:`DEFAULT_SHAPE`.  The buggy ones are false varian
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import nn
@@ -44,8 +44,10 @@ def shape(ctx: Any) -> tuple[int, int]:
 
 _N, _K = DEFAULT_SHAPE["n"], DEFAULT_SHAPE["k"]
 
+ModuleT = TypeVar("ModuleT", bound=nn.Module)
 
-def seeded(module: nn.Module, ctx: Any) -> nn.Module:
+
+def seeded(module: ModuleT, ctx: Any) -> ModuleT:
     """Re-draw every ``nn.Linear`` of ``module`` from PyTorch's default distribution with a generator seeded by
     ``ctx.seed``, then move it to the run's device and dtype, so a model does not depend on the global RNG state.
 

@@ -258,8 +258,8 @@ def _gradient_evidence(routing: Any, probe: dict[str, Any], label: str, seed: in
     x = {k: probe[k].clone().requires_grad_(True) for k in keys}
     with torch.enable_grad():
         value = _functional(routing, probe, weights, x)
-        grads = torch.autograd.grad(value, [x[k] for k in keys], allow_unused=True)
-    grads = [torch.zeros_like(x[k]) if g is None else g for k, g in zip(keys, grads, strict=True)]
+        raw_grads = torch.autograd.grad(value, [x[k] for k in keys], allow_unused=True)
+    grads = [torch.zeros_like(x[k]) if g is None else g for k, g in zip(keys, raw_grads, strict=True)]
     where = describe(probe)
     if not math.isfinite(float(value.detach())) or not all(bool(torch.isfinite(g).all()) for g in grads):
         return holds(f"{label}: loss and gradient are finite", False, method="autograd in float64",

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from typing import cast
 
 import torch
 from torch import Tensor
@@ -117,7 +118,7 @@ def em_numeric(ctx: CheckContext, a: EMUpdates) -> list[Evidence]:
     ll_tol = tolerance(ctx.dtype, n=math.ceil(math.log2(n)) + 16, scale=max(abs(v) for v in curve if math.isfinite(v)))
     drops = [(t, curve[t] - curve[t + 1]) for t in range(len(curve) - 1)
              if math.isfinite(curve[t + 1]) and curve[t + 1] < curve[t] - ll_tol]
-    reference, _ = fit(x64, a.changed(**BUGGY_FOR_FIGURE), iterations=60, tol=0.0)
+    reference, _ = fit(x64, cast(EMUpdates, a.changed(**BUGGY_FOR_FIGURE)), iterations=60, tol=0.0)
     figure = {
         "title": "EM log-likelihood per iteration",
         "xlabel": "iteration", "ylabel": "log-likelihood",

@@ -71,7 +71,8 @@ def _phases_evidence(trace: Trace, phases: list[float], *, only: bool = False, l
     firsts = [trace.first_use(lr, rtol) for lr in phases]
     used = sorted({round(v, 12) for v in trace.lrs}, reverse=True)
     reached = all(f is not None for f in firsts)
-    ordered = reached and all(a < b for a, b in itertools.pairwise(firsts))
+    known = [f for f in firsts if f is not None]  # all of them when reached
+    ordered = reached and all(a < b for a, b in itertools.pairwise(known))
     out = [holds(f"{label}every stated phase {phases} is used within {trace.epochs} epochs, in order", ordered,
                  method=trace.implementation, expected=phases,
                  counterexample={"learning_rates_used": used,

@@ -189,10 +189,12 @@ def _one_class_run(seed: int, dtype: str, device: str) -> tuple[dict[int, float]
         nll = torch.nn.functional.softplus(-(design @ theta)).mean()
         nll.backward()
         if grad0 is None:
+            assert theta.grad is not None  # backward() has just filled it
             grad0 = float(theta.grad.norm())
         opt.step()
         if step in checkpoints:
             b[step], loss[step] = float(theta.detach()[2]), float(nll.detach())
+    assert grad0 is not None  # set at the first of the 3000 steps
     return b, loss, float(grad0)
 
 

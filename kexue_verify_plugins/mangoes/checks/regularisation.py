@@ -156,7 +156,8 @@ def occam_numeric(ctx: CheckContext, a: OccamSetup) -> list[Evidence]:
     larger = m[f"variance_{a.high}"] > m[f"variance_{a.low}"]
     return [
         holds(f"bootstrap prediction variance, degree {a.high} > degree {a.low}: {a.high_variance_larger}",
-              larger is a.high_variance_larger, method=f"Chebyshev-basis lstsq ({ctx.dtype})", **m,
+              larger is a.high_variance_larger, method=f"Chebyshev-basis lstsq ({ctx.dtype})",
+              **m,  # type: ignore[arg-type]  # m's keys are variance_<d> and test_<d>, never note
               counterexample=m),
         holds(f"degree {a.high} has {a.high_error} error than degree {a.low}",
               (m[f"test_{a.high}"] > m[f"test_{a.low}"]) is (a.high_error == "larger"),

@@ -15,6 +15,7 @@ from examples without local minima", *Neural Networks* 2 (1989) 53–58.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import cast
 
 import sympy as sp
 import torch
@@ -82,7 +83,8 @@ def _seeds(ctx: CheckContext, data: torch.Tensor, n: int, k: int) -> list[Run]:
         with torch.no_grad():
             cd = model(eye).to(torch.float64).cpu()
             reached = float(((data - model(data)) ** 2).sum())
-        out.append((reached, cd, model[0].weight.detach().T.to(torch.float64).cpu(),
+        encoder = cast(torch.nn.Linear, model[0])  # linear_autoencoder's first layer
+        out.append((reached, cd, encoder.weight.detach().T.to(torch.float64).cpu(),
                     f"{fit.method}; {fit.evaluations} evaluations"))
     return out
 
