@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard, TypeVar
 
 import torch
 from torch import nn
@@ -30,7 +30,7 @@ class Residual(nn.Module):
 
     def __init__(self, inner: nn.Module) -> None:
         super().__init__()
-        self.inner = inner
+        self.inner: nn.Module = inner
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return x + self.inner(x)
@@ -153,7 +153,10 @@ def _f64(t: torch.Tensor) -> torch.Tensor:
     return t.detach().to(torch.float64)
 
 
-def _plain(module: nn.Module, base: type) -> bool:
+_M = TypeVar("_M", bound=nn.Module)
+
+
+def _plain(module: nn.Module, base: type[_M]) -> TypeGuard[_M]:
     """``module`` is a ``base`` whose ``forward`` is ``base``'s own: a subclass that overrides it (a LoRA linear,
     a Sequential with a skip), or an instance given its own ``forward``, computes something else, and gets no
     certificate."""
@@ -170,14 +173,16 @@ def _layer_factor(module: nn.Module, path: str, shape: tuple[int, ...] | None) -
     if _plain(module, nn.Conv2d):
         if shape is None:
             return None
-        norm = conv_operator_norm(_f64(module.weight), tuple(shape[-2:]), padding=module.padding,
+        # a Conv2d's input is 3-D or 4-D; a str padding ("same", "valid") fails in `_pair` (ValueError: no certificate)
+        norm = conv_operator_norm(_f64(module.weight), (shape[-2], shape[-1]),
+                                  padding=module.padding,  # type: ignore[arg-type]
                                   padding_mode=module.padding_mode, stride=module.stride,
                                   dilation=module.dilation, groups=module.groups)
         return LayerFactor(path, kind, float(norm.value), norm.exact, norm.method)
     if _plain(module, nn.modules.batchnorm._BatchNorm) and module.track_running_stats:
-        scale = 1 / torch.sqrt(_f64(module.running_var) + module.eps)
+        scale = 1 / torch.sqrt(_f64(module.running_var) + module.eps)  # type: ignore[arg-type]  # a buffer here
         if module.affine:
-            scale = scale * _f64(module.weight)
+            scale = scale * _f64(module.weight)  # type: ignore[arg-type]  # affine: weight is a Parameter
         return LayerFactor(path, kind, float(scale.abs().max()), True, "max_c |γ_c|/√(var_c + ε) (eval mode)")
     return None
 

@@ -64,7 +64,8 @@ def _seeded(ctx: CheckContext) -> Iterator[None]:
 
 
 def _finish(model: nn.Module, ctx: CheckContext, bound: float, input_shape: tuple[int, ...]) -> nn.Module:
-    model.kexue_declared = {"lipschitz_bound": bound, "input_shape": input_shape}
+    # a plain attribute: nn.Module.__setattr__ is typed for tensors and modules only
+    model.kexue_declared = {"lipschitz_bound": bound, "input_shape": input_shape}  # type: ignore[assignment]
     return model.to(device=ctx.device, dtype=ctx.torch_dtype).eval()
 
 
@@ -77,7 +78,10 @@ def converge_spectral_norm(model: nn.Module, example: torch.Tensor, iterations: 
     exact norms of the normalised weights change by at most ``8·γ_n`` (relative) between chunks, or
     ``iterations`` have been spent.
     """
-    layers = [m for m in model.modules() if hasattr(m, "parametrizations") and hasattr(m.parametrizations, "weight")]
+    # parametrized modules: torch types their attributes (``parametrizations``, the parametrized ``weight``) only
+    # through ``nn.Module.__getattr__`` as ``Tensor | Module``
+    layers: list[Any] = [m for m in model.modules()
+                         if hasattr(m, "parametrizations") and hasattr(m.parametrizations, "weight")]
     params = [m.parametrizations.weight[0] for m in layers]
     saved = [p.n_power_iterations for p in params]
     for p in params:
@@ -192,7 +196,7 @@ def make_bn_gamma_normalized(ctx: CheckContext) -> nn.Module:
     gamma = torch.tensor([0.5, 2.0, -1.0], dtype=torch.float64)
     with torch.no_grad():
         bn.weight.copy_(gamma / torch.linalg.vector_norm(gamma))
-        bn.running_var.copy_(torch.tensor([1.0, 0.01, 1.0], dtype=torch.float64))
+        bn.running_var.copy_(torch.tensor([1.0, 0.01, 1.0], dtype=torch.float64))  # type: ignore[union-attr]  # a buffer
     return _finish(nn.Sequential(bn), ctx, 1.0, (3,))
 
 

@@ -104,7 +104,8 @@ def operator_power_iteration(apply: Callable[[torch.Tensor], torch.Tensor], x0: 
 
     Returns estimates ``‖A v_r‖`` (a lower bound of ``‖A‖₂`` at every step, up to rounding).
     """
-    _, adjoint = torch.func.vjp(apply, torch.zeros_like(x0))
+    # torch types vjp's result as a pair or (with has_aux) a triple; without has_aux it is the pair
+    _, adjoint = torch.func.vjp(apply, torch.zeros_like(x0))  # type: ignore[misc]
     v = _unit(x0)
     estimates = []
     u = apply(v)
@@ -210,7 +211,8 @@ def _largest_singular_value(weight: torch.Tensor, size: tuple[int, int]) -> torc
 
 
 def conv_explicit_matrix(layer: Callable[[torch.Tensor], torch.Tensor], input_shape: tuple[int, ...],
-                         *, dtype: torch.dtype = torch.float64, device: str = "cpu") -> torch.Tensor:
+                         *, dtype: torch.dtype = torch.float64,
+                         device: str | torch.device = "cpu") -> torch.Tensor:
     """The matrix of a linear layer, column by column: ``layer`` applied to each basis vector of the input.
 
     Only for small inputs: the matrix has ``prod(input_shape)`` columns.

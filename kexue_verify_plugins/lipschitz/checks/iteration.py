@@ -320,7 +320,8 @@ def spectral_gradient_numeric(ctx: CheckContext, a: SpectralGradient) -> list[Ev
     of the top singular vectors (Wedin).
     """
     gen = cpu_generator(ctx.seed + 7)
-    failures, penalty_failures, rows = [], [], []
+    failures: list[dict[str, object]] = []
+    penalty_failures, rows = [], []
     for shape in ((5, 5), (6, 4)):
         w = torch.randn(*shape, generator=gen, dtype=torch.float64).to(device=ctx.device, dtype=ctx.torch_dtype)
         w.requires_grad_(True)

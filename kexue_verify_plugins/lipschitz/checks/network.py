@@ -10,7 +10,7 @@ float64; it is verified only by a certificate.
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 import sympy as sp
 import torch
@@ -179,11 +179,12 @@ def _dense_evidence(ctx: CheckContext) -> list[Evidence]:
     layer.train()
     with torch.no_grad():
         layer(torch.zeros(1, 32, dtype=torch.float64))
-        early = float(spectral_norm(layer.weight.detach()))
+        # the parametrized weight is a property torch's spectral_norm adds, typed as `Tensor | Module`
+        early = float(spectral_norm(cast(torch.Tensor, layer.weight).detach()))
     models.converge_spectral_norm(layer, torch.zeros(1, 32, dtype=torch.float64))
     layer = layer.to(device=ctx.device, dtype=ctx.torch_dtype)
     with torch.no_grad():
-        converged = float(spectral_norm(layer.weight.detach().double()))
+        converged = float(spectral_norm(cast(torch.Tensor, layer.weight).detach().double()))
     tol = tolerance(ctx.dtype, n=32, scale=1.0)
     net = models.make_sn_mlp(ctx)
     s = sandwich(net, (16,), generator=cpu_generator(ctx.seed + 22))
@@ -203,7 +204,7 @@ def _conv_evidence(ctx: CheckContext) -> list[Evidence]:
     third = third / reshaped_kernel_norm(third)
     op_third = float(conv_operator_norm(third.double(), (8, 8), padding=1, padding_mode="circular").value)
     torch_conv = models.make_torch_sn_conv(ctx)
-    weight = torch_conv[0].weight.detach().double()
+    weight = torch_conv[0].weight.detach().double()  # type: ignore[index]  # the model is an nn.Sequential
     op_torch = float(conv_operator_norm(weight, (8, 8), padding=1, padding_mode="circular").value)
     net = models.make_reshaped_sn_convnet(ctx)
     s = sandwich(net, (1, 8, 8), generator=cpu_generator(ctx.seed + 23))
@@ -276,7 +277,7 @@ def _at(formula: Formula, **values: Any) -> Any:
 
 
 def _fft_norm(a: ConvOperatorNorm, weight: torch.Tensor, size: tuple[int, int]) -> float:
-    grid = size if a.fft_grid == "input" else tuple(weight.shape[-2:])
+    grid = size if a.fft_grid == "input" else (weight.shape[-2], weight.shape[-1])
     return float(conv_singular_values(weight, grid).max())
 
 

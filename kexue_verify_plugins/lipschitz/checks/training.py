@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -289,7 +289,10 @@ def gradient_penalty_numeric(ctx: CheckContext, a: GradientPenalty) -> list[Evid
         vec = (norm * direction / torch.linalg.vector_norm(direction)).requires_grad_(True)
         real, fake = _randn(ctx, gen, 64, 8) + 1, _randn(ctx, gen, 64, 8)
         x_hat = _interpolates(a.interpolation, real, fake, gen)
-        gn = _grad_norms(lambda x, v=vec: x @ v, x_hat, create_graph=True)
+        def linear(x: torch.Tensor, v: torch.Tensor = vec) -> torch.Tensor:
+            return x @ v
+
+        gn = _grad_norms(linear, x_hat, create_graph=True)
         computed = {"two-sided": ((gn - 1) ** 2).mean(), "one-sided": (torch.relu(gn - 1) ** 2).mean()}
         for label, expr in (("two-sided", two), ("one-sided", one)):
             value = float(expr.subs(g_sym, norm))
@@ -361,8 +364,9 @@ def double_backprop_numeric(ctx: CheckContext, a: DoubleBackprop) -> list[Eviden
         return ((_grad_norms(critic, x_hat, create_graph) - 1) ** 2).mean()
 
     p = penalty(create)
-    grads = torch.autograd.grad(p, params, allow_unused=True) if p.requires_grad else [None] * len(params)
-    grads = [torch.zeros_like(q) if gr is None else gr for q, gr in zip(params, grads, strict=True)]
+    raw_grads: Sequence[torch.Tensor | None] = (torch.autograd.grad(p, params, allow_unused=True)
+                                                if p.requires_grad else [None] * len(params))
+    grads = [torch.zeros_like(q) if gr is None else gr for q, gr in zip(params, raw_grads, strict=True)]
     direction = [torch.randn(q.shape, generator=gen, dtype=torch.float64) for q in params]
     norm = sum(float((d**2).sum()) for d in direction) ** 0.5
     direction = [d / norm for d in direction]
