@@ -29,6 +29,7 @@ from kexue_verify.context import CheckContext, derive_seed
 from kexue_verify.errors import KexueError
 from kexue_verify.evidence import Evidence, Outcome, as_evidence_list
 from kexue_verify.isolation import preserved_global_state, seed_globals
+from kexue_verify.precision import no_tf32
 from kexue_verify.threads import ensure_sound_lapack
 from kexue_verify.tracebacks import plugin_traceback
 
@@ -304,9 +305,11 @@ def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] =
     it is added to the case's ``duration`` and to its symbolic part's, and kept as ``proof_duration``.
 
     The process's global settings are restored afterwards (:func:`~kexue_verify.isolation.preserved_global_state`),
-    so that a case cannot change the verdicts of the cases after it in the same worker.
+    so that a case cannot change the verdicts of the cases after it in the same worker.  The whole case runs under
+    :func:`~kexue_verify.precision.no_tf32` for its device (a no-op off CUDA), so that float32 checks see IEEE
+    float32 without each check turning TF32 off itself.
     """
-    with preserved_global_state():
+    with preserved_global_state(), no_tf32(config.device):
         return _evaluate_case(case, config, proof_evidence, proof_seconds)
 
 

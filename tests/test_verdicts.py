@@ -307,6 +307,59 @@ def test_cuda_without_cuda_is_skipped_with_a_hint() -> None:
     assert result.parts == {}
 
 
+
+def test_every_check_of_a_case_runs_with_tf32_off_for_the_case_device(monkeypatch) -> None:
+    """The evaluator, not each check, turns TF32 off: once around the claim's checks and its false variants."""
+    import contextlib
+
+    from kexue_verify import verdicts
+
+    active: list[str] = []
+    entered: list[str] = []
+    seen: list[tuple[str, tuple[str, ...]]] = []
+
+    @contextlib.contextmanager
+    def recording_no_tf32(device="cuda"):
+        entered.append(str(device))
+        active.append(str(device))
+        try:
+            yield
+        finally:
+            active.pop()
+
+    def check(ctx, assertion):
+        seen.append((ctx.device, tuple(active)))
+        return [Evidence(name="n", outcome=Outcome.PASS if assertion == "true" else Outcome.FAIL)]
+
+    monkeypatch.setattr(verdicts, "no_tf32", recording_no_tf32)
+    monkeypatch.setattr(verdicts, "_cuda_available", lambda: True)
+    claim = Claim(id="rules.tf32", title="t", statement="s", source=SOURCE, assertion="true", numeric=check,
+                  false_variants=(FalseVariant(name="false", description="d", assertion="false"),))
+    result = evaluate(Case(claim), RunConfig(device="cuda", in_process=True))
+    assert result.verdict is Verdict.VERIFIED
+    assert entered == ["cuda"]  # once per case, with the case's device
+    assert seen == [("cuda", ("cuda",)), ("cuda", ("cuda",))]  # the claim's check and its false variant's
+    assert active == []  # and left after the case
+
+
+def test_on_cuda_a_check_sees_ieee_float32() -> None:
+    torch = pytest.importorskip("torch")
+    if not torch.cuda.is_available():
+        pytest.skip("needs CUDA (the test above covers the evaluator on CPU)")
+    settings = []
+
+    def check(ctx, assertion):
+        settings.append(torch.backends.cuda.matmul.fp32_precision)
+        return [Evidence(name="n", outcome=Outcome.PASS if assertion == "true" else Outcome.FAIL)]
+
+    claim = Claim(id="rules.tf32", title="t", statement="s", source=SOURCE, assertion="true", numeric=check,
+                  false_variants=(FalseVariant(name="false", description="d", assertion="false"),))
+    before = torch.backends.cuda.matmul.fp32_precision
+    assert evaluate(Case(claim), RunConfig(device="cuda", in_process=True)).verdict is Verdict.VERIFIED
+    assert settings == ["ieee", "ieee"]
+    assert torch.backends.cuda.matmul.fp32_precision == before
+
+
 # --- model kinds ----------------------------------------------------------------------------------------------------
 
 class Recorder:
