@@ -23,10 +23,8 @@ from collections.abc import Callable
 import torch
 from torch import Tensor
 
-from kexue_verify.precision import no_tf32
-
 __all__ = ["batch_jacobian", "componentwise_condition", "is_triangular_in_some_order", "local_jacobian",
-           "naive_jacobian", "no_tf32", "reference_logdet", "slogdet64"]
+           "naive_jacobian", "reference_logdet", "slogdet64"]
 
 Fn = Callable[[Tensor], Tensor]
 

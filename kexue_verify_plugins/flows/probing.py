@@ -34,7 +34,7 @@ import torch
 from torch import Tensor
 
 from kexue_verify import CheckContext, Evidence, Outcome
-from kexue_verify.tolerances import eps
+from kexue_verify.helpers import eps
 from kexue_verify_plugins.flows.assertions import Probe
 from kexue_verify_plugins.flows.protocol import Flow
 
@@ -129,7 +129,7 @@ def probe(flow: Flow, ctx: CheckContext, assertion: Probe | None = None, offset:
     is recorded on ``flow.region``.
     """
     a = settings(assertion)
-    gen = torch.Generator().manual_seed((ctx.seed + 7919 * (offset + 1)) % 2**63)
+    gen = ctx.generator(7919 * (offset + 1), device="cpu")
     rows, kinds = _standard(flow, gen, a)
     domain = _domain(flow)
     top = dtype_radius(ctx.dtype) if domain is None else min(domain, dtype_radius(ctx.dtype))

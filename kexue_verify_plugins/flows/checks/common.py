@@ -50,7 +50,7 @@ def prepare(ctx: CheckContext, assertion: Probe | None = None) -> Flow:
     with torch.no_grad():
         y, _ = flow.forward(x)
         flow.inverse(y)
-    gen = torch.Generator().manual_seed((ctx.seed + 104729) % 2**63)
+    gen = ctx.generator(104729, device="cpu")
     for module in flow.modules:
         perturb_(module, gen, float(settings(assertion).perturbation))
         flow.perturbed += sum(1 for p in module.parameters() if p.is_floating_point())

@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 
 from kexue_verify import CheckContext, Evidence, Outcome
-from kexue_verify.tolerances import eps
+from kexue_verify.helpers import eps
 from kexue_verify_plugins.flows import buggy
 from kexue_verify_plugins.flows.assertions import CorpusProbe
 from kexue_verify_plugins.flows.checks.common import prepare

@@ -13,7 +13,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.flows import buggy, layers
 from kexue_verify_plugins.flows.assertions import Conv1x1Logdet, LULogdet
 from kexue_verify_plugins.flows.checks.common import plain

@@ -14,7 +14,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.flows import layers
 from kexue_verify_plugins.flows.assertions import CouplingInverse, CouplingLogdet, ZeroInitScale
 from kexue_verify_plugins.flows.checks.common import plain

@@ -25,10 +25,9 @@ import numpy as np
 import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.flows.assertions import DensityQuadrature
 from kexue_verify_plugins.flows.checks.common import plain, prepare
-from kexue_verify_plugins.flows.jacobian import no_tf32
 
 __all__ = ["density_check", "integrate_density"]
 
@@ -58,17 +57,16 @@ def integrate_density(flow: Any, nodes: int, dtype: torch.dtype, device: str) ->
 def density_check(ctx: CheckContext, assertion: DensityQuadrature | None) -> list[Evidence]:
     """∫ φ(f(x)) |det J_f(x)| dx = 1 over R², by Gauss–Legendre quadrature at two resolutions."""
     a = assertion or DensityQuadrature()
-    with no_tf32(ctx.device):
-        flow = prepare(ctx, assertion)
-        if flow.dim != 2:
-            raise ValueError(f"the density claim integrates over R²; this flow has D = {flow.dim}")
-        n = int(a.nodes)
-        coarse, _, shape_ok = integrate_density(flow, n, ctx.torch_dtype, ctx.device)
-        if not shape_ok:
-            return [Evidence(name="∫ p_X = 1", outcome=Outcome.FAIL, method="shape check",
-                             expected="one log-det per point", counterexample={"log_det_shape": "not (N,)"},
-                             note="the log-det is not one number per sample, so no density can be formed")]
-        fine, weighted_log, _ = integrate_density(flow, 2 * n, ctx.torch_dtype, ctx.device)
+    flow = prepare(ctx, assertion)
+    if flow.dim != 2:
+        raise ValueError(f"the density claim integrates over R²; this flow has D = {flow.dim}")
+    n = int(a.nodes)
+    coarse, _, shape_ok = integrate_density(flow, n, ctx.torch_dtype, ctx.device)
+    if not shape_ok:
+        return [Evidence(name="∫ p_X = 1", outcome=Outcome.FAIL, method="shape check",
+                         expected="one log-det per point", counterexample={"log_det_shape": "not (N,)"},
+                         note="the log-det is not one number per sample, so no density can be formed")]
+    fine, weighted_log, _ = integrate_density(flow, 2 * n, ctx.torch_dtype, ctx.device)
     estimate = abs(fine - coarse)
     rounding = tolerance(ctx.dtype, n=8, scale=weighted_log) if math.isfinite(weighted_log) else 0.0
     # the quadrature's own rounding, which |Q_2n − Q_n| does not bound (once both have converged it is noise of

@@ -27,10 +27,10 @@ from __future__ import annotations
 import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds
-from kexue_verify.tolerances import eps, tolerance
+from kexue_verify.helpers import eps, tolerance
 from kexue_verify_plugins.flows.assertions import Probe
 from kexue_verify_plugins.flows.checks.common import finite, non_finite, plain, prepare
-from kexue_verify_plugins.flows.jacobian import batch_jacobian, no_tf32
+from kexue_verify_plugins.flows.jacobian import batch_jacobian
 from kexue_verify_plugins.flows.probing import probe, region_evidence
 from kexue_verify_plugins.flows.reference import checked_jacobian, float64_twin
 
@@ -39,41 +39,40 @@ __all__ = ["directions_check"]
 
 def directions_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidence]:
     """Both directions agree at the round trip's point: Jacobians are inverse matrices, reported log-dets cancel."""
-    with no_tf32(ctx.device):
-        flow = prepare(ctx, assertion)
-        x, kinds = probe(flow, ctx, assertion)
-        with torch.no_grad():
-            y, ld = flow.forward(x)
-            x_back, ld_inv = flow.inverse(y)
-        if not (finite(y) and finite(x_back)):
-            return [non_finite("both directions finite", "f(x) or f⁻¹(f(x))", kinds, torch.cat(
-                [y.reshape(len(kinds), -1), x_back.reshape(len(kinds), -1)], dim=1))]
-        with torch.no_grad():
-            _, ld_back = flow.forward(x_back)
-        twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
-        jac_x, _, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
-        jac_inv, _, cross_inv = checked_jacobian(flow, y, ctx, kinds, inverse=True, twin=twin)
-        moved = bool((x_back != x).any())
-        jac_back = batch_jacobian(lambda t: flow.forward(t)[0], x_back)[0] if moved else jac_x
-        jac_inv_jitter = batch_jacobian(lambda t: flow.inverse(t)[0], _jitter(y, ctx))[0]
-        evidence = [region_evidence(flow), cross, cross_inv,
-                    _product(jac_inv, jac_back, jac_x, jac_inv_jitter, kinds, ctx)]
-        if ld_inv is None:
-            evidence.append(Evidence(name="reported log-dets cancel", outcome=Outcome.SKIPPED,
-                                     note="the inverse reports no log-det"))
-            return evidence
-        if ld_inv.shape != ld.shape:
-            evidence.append(holds("reported log-dets cancel", False, method="shape check",
-                                  counterexample={"forward_shape": str(tuple(ld.shape)),
-                                                  "inverse_shape": str(tuple(ld_inv.shape))}))
-            return evidence
-        evidence.append(_cancel(ld, ld_back, ld_inv, jac_x.shape[-1], kinds, ctx))
+    flow = prepare(ctx, assertion)
+    x, kinds = probe(flow, ctx, assertion)
+    with torch.no_grad():
+        y, ld = flow.forward(x)
+        x_back, ld_inv = flow.inverse(y)
+    if not (finite(y) and finite(x_back)):
+        return [non_finite("both directions finite", "f(x) or f⁻¹(f(x))", kinds, torch.cat(
+            [y.reshape(len(kinds), -1), x_back.reshape(len(kinds), -1)], dim=1))]
+    with torch.no_grad():
+        _, ld_back = flow.forward(x_back)
+    twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
+    jac_x, _, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
+    jac_inv, _, cross_inv = checked_jacobian(flow, y, ctx, kinds, inverse=True, twin=twin)
+    moved = bool((x_back != x).any())
+    jac_back = batch_jacobian(lambda t: flow.forward(t)[0], x_back)[0] if moved else jac_x
+    jac_inv_jitter = batch_jacobian(lambda t: flow.inverse(t)[0], _jitter(y, ctx))[0]
+    evidence = [region_evidence(flow), cross, cross_inv,
+                _product(jac_inv, jac_back, jac_x, jac_inv_jitter, kinds, ctx)]
+    if ld_inv is None:
+        evidence.append(Evidence(name="reported log-dets cancel", outcome=Outcome.SKIPPED,
+                                 note="the inverse reports no log-det"))
         return evidence
+    if ld_inv.shape != ld.shape:
+        evidence.append(holds("reported log-dets cancel", False, method="shape check",
+                              counterexample={"forward_shape": str(tuple(ld.shape)),
+                                              "inverse_shape": str(tuple(ld_inv.shape))}))
+        return evidence
+    evidence.append(_cancel(ld, ld_back, ld_inv, jac_x.shape[-1], kinds, ctx))
+    return evidence
 
 
 def _jitter(y: torch.Tensor, ctx: CheckContext) -> torch.Tensor:
     """``y`` moved by its own rounding size, ``±4u max(1, |y_j|)`` (seeded signs)."""
-    gen = torch.Generator().manual_seed((ctx.seed + 313) % 2**63)
+    gen = ctx.generator(313, device="cpu")
     flat = y.detach().reshape(y.shape[0], -1)
     sign = torch.where(torch.rand(flat.shape, generator=gen) < 0.5, -1.0, 1.0).to(flat)
     return (flat + sign * 2 * eps(ctx.dtype) * flat.abs().clamp_min(1.0)).reshape(y.shape)

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.flows import layers
 from kexue_verify_plugins.flows.checks.common import plain
 from kexue_verify_plugins.flows.jacobian import componentwise_condition, slogdet64
@@ -28,7 +28,7 @@ def small_layer(ctx: CheckContext, build: Callable[[torch.Generator], layers.Flo
 
 
 def randn(ctx: CheckContext, *shape: int, offset: int = 0) -> torch.Tensor:
-    gen = torch.Generator().manual_seed((ctx.seed + 31 * offset) % 2**63)
+    gen = ctx.generator(31 * offset, device="cpu")
     return torch.randn(*shape, generator=gen, dtype=torch.float64).to(device=ctx.device, dtype=ctx.torch_dtype)
 
 

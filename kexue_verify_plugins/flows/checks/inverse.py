@@ -16,11 +16,11 @@ import torch
 from torch import Tensor
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.flows.assertions import Probe
 from kexue_verify_plugins.flows.checks.common import finite, non_finite, plain, prepare
 from kexue_verify_plugins.flows.figures import roundtrip_figure
-from kexue_verify_plugins.flows.jacobian import no_tf32, slogdet64
+from kexue_verify_plugins.flows.jacobian import slogdet64
 from kexue_verify_plugins.flows.probing import probe, region_evidence
 from kexue_verify_plugins.flows.reference import checked_jacobian, float64_twin
 
@@ -70,28 +70,27 @@ def roundtrip(name: str, start: Tensor, back: Tensor, image: Tensor, jac: Tensor
 
 def inverse_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidence]:
     """inverse(forward(x)) = x on the probe, and forward(inverse(y)) = y on the images of a second probe."""
-    with no_tf32(ctx.device):
-        flow = prepare(ctx, assertion)
-        x, kinds = probe(flow, ctx, assertion)
-        region = region_evidence(flow)
-        x_b, kinds_b = probe(flow, ctx, assertion, offset=1)
-        with torch.no_grad():
-            y, _ = flow.forward(x)
-            x_back, _ = flow.inverse(y)
-            y_b, _ = flow.forward(x_b)
-        for value, where, kk in ((y, "f(x)", kinds), (x_back, "f⁻¹(f(x))", kinds), (y_b, "f(x')", kinds_b)):
-            if not finite(value):
-                return [non_finite("round trip finite", where, kk, value)]
-        with torch.no_grad():
-            x_b_inv, _ = flow.inverse(y_b)
-            y_b_back, _ = flow.forward(x_b_inv)
-        if not finite(y_b_back):
-            return [non_finite("round trip finite", "f(f⁻¹(y))", kinds_b, y_b_back)]
-        twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
-        jac, _, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
-        jac_b, _, cross_b = checked_jacobian(flow, x_b, ctx, kinds_b, twin=twin)
-        return [
-            region, cross, cross_b,
-            roundtrip("f⁻¹(f(x)) = x", x, x_back, y, jac, kinds, ctx, inverse_jacobian=True),
-            roundtrip("f(f⁻¹(y)) = y", y_b, y_b_back, x_b_inv, jac_b, kinds_b, ctx, inverse_jacobian=False),
-        ]
+    flow = prepare(ctx, assertion)
+    x, kinds = probe(flow, ctx, assertion)
+    region = region_evidence(flow)
+    x_b, kinds_b = probe(flow, ctx, assertion, offset=1)
+    with torch.no_grad():
+        y, _ = flow.forward(x)
+        x_back, _ = flow.inverse(y)
+        y_b, _ = flow.forward(x_b)
+    for value, where, kk in ((y, "f(x)", kinds), (x_back, "f⁻¹(f(x))", kinds), (y_b, "f(x')", kinds_b)):
+        if not finite(value):
+            return [non_finite("round trip finite", where, kk, value)]
+    with torch.no_grad():
+        x_b_inv, _ = flow.inverse(y_b)
+        y_b_back, _ = flow.forward(x_b_inv)
+    if not finite(y_b_back):
+        return [non_finite("round trip finite", "f(f⁻¹(y))", kinds_b, y_b_back)]
+    twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
+    jac, _, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
+    jac_b, _, cross_b = checked_jacobian(flow, x_b, ctx, kinds_b, twin=twin)
+    return [
+        region, cross, cross_b,
+        roundtrip("f⁻¹(f(x)) = x", x, x_back, y, jac, kinds, ctx, inverse_jacobian=True),
+        roundtrip("f(f⁻¹(y)) = y", y_b, y_b_back, x_b_inv, jac_b, kinds_b, ctx, inverse_jacobian=False),
+    ]

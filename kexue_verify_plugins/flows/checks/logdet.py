@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from kexue_verify import CheckContext, Evidence, Outcome
-from kexue_verify.tolerances import eps, tolerance
+from kexue_verify.helpers import eps, tolerance
 from kexue_verify_plugins.flows.assertions import Probe
 from kexue_verify_plugins.flows.checks.common import (
     finite,
@@ -29,7 +29,7 @@ from kexue_verify_plugins.flows.checks.common import (
     shape_evidence,
 )
 from kexue_verify_plugins.flows.figures import logdet_figure
-from kexue_verify_plugins.flows.jacobian import batch_jacobian, no_tf32, reference_logdet
+from kexue_verify_plugins.flows.jacobian import batch_jacobian, reference_logdet
 from kexue_verify_plugins.flows.probing import probe, region_evidence
 from kexue_verify_plugins.flows.protocol import Flow
 from kexue_verify_plugins.flows.reference import checked_jacobian, float64_twin
@@ -47,7 +47,7 @@ def logdet_sensitivity(fn: Callable[[Tensor], Tensor], x: Tensor, ctx: CheckCont
     legitimately differ by; a wrong log-det is wrong by far more than its own jitter.
     """
     u = eps(ctx.dtype) / 2
-    gen = torch.Generator().manual_seed((ctx.seed + 271) % 2**63)
+    gen = ctx.generator(271, device="cpu")
     flat = x.detach().reshape(x.shape[0], -1)
     with torch.no_grad():
         base = fn(x).detach().to(torch.float64).reshape(-1)
@@ -68,7 +68,7 @@ def reference_jitter(flow: Flow, x: Tensor, jac: Tensor, ctx: CheckContext, *, i
     :math:`J_3PJ_1` is accurate to :math:`\gamma|J_3||J_1|`, not to :math:`\gamma|J|`), which the entrywise
     sensitivity :math:`\kappa` does not see; recomputing at a rounding-size move redraws those errors.
     """
-    gen = torch.Generator().manual_seed((ctx.seed + 577) % 2**63)
+    gen = ctx.generator(577, device="cpu")
     flat = x.detach().reshape(x.shape[0], -1)
     sign = torch.where(torch.rand(flat.shape, generator=gen) < 0.5, -1.0, 1.0).to(flat)
     moved = (flat + sign * 2 * eps(ctx.dtype) * flat.abs().clamp_min(1.0)).reshape(x.shape)
@@ -119,32 +119,31 @@ def _compare_logdet(name: str, reported: Tensor, jac: Tensor, kinds: list[str], 
 
 def logdet_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidence]:
     """Reported log|det J| (forward, and inverse when reported) against the float64 slogdet of the Jacobian."""
-    with no_tf32(ctx.device):
-        flow = prepare(ctx, assertion)
-        x, kinds = probe(flow, ctx, assertion)
-        with torch.no_grad():
-            y, ld = flow.forward(x)
-        evidence = [region_evidence(flow),
-                    shape_evidence("forward log-det shape", ld, x.shape[0], perturbation_note(flow))]
-        if not finite(y):
-            return [*evidence, non_finite("forward output finite", "y = f(x)", kinds, y)]
-        twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
-        jac, method, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
-        evidence.append(cross)
-        if ld.shape == (x.shape[0],):
-            sens = logdet_sensitivity(lambda t: flow.forward(t)[1], x, ctx) + reference_jitter(flow, x, jac, ctx)
-            evidence.append(_compare_logdet("forward log-det = slogdet J_f", ld, jac, kinds, ctx, method, sens))
-        with torch.no_grad():
-            _, ld_inv = flow.inverse(y)
-        if ld_inv is None:
-            evidence.append(Evidence(name="inverse log-det", outcome=Outcome.SKIPPED,
-                                     note="the inverse reports no log-det; only the forward one is checked"))
-            return evidence
-        evidence.append(shape_evidence("inverse log-det shape", ld_inv, x.shape[0]))
-        if ld_inv.shape == (x.shape[0],):
-            jac_inv, method, cross = checked_jacobian(flow, y, ctx, kinds, inverse=True, twin=twin)
-            sens = logdet_sensitivity(lambda t: cast(Tensor, flow.inverse(t)[1]), y, ctx) + reference_jitter(
-                flow, y, jac_inv, ctx, inverse=True)
-            evidence += [cross, _compare_logdet("inverse log-det = slogdet J_f⁻¹", ld_inv, jac_inv, kinds, ctx,
-                                                method, sens)]
+    flow = prepare(ctx, assertion)
+    x, kinds = probe(flow, ctx, assertion)
+    with torch.no_grad():
+        y, ld = flow.forward(x)
+    evidence = [region_evidence(flow),
+                shape_evidence("forward log-det shape", ld, x.shape[0], perturbation_note(flow))]
+    if not finite(y):
+        return [*evidence, non_finite("forward output finite", "y = f(x)", kinds, y)]
+    twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
+    jac, method, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
+    evidence.append(cross)
+    if ld.shape == (x.shape[0],):
+        sens = logdet_sensitivity(lambda t: flow.forward(t)[1], x, ctx) + reference_jitter(flow, x, jac, ctx)
+        evidence.append(_compare_logdet("forward log-det = slogdet J_f", ld, jac, kinds, ctx, method, sens))
+    with torch.no_grad():
+        _, ld_inv = flow.inverse(y)
+    if ld_inv is None:
+        evidence.append(Evidence(name="inverse log-det", outcome=Outcome.SKIPPED,
+                                 note="the inverse reports no log-det; only the forward one is checked"))
         return evidence
+    evidence.append(shape_evidence("inverse log-det shape", ld_inv, x.shape[0]))
+    if ld_inv.shape == (x.shape[0],):
+        jac_inv, method, cross = checked_jacobian(flow, y, ctx, kinds, inverse=True, twin=twin)
+        sens = logdet_sensitivity(lambda t: cast(Tensor, flow.inverse(t)[1]), y, ctx) + reference_jitter(
+            flow, y, jac_inv, ctx, inverse=True)
+        evidence += [cross, _compare_logdet("inverse log-det = slogdet J_f⁻¹", ld_inv, jac_inv, kinds, ctx,
+                                            method, sens)]
+    return evidence

@@ -15,7 +15,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.flows import layers, multiscale
 from kexue_verify_plugins.flows.assertions import ConditionalActnorm, ConditionalPrior, MultiscaleSizes, Temperature
 from kexue_verify_plugins.flows.checks.common import plain
@@ -190,7 +190,7 @@ def temperature_numeric(ctx: CheckContext, a: Temperature) -> Evidence:
     layer = small_layer(ctx, lambda gen: multiscale.SplitPrior((4, 4, 4), hidden=8))
     temp = float(a.temperature)
     z1 = randn(ctx, 1, 2, 4, 4).expand(1024, 2, 4, 4)
-    gen = torch.Generator(device="cpu").manual_seed(ctx.seed % 2**63)
+    gen = ctx.generator(0, device="cpu")
     with torch.no_grad():
         mu, log_sigma = layer.mean_and_log_std(z1)
         z2 = layer.sample(z1, temp, gen)

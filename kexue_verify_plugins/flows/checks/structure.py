@@ -15,10 +15,10 @@ import torch
 from torch import Tensor
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.flows.assertions import Probe
 from kexue_verify_plugins.flows.checks.common import finite, non_finite, plain, prepare
-from kexue_verify_plugins.flows.jacobian import componentwise_condition, no_tf32, slogdet64
+from kexue_verify_plugins.flows.jacobian import componentwise_condition, slogdet64
 from kexue_verify_plugins.flows.probing import probe, region_evidence
 from kexue_verify_plugins.flows.protocol import Flow
 from kexue_verify_plugins.flows.reference import checked_jacobian
@@ -155,23 +155,22 @@ INVARIANTS: dict[str, Callable[[Tensor, CheckContext, Flow, list[str]], Evidence
 
 def structure_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidence]:
     """The Jacobian is nonsingular at every probe point, and has every structure the layer declares."""
-    with no_tf32(ctx.device):
-        flow = prepare(ctx, assertion)
-        unknown = [name for name in flow.invariants if name not in INVARIANTS]
-        if unknown:
-            raise ValueError(f"unknown invariant(s) {unknown}; known: {sorted(INVARIANTS)}")
-        x, kinds = probe(flow, ctx, assertion)
-        with torch.no_grad():
-            y, _ = flow.forward(x)
-        if not finite(y):
-            return [non_finite("forward output finite", "y = f(x)", kinds, y)]
-        jac, method, cross = checked_jacobian(flow, x, ctx, kinds)
-        sign, logabs = slogdet64(jac)
-        i = int(torch.argmin(sign.abs()))
-        evidence = [holds("nonsingular: det J ≠ 0 at every probe point", bool((sign != 0).all()),
-                          method=f"{method}; float64 slogdet", expected="sign(det J) = ±1",
-                          counterexample={"sample": i, "kind": kinds[i], "log_abs_det": plain(logabs[i])},
-                          invariants_declared=list(flow.invariants))]
-        evidence += [region_evidence(flow), cross]
-        evidence += [INVARIANTS[name](jac, ctx, flow, kinds) for name in flow.invariants]
-        return evidence
+    flow = prepare(ctx, assertion)
+    unknown = [name for name in flow.invariants if name not in INVARIANTS]
+    if unknown:
+        raise ValueError(f"unknown invariant(s) {unknown}; known: {sorted(INVARIANTS)}")
+    x, kinds = probe(flow, ctx, assertion)
+    with torch.no_grad():
+        y, _ = flow.forward(x)
+    if not finite(y):
+        return [non_finite("forward output finite", "y = f(x)", kinds, y)]
+    jac, method, cross = checked_jacobian(flow, x, ctx, kinds)
+    sign, logabs = slogdet64(jac)
+    i = int(torch.argmin(sign.abs()))
+    evidence = [holds("nonsingular: det J ≠ 0 at every probe point", bool((sign != 0).all()),
+                      method=f"{method}; float64 slogdet", expected="sign(det J) = ±1",
+                      counterexample={"sample": i, "kind": kinds[i], "log_abs_det": plain(logabs[i])},
+                      invariants_declared=list(flow.invariants))]
+    evidence += [region_evidence(flow), cross]
+    evidence += [INVARIANTS[name](jac, ctx, flow, kinds) for name in flow.invariants]
+    return evidence
