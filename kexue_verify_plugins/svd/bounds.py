@@ -40,7 +40,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 
 __all__ = ["AutoencoderBounds", "autoencoder_bounds", "l1_loss_floor", "loss_floor"]
 

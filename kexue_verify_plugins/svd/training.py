@@ -32,8 +32,7 @@ from dataclasses import dataclass, field
 import torch
 from torch import nn
 
-from kexue_verify.threads import single_threaded
-from kexue_verify.tolerances import eps
+from kexue_verify.helpers import eps, single_threaded
 
 __all__ = ["Fit", "fit_adam", "fit_lbfgs", "fit_minibatch_sgd", "reconstruction_loss"]
 

@@ -26,8 +26,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.threads import single_threaded
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.svd.assertions import ClippingError, FirstNegativeRank
 from kexue_verify_plugins.svd.exact import rank_projector
 from kexue_verify_plugins.svd.linalg import cpu_generator, truncated_svd
@@ -134,7 +133,6 @@ def _clipping_runs(ctx: CheckContext, data: str) -> dict[str, Any]:
     return out
 
 
-@single_threaded()
 def clipping_numeric(ctx: CheckContext, a: ClippingError) -> list[Evidence]:
     """The Poisson example at k = 3 and 40 random matrices at k = 2, 3, 4, in the run's dtype.
 
@@ -199,7 +197,6 @@ def _first_negative_ranks(ctx: CheckContext) -> tuple[list[int], float]:
     return found, worst_rank_one
 
 
-@single_threaded()
 def negatives_numeric(ctx: CheckContext, a: FirstNegativeRank) -> Evidence:
     """40 random nonnegative matrices: the smallest k at which M_k has an entry below −tol, in the run's dtype."""
     found, worst_rank_one = remember(("negatives", ctx.seed, ctx.dtype, ctx.device),

@@ -28,7 +28,6 @@ from torch import nn
 
 from kexue_verify import CheckContext, Evidence, close, holds, undecided
 from kexue_verify.formula import parse_formula
-from kexue_verify.threads import single_threaded
 from kexue_verify_plugins.svd.assertions import EckartYoung
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds
 from kexue_verify_plugins.svd.exact import EXACT_MATRIX, exact_eigenbasis, frobenius_sq, rank_projector
@@ -167,7 +166,6 @@ def _factorisations(ctx: CheckContext, data: torch.Tensor, k: int, floor: float)
     return out
 
 
-@single_threaded()
 def eckart_young_numeric(ctx: CheckContext, a: EckartYoung) -> list[Evidence]:
     """L-BFGS on ``‖M − AB‖²`` from three random starts (24×10 matrix, k = 3) against the stated optimum."""
     m, n, k = 24, 10, 3

@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import torch
 
 from kexue_verify import CheckContext, CheckError, Evidence, at_most, close, holds, undecided
-from kexue_verify.threads import single_threaded
 from kexue_verify_plugins.svd.assertions import AutoencoderMap
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds, l1_loss_floor
 from kexue_verify_plugins.svd.figures import loss_curve, singular_value_bars, with_figure
@@ -170,7 +169,6 @@ def _trained(ctx: CheckContext, name: str, build: Callable[[], torch.nn.Module],
     return remember(key, lambda: measure(ctx, build(), _data(ctx, n, k), loss))
 
 
-@single_threaded()
 def autoencoder_is_svd(ctx: CheckContext, a: AutoencoderMap) -> list[Evidence]:
     """Model claim: the module under test, trained on the rows of ``M``, is the asserted map (default: ``M_k``).
 
@@ -189,7 +187,6 @@ def autoencoder_is_svd(ctx: CheckContext, a: AutoencoderMap) -> list[Evidence]:
     return compare_with_target(ctx, result, k, a)
 
 
-@single_threaded()
 def autoencoder_is_pca(ctx: CheckContext, a: AutoencoderMap) -> list[Evidence]:
     """The autoencoder with biases, trained on uncentred ``M``, is PCA of the centred data."""
     n, k = shape(ctx)

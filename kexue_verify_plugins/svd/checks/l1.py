@@ -24,8 +24,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.threads import single_threaded
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.svd.assertions import LossBeatsSvd
 from kexue_verify_plugins.svd.linalg import cpu_generator
 from kexue_verify_plugins.svd.memo import remember
@@ -73,7 +72,6 @@ def find_counterexample(seed: int, loss: str, *, dtype: torch.dtype = torch.floa
     return best
 
 
-@single_threaded()
 def l1_numeric(ctx: CheckContext, a: LossBeatsSvd) -> Evidence:
     """Search in the run's dtype; pass when the best autoencoder beats the truncated SVD by more than rounding."""
     found = remember(("l1-search", ctx.seed, a.loss, ctx.dtype, ctx.device),
@@ -89,7 +87,6 @@ def _rational(values: list[list[float]]) -> sp.Matrix:
     return sp.Matrix([[sp.Rational(Fraction(v).limit_denominator(1000)) for v in row] for row in values])
 
 
-@single_threaded()
 def l1_symbolic(ctx: CheckContext, a: LossBeatsSvd) -> Evidence:
     """Exact losses of the found (M, C, D), with C, D rounded to rationals, against the exact truncated SVD."""
     found = remember(("l1-search", ctx.seed, a.loss, "float64", "cpu"),

@@ -19,7 +19,6 @@ from __future__ import annotations
 import torch
 
 from kexue_verify import CheckContext, Evidence, at_most
-from kexue_verify.threads import single_threaded
 from kexue_verify_plugins.svd.assertions import MinibatchSubspace
 from kexue_verify_plugins.svd.figures import with_figure
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, principal_angles, top_right_singular
@@ -57,7 +56,6 @@ def _train(ctx: CheckContext, data: torch.Tensor) -> tuple[list[torch.Tensor], F
     return bases, fit
 
 
-@single_threaded()
 def minibatch_numeric(ctx: CheckContext, a: MinibatchSubspace) -> Evidence:
     """Train with mini-batch SGD; the largest principal angle to the asserted subspace must be ≤ max_angle."""
     data = planted_matrix(ROWS, COLS, RANK, cpu_generator(ctx.seed), mean="top", tail=(0.05, 0.02))

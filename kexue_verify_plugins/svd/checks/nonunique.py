@@ -21,7 +21,6 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.threads import single_threaded
 from kexue_verify_plugins.svd.assertions import Nonuniqueness
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds
 from kexue_verify_plugins.svd.claims import DEFAULT_SHAPE
@@ -89,7 +88,6 @@ def _seeds(ctx: CheckContext, data: torch.Tensor, n: int, k: int) -> list[Run]:
     return out
 
 
-@single_threaded()
 def nonunique_numeric(ctx: CheckContext, a: Nonuniqueness) -> list[Evidence]:
     """Five seeds of the bias-free autoencoder (L-BFGS): compare their C with V_k and their CD with V_kV_kᵀ."""
     n, k = DEFAULT_SHAPE["n"], DEFAULT_SHAPE["k"]

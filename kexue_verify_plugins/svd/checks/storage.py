@@ -20,7 +20,6 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.threads import single_threaded
 from kexue_verify_plugins.svd.assertions import StorageThreshold
 
 __all__ = ["storage_numeric", "storage_symbolic"]
@@ -49,11 +48,10 @@ def storage_symbolic(ctx: CheckContext, a: StorageThreshold) -> Evidence:
                  factor_positive=positive, counterexample=None if same else _first_disagreement(threshold, 24))
 
 
-@single_threaded()
 def storage_numeric(ctx: CheckContext, a: StorageThreshold) -> Evidence:
     """Count the entries of torch factors A = U_kΣ_k, B = V_kᵀ for every m, n ≤ SIDE and k ≤ min(m, n)."""
     threshold = sp.lambdify((_M, _N), a.threshold.expr, modules="math")
-    gen = torch.Generator().manual_seed(ctx.seed % 2**63)
+    gen = ctx.generator(0, device="cpu")
     disagreements = []
     checked = 0
     for m, n in itertools.product(range(1, SIDE + 1), repeat=2):

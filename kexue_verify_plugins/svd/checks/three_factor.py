@@ -23,8 +23,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.threads import single_threaded
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.svd.assertions import ThreeFactorRank
 from kexue_verify_plugins.svd.linalg import cpu_generator
 
@@ -87,7 +86,6 @@ def three_factor_symbolic(ctx: CheckContext, a: ThreeFactorRank) -> list[Evidenc
     return evidence
 
 
-@single_threaded()
 def three_factor_numeric(ctx: CheckContext, a: ThreeFactorRank) -> list[Evidence]:
     """Ranks of Gaussian products A P Q (8×8, k, l ≤ 4), and APQ rebuilt from the SVD of a rank-min(k, l) matrix."""
     gen = cpu_generator(ctx.seed)

@@ -20,8 +20,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.threads import single_threaded
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.svd.assertions import ShenMoExample
 
 __all__ = ["COLUMNS", "ROWS", "TOY", "exact_reconstruction", "toy_numeric", "toy_symbolic"]
@@ -78,7 +77,6 @@ def toy_symbolic(ctx: CheckContext, a: ShenMoExample) -> list[Evidence]:
     return evidence
 
 
-@single_threaded()
 def toy_numeric(ctx: CheckContext, a: ShenMoExample) -> list[Evidence]:
     """torch.linalg.svd in the run's dtype; tolerance 8 γ₁₀ σ₁ (1 + σ₁/(σ₁ − σ₂)) for singular vectors (Wedin)."""
     m = ctx.tensor(TOY)
