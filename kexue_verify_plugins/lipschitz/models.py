@@ -36,7 +36,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 
 from kexue_verify import CheckContext
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 
 from .bounds import Residual
 from .norms import conv_operator_norm, reshaped_kernel_norm, spectral_norm

@@ -16,8 +16,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from kexue_verify.precision import no_tf32
-from kexue_verify.threads import single_threaded
+from kexue_verify.helpers import no_tf32, single_threaded
 
 __all__ = ["check_settings"]
 

@@ -14,10 +14,9 @@ from typing import Any
 from torch import nn
 
 from kexue_verify import CheckContext, Evidence, Outcome, undecided
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.lipschitz.assertions import DeclaredBound
 from kexue_verify_plugins.lipschitz.bounds import cpu_generator, jacobian_cross_check, sandwich
-from kexue_verify_plugins.lipschitz.precision import check_settings
 
 from .witness import lower_tol, pair_evidence
 
@@ -65,7 +64,6 @@ def sandwich_figure(model: str, lower: float, upper: float | None, declared: flo
     }
 
 
-@check_settings
 def declared_bound_numeric(ctx: CheckContext, a: DeclaredBound) -> list[Evidence]:
     """The sandwich against the model's declared bound: verified by the certificate, refuted by a pair.
 

@@ -18,7 +18,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome, close, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.lipschitz.assertions import (
     KerasSpectralNorm,
     PowerIteration,
@@ -32,7 +32,6 @@ from kexue_verify_plugins.lipschitz.norms import (
     power_iteration,
     spectral_norm,
 )
-from kexue_verify_plugins.lipschitz.precision import check_settings
 from kexue_verify_plugins.lipschitz.quantities import exact_quantities
 
 __all__ = [
@@ -126,7 +125,6 @@ def _tangent(u: torch.Tensor, u1: torch.Tensor) -> float:
     return float(torch.linalg.vector_norm(u - c * u1) / c.abs())
 
 
-@check_settings
 def power_iteration_numeric(ctx: CheckContext, a: PowerIteration) -> list[Evidence]:
     """torch: the rate sandwich step by step on a 64×32 matrix with σ₁ = 2, σ₂ = 1.6; the limit; the counterexample.
 
@@ -204,7 +202,6 @@ def power_iteration_numeric(ctx: CheckContext, a: PowerIteration) -> list[Eviden
     return evidence
 
 
-@check_settings
 def keras_spectral_norm_numeric(ctx: CheckContext, a: KerasSpectralNorm) -> list[Evidence]:
     """LIP-8: the post's Keras code (ported) against the σ_max it is said to approximate.
 
@@ -310,7 +307,6 @@ def _penalty_exact(a: SpectralGradient, w: sp.Matrix) -> sp.Expr:
     return a.penalty.expr.subs({names["s1"]: values["spec"], names["fro"]: values["fro"]})
 
 
-@check_settings
 def spectral_gradient_numeric(ctx: CheckContext, a: SpectralGradient) -> list[Evidence]:
     """torch autograd through ``svdvals`` (σ₁ simple) against ``coefficient · outer`` from the SVD; and, by the
     chain rule ``∂σ₁ = ∂σ₁²/(2σ₁)``, autograd's ``∂σ₁/∂W`` against ``coefficient/(2σ₁) · outer`` (= ``u₁v₁ᵀ``).
@@ -356,13 +352,12 @@ def spectral_gradient_numeric(ctx: CheckContext, a: SpectralGradient) -> list[Ev
 
 
 def _torch_penalty(a: SpectralGradient, values: dict[str, torch.Tensor]) -> torch.Tensor:
-    from kexue_verify.numeric import torch_function
+    from kexue_verify.helpers import torch_function
 
     fn = torch_function(a.penalty.expr, *values)
     return fn(*values.values())
 
 
-@check_settings
 def reparametrisation_numeric(ctx: CheckContext, a: Reparametrisation) -> list[Evidence]:
     """LIP-16: gradient descent on ``L(W/σ(W))`` against the asserted gradient formula and against projection.
 

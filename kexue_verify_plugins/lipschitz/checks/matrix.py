@@ -17,10 +17,9 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, Formula, close, holds, undecided
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.lipschitz.assertions import MatrixRelations, SmallestConstant, WeightClipping
 from kexue_verify_plugins.lipschitz.bounds import cpu_generator
-from kexue_verify_plugins.lipschitz.precision import check_settings
 from kexue_verify_plugins.lipschitz.quantities import (
     EXACT_MATRICES,
     decide_exact,
@@ -134,7 +133,6 @@ def _tol(ctx: CheckContext, w: torch.Tensor, values: dict[str, float]) -> float:
     return tolerance(ctx.dtype, n=m * n, scale=values["fro"] * min(m, n) ** 0.5)
 
 
-@check_settings
 def relations_numeric(ctx: CheckContext, a: MatrixRelations, matrices: dict[str, Any] | None = None) -> list[Evidence]:
     """Decide each asserted relation on random torch matrices of its class, in the run's dtype."""
     matrices = matrices if matrices is not None else float_matrices(ctx)
@@ -206,7 +204,6 @@ def frobenius_symbolic(ctx: CheckContext, a: MatrixRelations) -> list[Evidence]:
                   method="sympy.simplify, general 2×2"), *relations_symbolic(ctx, a)]
 
 
-@check_settings
 def smallest_constant_numeric(ctx: CheckContext, a: SmallestConstant) -> list[Evidence]:
     """LIP-2: ``C`` bounds ``‖Wx‖/‖x‖`` at 256 random ``x`` and is attained at an explicit ``x`` (so no smaller
     constant is valid).
@@ -240,7 +237,6 @@ def smallest_constant_numeric(ctx: CheckContext, a: SmallestConstant) -> list[Ev
     ]
 
 
-@check_settings
 def clipping_scale_numeric(ctx: CheckContext, a: WeightClipping) -> list[Evidence]:
     """LIP-12: the norm bounds on clipped matrices, and how a bias-free ReLU critic scales with its weights.
 

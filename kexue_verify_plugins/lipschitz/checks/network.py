@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from kexue_verify import CheckContext, Evidence, Formula, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.lipschitz import models
 from kexue_verify_plugins.lipschitz.assertions import ConvOperatorNorm, LayerBound, ResidualBound, SpectralNormalization
 from kexue_verify_plugins.lipschitz.bounds import Residual, certified_upper_bound, cpu_generator, sandwich
@@ -30,7 +30,6 @@ from kexue_verify_plugins.lipschitz.norms import (
     reshaped_kernel_norm,
     spectral_norm,
 )
-from kexue_verify_plugins.lipschitz.precision import check_settings
 from kexue_verify_plugins.lipschitz.quantities import exact_quantities
 
 from .witness import lower_tol, pair_evidence
@@ -106,7 +105,6 @@ _NORMS = {
 }
 
 
-@check_settings
 def layer_bound_numeric(ctx: CheckContext, a: LayerBound) -> list[Evidence]:
     """torch: a random 3-layer MLP; the empirical lower bound against the bound the assertion builds.
 
@@ -233,7 +231,6 @@ def _bn_evidence(ctx: CheckContext) -> list[Evidence]:
         counterexample={"gamma": [0.5, 2, -1], "running_var": [1, 0.01, 1], "layer_constant": cert.value})]
 
 
-@check_settings
 def normalization_numeric(ctx: CheckContext, a: SpectralNormalization) -> list[Evidence]:
     """torch: each asserted layer kind, normalised as the post (or torch) does, against 1.
 
@@ -281,7 +278,6 @@ def _fft_norm(a: ConvOperatorNorm, weight: torch.Tensor, size: tuple[int, int]) 
     return float(conv_singular_values(weight, grid).max())
 
 
-@check_settings
 def conv_norm_numeric(ctx: CheckContext, a: ConvOperatorNorm) -> list[Evidence]:
     """torch: the FFT norm on the asserted grid against the SVD of the explicit matrix and power iteration
     on the operator; the sandwich ``lower ≤ ‖T‖ ≤ upper``; the zero-padding bound against the explicit SVD.
@@ -355,7 +351,6 @@ def residual_symbolic(ctx: CheckContext, a: ResidualBound) -> Evidence:
                  slack_for_positive_w=str(slack), counterexample=failures[:2] or None)
 
 
-@check_settings
 def residual_numeric(ctx: CheckContext, a: ResidualBound) -> list[Evidence]:
     """torch: residual blocks with ``‖W‖₂ = s`` (random W, and the tight ``W = sI``, ``b = 1``), s ∈ {½, 1}:
     the witness pair of the sandwich against the asserted bound at ``spec = s``.

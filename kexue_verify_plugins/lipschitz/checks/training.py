@@ -22,8 +22,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.numeric import torch_function
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance, torch_function
 from kexue_verify_plugins.lipschitz.assertions import (
     DoubleBackprop,
     GradientPenalty,
@@ -32,7 +31,6 @@ from kexue_verify_plugins.lipschitz.assertions import (
 )
 from kexue_verify_plugins.lipschitz.bounds import cpu_generator
 from kexue_verify_plugins.lipschitz.models import converge_spectral_norm
-from kexue_verify_plugins.lipschitz.precision import check_settings
 
 __all__ = [
     "double_backprop_numeric",
@@ -79,7 +77,6 @@ def _train(ctx: CheckContext, make_opt: Callable[[list[torch.Tensor]], torch.opt
     return w.detach()
 
 
-@check_settings
 def l2_weight_decay_numeric(ctx: CheckContext, a: L2WeightDecay) -> list[Evidence]:
     """torch: three steps of SGD on ``L + penalty`` against SGD with ``weight_decay = sgd_decay`` (λ = 0.05);
     and Adam on ``L + penalty`` against AdamW with the same decay, whose equality is ``adam_equivalent``.
@@ -201,7 +198,6 @@ def _trained_critic(seed: int, constrained: bool, dtype: str, device: str) -> tu
     return value, se, primal, primal_se
 
 
-@check_settings
 def wgan_dual_numeric(ctx: CheckContext, a: WassersteinDual) -> list[Evidence]:
     """torch: a critic ``K·g`` with ``g`` a spectrally normalised 3-layer ReLU net (unconstrained when
     ``K = oo``) trained on ``N(2,1)`` against ``N(0,1)`` (150 Adam steps of 256 samples), evaluated on
@@ -274,7 +270,6 @@ def gradient_penalty_symbolic(ctx: CheckContext, a: GradientPenalty) -> Evidence
                                                         "penalty": str(penalty), "pair_ratio": str(ratio)})
 
 
-@check_settings
 def gradient_penalty_numeric(ctx: CheckContext, a: GradientPenalty) -> list[Evidence]:
     """torch: the penalties of a linear critic ``f(x) = aᵀx`` (‖a‖ = 1.7 and 0.6, ℝ⁸, batch 64) by double
     backprop against the asserted closed forms in ``g = ‖a‖``, with their gradients in ``a``; and the
@@ -336,7 +331,6 @@ def _graph(t: torch.Tensor) -> list[str]:
     return names
 
 
-@check_settings
 def double_backprop_numeric(ctx: CheckContext, a: DoubleBackprop) -> list[Evidence]:
     """LIP-15: the penalty's gradient in the critic's parameters needs the graph of ``∇ₓf``.
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kexue_verify import Evidence, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.lipschitz.bounds import Sandwich
 
 __all__ = ["lower_tol", "pair_evidence"]
