@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.capsules.assertions import KroneckerMap, Votes
 from kexue_verify_plugins.capsules.routing import EMRouting, MatrixCapsules
 

@@ -25,7 +25,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.capsules.assertions import GaussianNormaliser, KMeansLimit, MisprintImpact
 
 __all__ = ["density_numeric", "density_symbolic", "kmeans_numeric", "kmeans_symbolic", "misprint_impact_numeric"]

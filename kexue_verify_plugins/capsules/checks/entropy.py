@@ -18,7 +18,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, Formula, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.capsules.assertions import ActivationFamily, CostFormula, EntropyClosedForm, EntropyEstimate
 
 __all__ = ["activation_numeric", "closed_form_numeric", "cost_numeric", "entropy_mc_numeric"]

@@ -20,7 +20,8 @@ import torch
 from torch import Tensor
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.tolerances import gamma, tolerance
+from kexue_verify.helpers import rounding_gamma as gamma
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.capsules.routing import (
     LOG_2PI,
     EMRouting,
@@ -38,8 +39,7 @@ NAMES = ("poses", "variances", "activations", "assignments")
 def make_probe(ctx: CheckContext, *, batch: int = 3, n_in: int = 16, n_out: int = 4, pose: int = 16,
                iterations: int = 3, offset: int = 0) -> dict[str, Any]:
     """Random routing inputs in float64 on the CPU, drawn from the case's seed (``offset`` for another draw)."""
-    gen = ctx.generator(offset) if not ctx.device.startswith("cuda") else torch.Generator().manual_seed(
-        (ctx.seed + offset) % 2**63)
+    gen = ctx.generator(offset, device="cpu")
     f64 = torch.float64
     return {
         "votes": torch.randn(batch, n_in, n_out, pose, generator=gen, dtype=f64),

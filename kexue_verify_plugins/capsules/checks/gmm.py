@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.tolerances import eps, tolerance
+from kexue_verify.helpers import eps, tolerance
 from kexue_verify_plugins.capsules.assertions import ClusterRecovery, EMUpdates, Routing1
 
 __all__ = ["adjusted_rand_index", "clusters_numeric", "em_numeric", "fit_gmm", "kmeans", "routing_1_numeric"]
