@@ -85,7 +85,7 @@ def lr_tolerance(trace: Trace) -> float:
     A schedule computes ``base_lr · f`` in a few roundings and stores it in ``storage_dtype`` (Keras keeps the
     learning rate in a float32 variable): ``8 γ_4`` of that dtype.
     """
-    from kexue_verify.tolerances import tolerance
+    from kexue_verify.helpers import tolerance
 
     return tolerance(trace.storage_dtype, n=4)
 

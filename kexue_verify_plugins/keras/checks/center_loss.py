@@ -21,7 +21,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import Evidence, close, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.keras.assertions import CenterLoss
 from kexue_verify_plugins.keras.models import CENTER_SHAPE
 

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from kexue_verify import Evidence, close, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.keras.assertions import ParameterFree, SplitWidths, TrainOnlyNoise
 
 #: Input magnitudes probed (the same layer must behave at every scale).

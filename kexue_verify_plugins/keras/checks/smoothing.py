@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
 
 from kexue_verify import Evidence, close, holds, undecided
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.keras.assertions import MixedTarget
 
 #: The smoothing weight, classes and batch of the numeric check.

@@ -16,7 +16,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, at_most, close, holds, undecided
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.mangoes.assertions import LogisticModel, OneClassData
 from kexue_verify_plugins.mangoes.models import logistic_model
 

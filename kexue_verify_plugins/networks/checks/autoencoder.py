@@ -17,7 +17,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.networks.assertions import AutoencoderError
 from kexue_verify_plugins.networks.models import fit_autoencoder
 

@@ -13,8 +13,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, at_most, close, holds
-from kexue_verify.helpers import least_squares
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import least_squares, tolerance
 from kexue_verify_plugins.networks.assertions import LineFit
 
 SAMPLES = 10_000

@@ -18,8 +18,7 @@ import mpmath
 import torch
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.helpers import least_squares
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import least_squares, tolerance
 from kexue_verify_plugins.networks.assertions import RungeErrors
 
 GRID = 4001

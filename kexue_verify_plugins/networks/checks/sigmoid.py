@@ -14,8 +14,8 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, at_most, close, holds
-from kexue_verify.numeric import sympify, torch_function
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance, torch_function
+from kexue_verify.numeric import sympify
 from kexue_verify_plugins.networks.assertions import SigmoidSlope, Surrogate
 
 K_VALUES = (10, 100, 1000)

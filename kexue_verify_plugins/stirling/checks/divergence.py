@@ -20,7 +20,7 @@ import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds
 from kexue_verify.formula import parse_formula
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.stirling.assertions import DivergenceRadii, OptimalTruncation
 from kexue_verify_plugins.stirling.coefficients import log_series_coefficients, stirling_coefficients
 from kexue_verify_plugins.stirling.numerics import log_slope, partial_sums, stirling_ratio

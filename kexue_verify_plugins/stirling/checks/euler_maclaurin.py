@@ -13,7 +13,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, Formula, holds
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.stirling.assertions import EulerMaclaurin
 from kexue_verify_plugins.stirling.symbolic import finite_power_series, log_ratio_series
 

@@ -15,8 +15,7 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, Formula, close, holds, undecided
-from kexue_verify.numeric import torch_function
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance, torch_function
 from kexue_verify_plugins.stirling.assertions import GammaSeries, StirlingFormula, StirlingSeries
 from kexue_verify_plugins.stirling.coefficients import fraction_text, log_series_coefficients, stirling_coefficients
 from kexue_verify_plugins.stirling.numerics import fraction_value, residual_slopes, stirling_ratio

@@ -20,8 +20,7 @@ import torch
 
 from kexue_verify import CheckContext, Evidence, holds
 from kexue_verify.formula import parse_formula
-from kexue_verify.numeric import torch_function
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance, torch_function
 from kexue_verify_plugins.stirling.assertions import ChainForm, GaussianLeadingTerm, GaussianMoments, SubstitutionChain
 from kexue_verify_plugins.stirling.numerics import LogExpression, context_for, trapezoid, window
 from kexue_verify_plugins.stirling.symbolic import finite_power_series, log_ratio_series, same_function

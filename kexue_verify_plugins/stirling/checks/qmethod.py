@@ -22,8 +22,7 @@ import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds
 from kexue_verify.formula import parse_formula
-from kexue_verify.numeric import torch_function
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance, torch_function
 from kexue_verify_plugins.stirling.assertions import QBookkeeping, QExpansion, TermByTerm
 from kexue_verify_plugins.stirling.coefficients import (
     fraction_text,

@@ -24,7 +24,7 @@ import torch
 
 from kexue_verify import CheckContext, Evidence, Outcome, holds
 from kexue_verify.formula import parse_formula
-from kexue_verify.tolerances import tolerance
+from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.stirling.assertions import FiniteInterval, QuarticSeries
 from kexue_verify_plugins.stirling.numerics import context_for, fraction_value, residual_slopes, trapezoid, window
 
