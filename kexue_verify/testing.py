@@ -17,6 +17,7 @@ from typing import Any
 
 from kexue_verify.claims import Claim, ModelSpec, Verdict
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
+from kexue_verify.threads import single_threaded
 from kexue_verify.verdicts import Case, CaseResult, RunConfig, evaluate
 from kexue_verify.workers import proof_evidence
 
@@ -46,7 +47,8 @@ def run_claim(claim: Claim | str, *, model: ModelSpec | str | None = None, seed:
     loaded = loaded or builtin_plugins()
     config = RunConfig(seed=seed, device=device, dtype=dtype, in_process=True)
     case = _case(claim, model, loaded)
-    return evaluate(case, config, proof_evidence(case, loaded, config))
+    with single_threaded():  # as in a worker (and as run_cases in process), so that the numbers are the same
+        return evaluate(case, config, proof_evidence(case, loaded, config))
 
 
 def run_claims(claims: Iterable[Claim | str], **kwargs: Any) -> list[CaseResult]:
