@@ -44,7 +44,8 @@ def _dask_cluster_early(func: Any) -> Any:
         import importlib.util
 
         embedded = (kwargs.get("executor") == "dask" and not kwargs.get("scheduler") and not kwargs.get("in_process")
-                    and kwargs.get("device") in ("cpu", "cuda"))
+                    and kwargs.get("device") in ("cpu", "cuda") and not (kwargs.get("verbose") and kwargs.get("quiet"))
+                    and any(kwargs.get(k) for k in ("patterns", "keyword", "tags", "last_failed")))  # else usage error
         if not embedded or importlib.util.find_spec("distributed") is None:
             return func(*args, **kwargs)
         from kexue_verify.distributed import close_early_cluster, start_cluster_early
