@@ -2,6 +2,7 @@
 
     python benchmarks/scale.py            # everything (about 3 minutes on 2 cores)
     python benchmarks/scale.py --quick    # skip `run all`
+    python benchmarks/scale.py --only dask --repeat 3   # only dask against local, alternating, 3 runs each
 
 * one claim, cold and with a warm cache, against ``python -c "import torch"``;
 * ``run all -j 2``, and a second ``run all`` with nothing changed (the result cache);
@@ -22,6 +23,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 CLAIM = "stirling.formula"
 DASK_SELECTION = ("stirling", "svd")
@@ -43,10 +45,10 @@ def kv(*args: str) -> list[str]:
 
 
 def report_id(path: Path) -> str:
-    return json.loads(path.read_text(encoding="utf-8"))["report_id"]
+    return str(json.loads(path.read_text(encoding="utf-8"))["report_id"])
 
 
-def user_models(count: int) -> list:
+def user_models(count: int) -> list[Any]:
     """``count`` user flow layers of one factory, as a user's model zoo would register them."""
     from kexue_verify import ModelSpec
 
@@ -69,13 +71,13 @@ def per_model_cost(count: int) -> tuple[float, float, int, int]:
         for once_per_claim in (False, True):
             verdicts._MODEL_VARIANTS.clear()
             start = time.perf_counter()
-            verdicts = []
+            seen: list[str] = []
             for m in user_models(count):
                 if not once_per_claim:
                     verdicts._MODEL_VARIANTS.clear()
-                verdicts += [evaluate(Case(c, m), config).verdict.value for c in claims]
+                seen += [evaluate(Case(c, m), config).verdict.value for c in claims]
             timings.append((time.perf_counter() - start) / count)
-            assert set(verdicts) == {"verified"}, verdicts
+            assert set(seen) == {"verified"}, seen
     computed = len(verdicts._MODEL_VARIANTS)
     reused = sum(len([v for v in c.false_variants if v.model is not None]) for c in claims) * count - computed
     return timings[0], timings[1], computed, reused
@@ -85,11 +87,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the two `run all` measurements")
     parser.add_argument("--models", type=int, default=8, help="N user models (default 8)")
+    parser.add_argument("--only", choices=["dask"], help="measure only this (dask: --executor dask against local)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="runs of each executor for the dask figure, alternating local and dask (default 1)")
     args = parser.parse_args()
     cache = Path(tempfile.mkdtemp(prefix="kv-bench-cache-"))
     env = {**os.environ, "KEXUE_VERIFY_CACHE_DIR": str(cache), "OMP_NUM_THREADS": "1"}
     rows: list[tuple[str, float, str]] = []
 
+    if args.only != "dask":
+        general(args, env, rows)
+    dask_against_local(args.repeat, cache, env, rows)
+
+    print(f"{'what':<62} {'seconds':>8}  ratio")
+    for what, seconds, ratio in rows:
+        print(f"{what:<62} {seconds:8.2f}  {ratio}")
+
+
+def general(args: argparse.Namespace, env: dict[str, str], rows: list[tuple[str, float, str]]) -> None:
+    """Every figure but the dask one."""
     torch_s = wall([sys.executable, "-c", "import torch"], env, repeat=3)
     rows.append(('python -c "import torch"', torch_s, "1.00×"))
     cold = wall(kv("run", CLAIM, "-j", "1", "-q", "--no-cache"), env, repeat=3)
@@ -109,24 +125,35 @@ def main() -> None:
     rows.append((f"{args.models} user flow layers × 4 claims, variants once per claim", once_per_claim,
                  f"per model, {once_per_claim / once_per_model:.2f}× ({computed} computed, {reused} reused)"))
 
+
+
+def dask_against_local(repeat: int, cache: Path, env: dict[str, str], rows: list[tuple[str, float, str]]) -> None:
+    """``--executor dask`` (a 2-worker LocalCluster) against the local executor: ``repeat`` runs of each, alternating
+    (local first), so that a change in the machine's load reaches both; the best of each, and every pair's ratio."""
     try:
         import distributed  # noqa: F401
     except ImportError:
         rows.append(("--executor dask", float("nan"), "dask.distributed not installed"))
-    else:
-        out = cache / "reports"
-        out.mkdir()
-        local = wall(kv("run", *DASK_SELECTION, "-j", "2", "-q", "--no-cache", "-o", str(out / "local.json")), env)
-        dask = wall(kv("run", *DASK_SELECTION, "-j", "2", "-q", "--no-cache", "--executor", "dask",
-                       "-o", str(out / "dask.json")), env)
-        same = report_id(out / "local.json") == report_id(out / "dask.json")
-        rows.append((f"run {' '.join(DASK_SELECTION)} -j 2, local", local, "1.00×"))
-        rows.append((f"run {' '.join(DASK_SELECTION)} -j 2, --executor dask", dask,
-                     f"{dask / local:.2f}× local, report id {'identical' if same else 'DIFFERENT'}"))
-
-    print(f"{'what':<62} {'seconds':>8}  ratio")
-    for what, seconds, ratio in rows:
-        print(f"{what:<62} {seconds:8.2f}  {ratio}")
+        return
+    out = cache / "reports"
+    out.mkdir(exist_ok=True)
+    base = ("run", *DASK_SELECTION, "-j", "2", "-q", "--no-cache")
+    local: list[float] = []
+    dask: list[float] = []
+    ids = set()
+    for i in range(repeat):
+        local.append(wall(kv(*base, "-o", str(out / f"local-{i}.json")), env))
+        dask.append(wall(kv(*base, "--executor", "dask", "-o", str(out / f"dask-{i}.json")), env))
+        ids |= {report_id(out / f"local-{i}.json"), report_id(out / f"dask-{i}.json")}
+    pairs = ", ".join(f"{d / lo:.2f}" for lo, d in zip(local, dask, strict=True))
+    what = f"run {' '.join(DASK_SELECTION)} -j 2"
+    runs = f" (best of {repeat})" if repeat > 1 else ""
+    rows.append((f"{what}, local{runs}", min(local), "1.00×"))
+    rows.append((f"{what}, --executor dask{runs}", min(dask),
+                 f"{min(dask) / min(local):.2f}× local (each pair: {pairs}), report id "
+                 + ("identical" if len(ids) == 1 else "DIFFERENT")))
+    if repeat > 1:
+        print("local:", " ".join(f"{t:.2f}" for t in local), " dask:", " ".join(f"{t:.2f}" for t in dask))
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from kexue_verify.errors import UsageError
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.verdicts import Case, CaseResult, RunConfig
 
-__all__ = ["MISSING_DASK", "run_cases_dask", "ship_plugin_dirs"]
+__all__ = ["MISSING_DASK", "close_early_cluster", "run_cases_dask", "ship_plugin_dirs", "start_cluster_early"]
 
 MISSING_DASK = ("--executor dask needs dask.distributed, which is not installed; "
                 "install it with: pip install 'kexue-verify[dask]'")
@@ -84,8 +84,14 @@ _RESIDENT: dict[str, Any] = {}
 _LOCK = threading.Lock()
 
 
-def _resident_pool(token: str, options: LoadOptions, shipped: tuple[ShippedDir, ...], config: RunConfig) -> Any:
-    """This dask worker's pool for run ``token``: plugins loaded once, one local worker process kept alive."""
+def _resident_pool(token: str, options: LoadOptions, shipped: tuple[ShippedDir, ...], config: RunConfig,
+                   first: tuple[str, str | None]) -> Any:
+    """This dask worker's pool for run ``token``: plugins loaded once, one local worker process kept alive.
+
+    The local worker process is started first, told ``first`` (the case of the task that creates the pool), so that
+    it checks that case's derivation while it imports torch, as a local run's first case does; this dask worker
+    loads the plugins while it starts.
+    """
     from kexue_verify.workers import _Pool
 
     with _LOCK:
@@ -101,15 +107,20 @@ def _resident_pool(token: str, options: LoadOptions, shipped: tuple[ShippedDir, 
                 while folder in sys.path:
                     sys.path.remove(folder)
             options = replace(options, dirs=_materialise(shipped))
-            loaded = load(options)
-            entry = _RESIDENT[token] = (loaded, _Pool(options, replace(config, jobs=1), 1))
+            pool = _Pool(options, replace(config, jobs=1), 1, first_jobs=[first])
+            try:
+                loaded = load(options)
+            except BaseException:
+                pool.close(wait=0.0)
+                raise
+            entry = _RESIDENT[token] = (loaded, pool)
         return entry
 
 
 def evaluate_on_worker(token: str, options: LoadOptions, shipped: tuple[ShippedDir, ...], config: RunConfig,
                        claim_id: str, model: str | None) -> CaseResult:
     """The dask task: evaluate one case in this worker's resident local pool and return its result."""
-    loaded, pool = _resident_pool(token, options, shipped, config)
+    loaded, pool = _resident_pool(token, options, shipped, config, (claim_id, model))
     if claim_id not in loaded.claims or (model and model not in loaded.models):
         problems = "; ".join(f"{p.name}: {p.error}" for p in loaded.problems) or "none failed to load"
         raise RuntimeError(f"this dask worker's plugins do not define {claim_id!r}"
@@ -146,19 +157,67 @@ def _import_distributed() -> Any:
     return distributed
 
 
-def _local_cluster(distributed: Any, config: RunConfig) -> Any:
-    """The embedded default: ``config.jobs`` process workers, one thread each, on loopback, no dashboard.
+def _local_cluster(distributed: Any, jobs: int, device: str) -> Any:
+    """The embedded default: ``jobs`` process workers, one thread each, on loopback, no dashboard.
 
     A worker process has to start processes of its own (the local pool), so workers are not daemonic; a worker
     lost while running a task is not retried (``allowed-failures`` 0): that case gets ``error``.
     """
     import dask
 
-    resources = {"GPU": 1} if config.device.startswith("cuda") else None
+    resources = {"GPU": 1} if device.startswith("cuda") else None
     with dask.config.set({"distributed.worker.daemon": False, "distributed.scheduler.allowed-failures": 0}):
-        return distributed.LocalCluster(n_workers=config.jobs, threads_per_worker=1, processes=True,
+        return distributed.LocalCluster(n_workers=jobs, threads_per_worker=1, processes=True,
                                         host="127.0.0.1", dashboard_address=None, env=dict(WORKER_ENV),
                                         resources=resources, silence_logs=40)
+
+
+class _EarlyCluster:
+    """The embedded LocalCluster, started in a background thread while the client loads plugins and plans the run
+    (its worker processes start in parallel with that work instead of after it)."""
+
+    def __init__(self, jobs: int, device: str) -> None:
+        self.jobs, self.device = jobs, device
+        self.cluster: Any = None
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._start, name="kexue-verify-dask-start", daemon=True)
+        self.thread.start()
+
+    def _start(self) -> None:
+        try:
+            self.cluster = _local_cluster(_import_distributed(), self.jobs, self.device)
+        except BaseException as exc:  # noqa: BLE001 - reported by take(): the run starts its own cluster then
+            self.error = exc
+
+    def take(self, config: RunConfig) -> Any:
+        """The started cluster if it is the one ``config`` asks for (else it is closed and None returned)."""
+        self.thread.join()
+        if self.cluster is not None and (self.jobs, self.device.startswith("cuda")) != (
+                config.jobs, config.device.startswith("cuda")):
+            self.close()
+        cluster, self.cluster = self.cluster, None
+        return cluster
+
+    def close(self) -> None:
+        self.thread.join()
+        cluster, self.cluster = self.cluster, None
+        if cluster is not None:
+            cluster.close()
+
+
+_EARLY: list[_EarlyCluster] = []
+
+
+def start_cluster_early(jobs: int, device: str) -> None:
+    """Start the LocalCluster that ``run_cases_dask`` (without a scheduler) will use, in the background, now."""
+    close_early_cluster()
+    _EARLY.append(_EarlyCluster(jobs, device))
+
+
+def close_early_cluster() -> None:
+    """Stop a cluster started by :func:`start_cluster_early` that no run took (all cases cached, an error)."""
+    while _EARLY:
+        _EARLY.pop().close()
 
 
 def _run_token(options: LoadOptions, shipped: tuple[ShippedDir, ...], config: RunConfig) -> str:
@@ -187,7 +246,10 @@ def run_cases_dask(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConf
     resources = {"GPU": 1} if config.device.startswith("cuda") else None
     with ExitStack() as stack:
         if scheduler is None:
-            cluster = stack.enter_context(_local_cluster(distributed, config))
+            cluster = _EARLY.pop().take(config) if _EARLY else None
+            if cluster is None:
+                cluster = _local_cluster(distributed, config.jobs, config.device)
+            stack.enter_context(cluster)
             client = stack.enter_context(distributed.Client(cluster, set_as_default=False))
         else:
             try:

@@ -260,17 +260,18 @@ def _failed(case: Case, config: RunConfig, verdict: Verdict, message: str, durat
 
 
 class _Pool:
-    def __init__(self, options: LoadOptions, config: RunConfig, jobs_needed: int, upcoming: Sequence[Case] = ()
-                 ) -> None:
-        """``upcoming``: the cases in the order they will be handed out (worker ``i`` gets ``upcoming[i]`` first)."""
+    def __init__(self, options: LoadOptions, config: RunConfig, jobs_needed: int, upcoming: Sequence[Case] = (),
+                 *, first_jobs: Sequence[tuple[str, str | None]] = ()) -> None:
+        """``upcoming``: the cases in the order they will be handed out (worker ``i`` gets ``upcoming[i]`` first);
+        ``first_jobs``: the same as (claim id, model name) pairs, for a caller that has no :class:`Case` yet."""
         self.options, self.config = options, config
         self.ctx = mp.get_context("spawn")
         count = max(1, min(config.jobs, jobs_needed))
-        self.workers = [self._spawn(upcoming[i] if i < len(upcoming) else None) for i in range(count)]
+        jobs = list(first_jobs) or [_job(case) for case in upcoming]
+        self.workers = [self._spawn(jobs[i] if i < len(jobs) else None) for i in range(count)]
 
-    def _spawn(self, first: Case | None = None) -> _Worker:
+    def _spawn(self, job: tuple[str, str | None] | None = None) -> _Worker:
         parent, child = self.ctx.Pipe()
-        job = _job(first) if first is not None else None
         proc = self.ctx.Process(target=_worker, args=(child, self.options, self.config, job), daemon=True)
         proc.start()
         with contextlib.suppress(AttributeError, OSError):  # the worker does it too; whoever is first wins the race
@@ -285,7 +286,7 @@ class _Pool:
         worker.process.join(5)
         worker.conn.close()
         if queue:
-            self.workers[index] = self._spawn(queue[-1])  # the next case handed out, most likely to this worker
+            self.workers[index] = self._spawn(_job(queue[-1]))  # the next case handed out, most likely to this worker
         else:
             self.workers[index] = _Worker(None, None)  # retired: holds no case, never waited on
 

@@ -59,3 +59,29 @@ def test_dask_with_in_process_is_a_usage_error(invoke) -> None:
     result = invoke("run", "all", "--executor", "dask", "--in-process")
     assert result.exit_code == 2
     assert "choose one" in result.output
+
+
+def test_the_cluster_started_early_is_used_only_if_it_is_the_one_asked_for_and_closed_if_unused(monkeypatch) -> None:
+    from kexue_verify import distributed
+    from kexue_verify.verdicts import RunConfig
+
+    closed = []
+
+    class FakeCluster:
+        def __init__(self, jobs: int) -> None:
+            self.jobs = jobs
+
+        def close(self) -> None:
+            closed.append(self.jobs)
+
+    monkeypatch.setattr(distributed, "_import_distributed", lambda: None)
+    monkeypatch.setattr(distributed, "_local_cluster", lambda _, jobs, device: FakeCluster(jobs))
+    distributed.start_cluster_early(3, "cpu")
+    assert distributed._EARLY.pop().take(RunConfig(jobs=2)) is None  # another size: closed, the run starts its own
+    assert closed == [3]
+    distributed.start_cluster_early(2, "cpu")
+    assert distributed._EARLY.pop().take(RunConfig(jobs=2)).jobs == 2
+    distributed.start_cluster_early(2, "cpu")  # no run takes it (every case cached, or an error)
+    distributed.close_early_cluster()
+    assert closed == [3, 2]
+    assert not distributed._EARLY

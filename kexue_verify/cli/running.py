@@ -4,6 +4,7 @@ compared with it).
 
 from __future__ import annotations
 
+import functools
 import json
 import sys
 from typing import Any
@@ -32,6 +33,32 @@ def _resolve_device(device: str) -> str:
         if device == "auto":
             return "cuda" if available else "cpu"
     return device
+
+
+def _dask_cluster_early(func: Any) -> Any:
+    """``run --executor dask`` without ``--scheduler``: start the LocalCluster while the plugins load and the run is
+    planned (it is stopped at the end, also if no case needed it)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        import importlib.util
+
+        embedded = (kwargs.get("executor") == "dask" and not kwargs.get("scheduler") and not kwargs.get("in_process")
+                    and kwargs.get("device") in ("cpu", "cuda") and not (kwargs.get("verbose") and kwargs.get("quiet"))
+                    and any(kwargs.get(k) for k in ("patterns", "keyword", "tags", "last_failed")))  # else usage error
+        if not embedded or importlib.util.find_spec("distributed") is None:
+            return func(*args, **kwargs)
+        from kexue_verify.distributed import close_early_cluster, start_cluster_early
+        from kexue_verify.workers import default_jobs
+
+        kwargs["jobs"] = kwargs.get("jobs") or default_jobs()  # the count the run will use
+        start_cluster_early(kwargs["jobs"], kwargs["device"])
+        try:
+            return func(*args, **kwargs)
+        finally:
+            close_early_cluster()
+
+    return wrapper
 
 
 @cli.command(epilog="""
@@ -82,6 +109,7 @@ Exit codes: 0 every verdict as expected; 1 some verdict not as expected; 2 usage
               help="Show the N slowest cases (0: all).")
 @click.option("-v", "--verbose", is_flag=True, help="Show the evidence of every case, not only of the unexpected.")
 @click.option("-q", "--quiet", is_flag=True, help="One line per unexpected case, and the summary.")
+@_dask_cluster_early
 @plugin_options
 def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], outputs: tuple[str, ...], seed: int,
         device: str, dtype: str, timeout: float, jobs: int | None, in_process: bool, exitfirst: bool,
