@@ -4,6 +4,8 @@
 verdict, the message and the evidence of both parts and of every false variant (timings left out), together with the
 command that produced them.  A refactoring that must not change behaviour (typed assertions, a new module layout)
 writes them *before* the change and :mod:`test_topic_migrations` checks that the changed code reproduces them.
+Each also records the :func:`platform` it was written on: elsewhere (another CPU's vector extensions, other library
+versions) rounding differs, so only the :func:`skeleton` — verdicts, evidence names and outcomes — is compared.
 
 Write one (from the repository root, before the change)::
 
@@ -40,6 +42,52 @@ def per_claim(report: dict[str, Any]) -> dict[str, Any]:
     """What the comparison covers, per claim id."""
     keep = ("verdict", "expected", "as_expected", "seed", "message", "symbolic", "numeric", "false_variants")
     return {c["id"]: _strip({k: c.get(k) for k in keep}) for c in report["claims"]}
+
+
+def platform() -> dict[str, str]:
+    """What the numbers of a report depend on besides the code: the CPU's vector extensions (torch's kernels and MKL
+    pick their code paths by them), the Python and the numerical libraries' versions.
+
+    Two machines that differ here round differently, and an optimiser or a rationalised witness amplifies one ulp into
+    a different number (``svd.l1-loss-breaks-equivalence`` finds ``-458/871`` where another CPU found ``-285/542``);
+    the verdicts and evidence outcomes do not change.
+    """
+    import importlib.metadata
+    import platform as host
+
+    import torch
+
+    flags = ""
+    try:
+        cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8")
+        line = next((ln for ln in cpuinfo.splitlines() if ln.startswith("flags")), "")
+        flags = " ".join(sorted(f for f in line.split() if f.startswith(("avx", "amx", "fma", "sse4"))))
+    except OSError:
+        pass
+    versions = {}
+    for package in ("torch", "numpy", "sympy", "mpmath", "zuko", "nflows", "normflows", "keras"):
+        try:
+            versions[package] = importlib.metadata.version(package)
+        except importlib.metadata.PackageNotFoundError:
+            versions[package] = "-"
+    return {"machine": host.machine(), "python": ".".join(host.python_version_tuple()[:2]),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "cpu_flags": flags, **versions}
+
+
+def skeleton(claims: dict[str, Any]) -> dict[str, Any]:
+    """The platform-independent part of per-claim reports: verdicts, and each evidence's name and outcome."""
+
+    def part(p: Any) -> Any:
+        if not isinstance(p, dict):
+            return p
+        return {"outcome": p.get("outcome"),
+                "evidence": [(e.get("name"), e.get("outcome")) for e in p.get("evidence") or []]}
+
+    return {cid: {"verdict": c.get("verdict"), "expected": c.get("expected"), "as_expected": c.get("as_expected"),
+                  "symbolic": part(c.get("symbolic")), "numeric": part(c.get("numeric")),
+                  "false_variants": [{"numeric": part(v.get("numeric")), "symbolic": part(v.get("symbolic"))}
+                                     for v in c.get("false_variants") or []]}
+            for cid, c in claims.items()}
 
 
 def differences(old: Any, new: Any, path: str = "") -> list[str]:
@@ -82,7 +130,8 @@ def write(topic: str, label: str, extra: list[str]) -> Path:
     with tempfile.TemporaryDirectory() as folder:
         report = run_report(arguments, Path(folder))
     path = GOLDEN / f"{topic}_evidence_{label}.json"
-    golden = {"command": shlex.join(["kexue-verify", *arguments]), "claims": per_claim(report)}
+    golden = {"command": shlex.join(["kexue-verify", *arguments]), "platform": platform(),
+              "claims": per_claim(report)}
     path.write_text(json.dumps(golden, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     return path
 
