@@ -117,3 +117,19 @@ def test_an_autoencoder_minimum_two_percent_high_is_refuted():
     measured = autoencoder._trained(ctx.seed, ctx.dtype, ctx.device)
     assert measured["full_trained"] == pytest.approx(measured["tail"], rel=1e-6)
     assert measured["low_trained"] <= 1e-9 * measured["low_energy"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_a_rounding_sized_difference_between_stalled_fits_is_no_fall_with_the_width(monkeypatch, dtype):
+    from kexue_verify import CheckContext
+    from kexue_verify_plugins.networks.checks import approximation
+
+    stalled = {2: 1.157784472887071, 8: 1.157784472887071, 32: 1.157784472887071 * (1 - 1e-9 if dtype == "float64"
+                                                                                    else 1 - 1e-7)}
+    falling = {2: 1.0011903217109424, 8: 0.016933605054980427, 32: 0.013457317601340522}
+    claim = BY_ID["networks.width-approximation"]
+    ctx = CheckContext(case_id="networks.width-approximation", seed=0, dtype=dtype)
+    for errors, falls in ((stalled, False), (falling, True)):
+        monkeypatch.setattr(approximation, "_errors", lambda *args, errors=errors: errors)
+        evidence = approximation.width_numeric(ctx, claim.assertion)
+        assert (evidence[0].outcome is Outcome.PASS) is falls, errors
