@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 
 from kexue_verify.errors import UnsoundEnvironmentError
 
@@ -83,16 +84,40 @@ def batched_lu_is_sound(size: int = 192, batch: int = 4) -> bool:
     return bool(torch.equal(batched.sign, signs)) and bool(torch.allclose(batched.logabsdet, logs, rtol=1e-12))
 
 
+#: How long the known-answer test may take (it takes milliseconds when sound).
+LU_DEADLINE_S = 20.0
+
+
+def _within(seconds: float, fn: Callable[[], bool]) -> bool | None:
+    """``fn()`` run in a daemon thread; None when it has not returned within ``seconds`` (it is left running)."""
+    result: list[bool] = []
+    thread = threading.Thread(target=lambda: result.append(fn()), name="kexue-verify-lu-test", daemon=True)
+    thread.start()
+    thread.join(seconds)
+    return result[0] if result else None
+
+
 def ensure_sound_lapack() -> bool:
     """Run :func:`batched_lu_is_sound` when torch has several threads; on failure drop to one and test again.
 
     One thread was always sound where the fault was seen, so that case costs nothing. Returns ``True`` when the
     fallback was needed. Raises :class:`UnsoundEnvironmentError` when batched LU is wrong even
-    on one thread: then no log-determinant this process computes can be trusted.
+    on one thread, or when the test does not finish within :data:`LU_DEADLINE_S` (measured on an Intel Xeon with
+    AVX-512: after ``torch.set_num_threads(2)`` a batched ``slogdet`` of 4 × 192 × 192 never returns): then no
+    log-determinant this process computes can be trusted.
     """
     import torch
 
-    if torch.get_num_threads() == 1 or batched_lu_is_sound():
+    threads = torch.get_num_threads()
+    if threads == 1:
+        return False
+    sound = _within(LU_DEADLINE_S, batched_lu_is_sound)
+    if sound is None:
+        raise UnsoundEnvironmentError(
+            f"batched LU (torch.linalg.slogdet on a stack of matrices) did not finish within {LU_DEADLINE_S:g} s on "
+            f"{threads} threads: with MKL on some CPUs it hangs once torch.set_num_threads(n ≥ 2) has been called; "
+            f"start the process with OMP_NUM_THREADS={threads} instead of calling torch.set_num_threads")
+    if sound:
         return False
     set_threads(1)
     if batched_lu_is_sound():
