@@ -141,13 +141,16 @@ def projector(basis: torch.Tensor) -> torch.Tensor:
 def principal_angles(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     r"""Principal angles (radians, ascending) between the column spaces of ``a`` and ``b`` of equal dimension.
 
-    ``cos θ_i`` are the singular values of ``Q_aᵀQ_b``; for small angles the sines are computed
-    instead, as the singular values of ``(I − Q_aQ_aᵀ)Q_b`` (Björck & Golub 1973), which keeps full
-    relative accuracy where ``arccos`` of a number near 1 would not.
+    ``cos θ_i`` are the singular values of ``Q_aᵀQ_b`` and ``sin θ_i`` those of ``(I − Q_aQ_aᵀ)Q_b``
+    (Björck & Golub 1973); ``θ_i = atan2(sin θ_i, cos θ_i)`` pairs the ascending sines with the descending cosines
+    (Knyazev & Argentati, *SIAM J. Sci. Comput.* 23, 2002), accurate at every angle: ``arccos`` of a number near 1
+    loses the small angles, ``arcsin`` of a number near 1 the ones near π/2 (``arcsin(1 − u)`` is π/2 − 2.1·10⁻⁸).
     """
     qa, qb = torch.linalg.qr(a)[0], torch.linalg.qr(b)[0]
-    sines = torch.linalg.svdvals(qb - qa @ (qa.T @ qb)).clamp(max=1.0)
-    return torch.sort(torch.arcsin(sines)).values
+    cross = qa.T @ qb
+    sines = torch.sort(torch.linalg.svdvals(qb - qa @ cross)).values
+    cosines = torch.sort(torch.linalg.svdvals(cross), descending=True).values
+    return torch.sort(torch.atan2(sines, cosines)).values
 
 
 @dataclass(frozen=True)
