@@ -30,12 +30,13 @@ from kexue_verify_plugins.flows.protocol import Flow, as_flow_layer
 __all__ = ["DRAWS", "autograd_entry_error", "checked_jacobian", "float64_twin"]
 
 
-def float64_twin(flow: Flow) -> Flow | None:
-    """A float64 copy of ``flow`` with the same parameters, or None when the object cannot be copied and cast."""
+def float64_twin(flow: Flow, dtype: torch.dtype = torch.float64) -> Flow | None:
+    """A copy of ``flow`` in ``dtype`` (float64 by default) with the same parameters, in eval mode, or None when the
+    object cannot be copied and cast."""
     if not isinstance(flow.obj, nn.Module):
         return None
     try:
-        twin = as_flow_layer(copy.deepcopy(flow.obj).to(torch.float64), flow.declared)
+        twin = as_flow_layer(copy.deepcopy(flow.obj).to(dtype), flow.declared)
     except Exception:  # noqa: BLE001 - an object we cannot copy is differenced in its own dtype
         return None
     for m in twin.modules:
@@ -90,19 +91,17 @@ def autograd_entry_error(flow: Flow, x: Tensor, jac: Tensor, ctx: CheckContext, 
     float32 makes the same cancellations with :math:`u_{32}/u_{64}=2^{29}` times larger errors, so
     :math:`e_{ij}=\max|J^{(32)}_{ij}-J_{ij}|\,u_{64}/u_{32}` estimates them — the largest over :data:`DRAWS`
     evaluations, at the float32 input and at moves of one float32 rounding, since a single draw of a random rounding
-    error can fall 30× below its typical size.  The float32 copy is ``copy.deepcopy`` of the layer cast to float32
-    (like :func:`float64_twin`); where it cannot be made or the run is not float64 the estimate is 0 (no widening),
+    error can fall 30× below its typical size.  The float32 copy is :func:`float64_twin` cast to float32; where it
+    cannot be made or the run is not float64 the estimate is 0 (no widening),
     and non-finite float32 entries count as 0.  A wrong layer is wrong by far more: even where float32 loses every
     digit, :math:`e_{ij}` is about :math:`2\cdot10^{-9}` of the float32 entry.
     """
     zero = torch.zeros(jac.shape, dtype=torch.float64, device=jac.device)
-    if ctx.torch_dtype != torch.float64 or not isinstance(flow.obj, nn.Module):
+    low = float64_twin(flow, torch.float32) if ctx.torch_dtype == torch.float64 else None
+    if low is None:
         return zero
     try:
-        low = as_flow_layer(copy.deepcopy(flow.obj).to(torch.float32), flow.declared)
-        for m in low.modules:
-            m.eval()
-        fn = (lambda t: low.inverse(t)[0]) if inverse else (lambda t: low.forward(t)[0])
+        fn = _direction(low, inverse)
         at = x.detach().to(torch.float32)
         flat = at.reshape(at.shape[0], -1)
         gen = ctx.generator(911, device="cpu")
