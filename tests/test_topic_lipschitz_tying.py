@@ -121,3 +121,57 @@ def test_a_vanishing_jacobian_gives_a_true_zero_lower_bound_not_nan() -> None:
     assert found.value == 0.0
     assert found.witness_ratio == 0.0
     assert not torch.equal(found.witness[0], found.witness[1])  # a genuine pair of distinct inputs
+
+
+class _AmplifiedFarOut(torch.Tensor):
+    """A weight whose ``F.linear`` is 10× the plain one once the input is beyond the lower-bound search (‖x‖∞ > 10⁵):
+    the certificate read σ_max of its numbers (1) and a declared bound of 1 was *verified*."""
+
+    @classmethod
+    def __torch_function__(cls, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+        out = super().__torch_function__(func, types, args, kwargs or {})
+        if func is nn.functional.linear and args[0].abs().max() > 1e5:
+            out = out * 10
+        return out
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> torch.Tensor:
+        return torch.Tensor(self.detach().clone()).as_subclass(_AmplifiedFarOut)
+
+
+def make_subclass_weight(ctx: Any) -> nn.Module:
+    layer = _orthogonal_linear(8, 4, 1.0)
+    layer.weight = nn.Parameter(layer.weight.detach().as_subclass(_AmplifiedFarOut))
+    return nn.Sequential(layer, nn.Tanh())
+
+
+def test_a_weight_that_is_a_tensor_subclass_gets_no_certificate() -> None:
+    model = make_subclass_weight(None)
+    x = torch.full((1, 8), 1e6, dtype=torch.float64)
+    plain = torch.tensor(model[0].weight.tolist(), dtype=torch.float64)
+    assert torch.allclose(model[0](x), 10 * nn.functional.linear(x, plain, model[0].bias), rtol=1e-12)
+    result = run_claim("lipschitz.declared-bound", model=_spec("subclass-weight", make_subclass_weight, 1.0))
+    assert result.verdict is Verdict.INCONCLUSIVE, result.message
+    assert "weight is of type _AmplifiedFarOut" in result.message
+
+
+def test_an_active_torch_function_mode_gets_no_certificate() -> None:
+    from torch.overrides import TorchFunctionMode
+
+    class Doubling(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):  # type: ignore[no-untyped-def]
+            out = func(*args, **(kwargs or {}))
+            return 2 * out if func is nn.functional.linear else out
+
+    model = nn.Sequential(_orthogonal_linear(4, 0, 1.0))
+    assert bounds.certified_upper_bound(model, (4,)).value == pytest.approx(1.0, rel=1e-12)
+    with Doubling():
+        cert = bounds.certified_upper_bound(model, (4,))
+    assert cert.value is None
+    assert "Doubling (torch function mode) is active" in cert.unsupported[0]
+
+
+def test_a_parametrized_weight_is_still_certified() -> None:
+    layer = _orthogonal_linear(4, 0, 3.0)
+    nn.utils.parametrizations.spectral_norm(layer)
+    cert = bounds.certified_upper_bound(nn.Sequential(layer.eval()), (4,))
+    assert cert.value == pytest.approx(1.0, rel=1e-6)

@@ -2,7 +2,8 @@
 
 :func:`certified_upper_bound` walks the computation actually performed — one forward pass with hooks records every
 call of every layer, so a layer used twice (weight tying) counts twice, and a forward that does not follow the module
-structure, or a module with forward hooks, gets no certificate.  ``nn.Sequential`` multiplies, :class:`Residual`
+structure, a module with forward hooks, a layer holding a tensor subclass (whose ``__torch_function__`` decides
+what ``F.linear`` computes), or an active torch function or dispatch mode gets no certificate.  ``nn.Sequential`` multiplies, :class:`Residual`
 adds one (``|x + g(x)|_L ≤ 1 + |g|_L``), a ``Linear`` contributes its exact ``σ_max``, a ``Conv2d`` its exact
 circular operator norm or a certified bound (:func:`~kexue_verify_plugins.lipschitz.norms.conv_operator_norm`), an
 eval-mode BatchNorm ``max_c |γ_c|/√(var_c + ε)``, and each activation the supremum of its derivative
@@ -163,8 +164,36 @@ def _plain(module: nn.Module, base: type[_M]) -> TypeGuard[_M]:
     return isinstance(module, base) and type(module).forward is base.forward and "forward" not in vars(module)
 
 
+#: Tensor types whose operations are torch's own; a subclass (``__torch_function__``/``__torch_dispatch__``) can
+#: make ``F.linear`` compute anything, so a layer holding one is not certified from its numbers.
+_PLAIN_TENSORS = (torch.Tensor, nn.Parameter)
+
+
+def _foreign_tensors(module: nn.Module) -> list[str]:
+    """The parameters and buffers of ``module`` (and the weight its forward reads) that are tensor subclasses."""
+    tensors: list[tuple[str, torch.Tensor]] = [*module.named_parameters(), *module.named_buffers()]
+    weight = getattr(module, "weight", None)
+    if "weight" not in module._parameters and isinstance(weight, torch.Tensor):
+        tensors.append(("weight", weight))  # computed, e.g. by a parametrization
+    return [f"{name} is of type {type(t).__name__}" for name, t in tensors if type(t) not in _PLAIN_TENSORS]
+
+
+def _global_overrides() -> list[str]:
+    """Active torch function or dispatch modes: they may change what every layer computes."""
+    from torch.overrides import _get_current_function_mode_stack
+    from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
+
+    return [f"{type(mode).__name__} ({kind} mode) is active" for kind, stack in
+            (("torch function", _get_current_function_mode_stack()),
+             ("dispatch", _get_current_dispatch_mode_stack())) for mode in stack]
+
+
 def _layer_factor(module: nn.Module, path: str, shape: tuple[int, ...] | None) -> LayerFactor | None:
     kind = type(module).__name__
+    foreign = _foreign_tensors(module)
+    if foreign:
+        raise ValueError(f"{', '.join(foreign)}: a tensor subclass may compute the layer differently from its "
+                         "numbers; use plain tensors to certify it")
     for cls, rule in ACTIVATION_LIPSCHITZ.items():
         if type(module) is cls:
             return LayerFactor(path, kind, rule(module), True, "sup of the derivative")
@@ -246,6 +275,7 @@ def certified_upper_bound(model: nn.Module, input_shape: tuple[int, ...]) -> Cer
     factors: list[LayerFactor] = []
     unsupported: list[str] = [f"<global> (torch.nn.modules.module.{name} is set: it may change every module's "
                               "output)" for name in _global_hooks()]
+    unsupported += [f"<global> ({mode}: it may change every module's output)" for mode in _global_overrides()]
     if unsupported:
         return Certificate(None, (), tuple(unsupported))
     trace = _trace(model, torch.zeros((1, *input_shape), dtype=dtype, device=device))
