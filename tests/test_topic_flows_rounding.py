@@ -13,7 +13,9 @@ from torch import nn
 
 from kexue_verify import CheckContext, Outcome
 from kexue_verify_plugins.flows import layers
+from kexue_verify_plugins.flows.checks import directions
 from kexue_verify_plugins.flows.checks.common import prepare
+from kexue_verify_plugins.flows.checks.directions import directions_check
 from kexue_verify_plugins.flows.checks.logdet import logdet_check, reference_rounding
 from kexue_verify_plugins.flows.jacobian import batch_jacobian, reference_logdet
 from kexue_verify_plugins.flows.probing import probe
@@ -117,3 +119,38 @@ def test_a_log_det_wrong_by_one_part_in_a_billion_is_still_refuted():
     model = Wrapped(_nflows_spline(1))
     evidence = logdet_check(_ctx(model), None)
     assert any(e.outcome is Outcome.FAIL and e.name.startswith("forward log-det") for e in evidence)
+
+
+def _normflows_spline(seed: int) -> nn.Module:
+    """The study's normflows rational-quadratic coupling at ``seed``."""
+    nf = pytest.importorskip("normflows")
+    torch.manual_seed(seed)
+    layer = nf.flows.CoupledRationalQuadraticSpline(D, 2, 16)
+    with layers.seeded(seed + 1_000_003) as gen:
+        return layers.perturb_(layer.double(), gen, 0.3)
+
+
+def test_the_correct_normflows_spline_agrees_with_its_inverse_where_it_was_refuted():
+    """Seed 17: at an inverse slope of 1768 the inverse's ∂x₃/∂y₂ = 2.1e-3 comes out of reverse mode 3e-13 off
+    (0.77 u times its row's largest entry); the entrywise bound allowed 2e-13."""
+    model = _normflows_spline(17)
+    evidence = directions_check(_ctx(model, seed=17), None)
+    product = next(e for e in evidence if e.name.startswith("J_f⁻¹(y) · J_f(x̂) = I"))
+    assert product.outcome is Outcome.PASS, product.counterexample
+    assert product.quantities["max_error"] > 1e-13  # the cancellation is there (otherwise this tests nothing)
+
+
+def _product_of(a: torch.Tensor, b: torch.Tensor) -> Outcome:
+    zero = torch.zeros_like(b)
+    return directions._product(a, b, b, a, lambda: (b, zero, zero), ["k"] * len(a), _ctx(nn.Identity())).outcome
+
+
+def test_the_rowwise_allowance_is_rounding_of_the_row_not_a_licence():
+    """J_f = [[1, 0], [1.2e-6, 5.66e-4]] (a flat spline slope beside a conditioner derivative): the inverse's
+    off-diagonal may be off by a few u·1768, never by 10⁻⁸ (a relative 5·10⁻⁶)."""
+    b = torch.tensor([[[1.0, 0.0], [1.2e-6, 5.66e-4]]], dtype=torch.float64)
+    a = torch.linalg.inv(b)
+    for off, outcome in [(3e-13, Outcome.PASS), (1e-8, Outcome.FAIL), (1e-10, Outcome.FAIL)]:
+        moved = a.clone()
+        moved[0, 1, 0] += off
+        assert _product_of(moved, b) is outcome, off

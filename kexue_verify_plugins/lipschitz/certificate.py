@@ -1,15 +1,16 @@
 """The certified upper side of the Lipschitz sandwich: ``|f|_L ≤ ∏_ℓ |f_ℓ|_L`` for a torch module.
 
-:func:`certified_upper_bound` walks the computation actually performed — one forward pass with hooks records every
-call of every layer, so a layer used twice (weight tying) counts twice, and a forward that does not follow the module
-structure, a module with forward hooks, a layer holding a tensor subclass (whose ``__torch_function__`` decides
-what ``F.linear`` computes), or an active torch function or dispatch mode gets no certificate.  ``nn.Sequential`` multiplies, :class:`Residual`
-adds one (``|x + g(x)|_L ≤ 1 + |g|_L``), a ``Linear`` contributes its exact ``σ_max``, a ``Conv2d`` its exact
-circular operator norm or a certified bound (:func:`~kexue_verify_plugins.lipschitz.norms.conv_operator_norm`), an
-eval-mode BatchNorm ``max_c |γ_c|/√(var_c + ε)``, and each activation the supremum of its derivative
-(:data:`ACTIVATION_LIPSCHITZ`).  A module it does not know gives **no certificate**, and says which.  Norms are
-computed in float64 from the module's own (possibly float32) parameters, so the certificate is about the function
-those parameters define.  :mod:`.bounds` puts it together with the empirical lower side (:mod:`.lower_bound`).
+:func:`certified_upper_bound` walks the computation actually performed — one forward pass with hooks records every call
+of every layer, so a layer used twice (weight tying) counts twice, and a forward that does not follow the module
+structure, a module with forward hooks, a layer holding a tensor subclass (whose ``__torch_function__`` decides what
+``F.linear`` computes), or an active torch function or dispatch mode gets no certificate. ``nn.Sequential`` multiplies,
+:class:`Residual` adds one (``|x + g(x)|_L ≤ 1 + |g|_L``), a ``Linear`` contributes its exact ``σ_max``, a ``Conv2d``
+its exact circular operator norm or a certified bound
+(:func:`~kexue_verify_plugins.lipschitz.norms.conv_operator_norm`), an eval-mode BatchNorm ``max_c |γ_c|/√(var_c + ε)``,
+and each activation the supremum of its derivative (:data:`ACTIVATION_LIPSCHITZ`). A module it does not know gives **no
+certificate**, and says which. Norms are computed in float64 from the module's own (possibly float32) parameters, so the
+certificate is about the function those parameters define. :mod:`.bounds` puts it together with the empirical lower side
+(:mod:`.lower_bound`).
 """
 
 from __future__ import annotations
