@@ -6,7 +6,7 @@ r"""Ground-truth Jacobians for the flow checks, never taken on the layer's word 
 custom ``torch.autograd.Function`` has a wrong ``backward`` agrees with itself under autograd; the cross-check fails
 it, and the failure says that autograd and the independent method disagree.
 
-The float64 evaluation runs on a float64 copy of the layer (:func:`float64_twin`: ``copy.deepcopy`` of its modules,
+The float64 evaluation runs on a float64 copy of the layer (:func:`cast_twin`: ``copy.deepcopy`` of its modules,
 cast with ``.to(torch.float64)``, parameters equal to the run's); an object that cannot be copied or cast (a plain
 transform holding float32 tensors) is differenced in its own dtype, with that dtype's bound, and the evidence says so.
 """
@@ -27,10 +27,10 @@ from kexue_verify.jacobians import cross_check
 from kexue_verify_plugins.flows.jacobian import batch_jacobian
 from kexue_verify_plugins.flows.protocol import Flow, as_flow_layer
 
-__all__ = ["DRAWS", "autograd_entry_error", "checked_jacobian", "float64_twin"]
+__all__ = ["DRAWS", "autograd_entry_error", "cast_twin", "checked_jacobian", "direction"]
 
 
-def float64_twin(flow: Flow, dtype: torch.dtype = torch.float64) -> Flow | None:
+def cast_twin(flow: Flow, dtype: torch.dtype = torch.float64) -> Flow | None:
     """A copy of ``flow`` in ``dtype`` (float64 by default) with the same parameters, in eval mode, or None when the
     object cannot be copied and cast."""
     if not isinstance(flow.obj, nn.Module):
@@ -44,7 +44,8 @@ def float64_twin(flow: Flow, dtype: torch.dtype = torch.float64) -> Flow | None:
     return twin
 
 
-def _direction(flow: Flow, inverse: bool) -> Callable[[Tensor], Tensor]:
+def direction(flow: Flow, inverse: bool) -> Callable[[Tensor], Tensor]:
+    """``x ↦ f(x)`` (or ``y ↦ f⁻¹(y)``) without the log-det: the map whose Jacobian is taken."""
     if inverse:
         return lambda t: flow.inverse(t)[0]
     return lambda t: flow.forward(t)[0]
@@ -54,25 +55,25 @@ def checked_jacobian(flow: Flow, x: Tensor, ctx: CheckContext, kinds: list[str],
                      twin: Flow | None = None) -> tuple[Tensor, str, Evidence]:
     """The autograd Jacobian of ``flow`` (or its inverse) at ``x``, its method, and the finite-difference cross-check.
 
-    ``twin`` is the float64 copy to difference (made with :func:`float64_twin` when not given). In a float32 run
+    ``twin`` is the float64 copy to difference (made with :func:`cast_twin` when not given). In a float32 run
     with a twin, the cross-check compares the *twin's* autograd Jacobian with the differences, both in float64: the
     question is whether the layer's backward differentiates its forward, a property of its code, and a float32
     Jacobian far out (entries of 10⁶ formed by cancellation) is accurate only to its conditioning, not to 8γ‖|J|‖,
     which made correct layers fail it in float32 (249 of 800 runs of the study in docs/topics/flows.md).
     """
-    jac, method = batch_jacobian(_direction(flow, inverse), x, method="rev")
+    jac, method = batch_jacobian(direction(flow, inverse), x, method="rev")
     if ctx.torch_dtype == torch.float64:
         twin = flow
     elif twin is None:
-        twin = float64_twin(flow)
+        twin = cast_twin(flow)
     where = "f⁻¹" if inverse else "f"
     name = f"autograd J_{where} = finite differences of {where}"
     if twin is None or twin is flow:  # no float64 copy: differenced in the layer's own dtype
-        evidence = cross_check(name, jac, _direction(flow, inverse), x.detach(), dtype=ctx.dtype, labels=kinds)
+        evidence = cross_check(name, jac, direction(flow, inverse), x.detach(), dtype=ctx.dtype, labels=kinds)
     else:
         at = x.detach().to(torch.float64)
-        twin_jac, _ = batch_jacobian(_direction(twin, inverse), at, method="rev")
-        evidence = cross_check(name, twin_jac, _direction(twin, inverse), at, dtype="float64", labels=kinds)
+        twin_jac, _ = batch_jacobian(direction(twin, inverse), at, method="rev")
+        evidence = cross_check(name, twin_jac, direction(twin, inverse), at, dtype="float64", labels=kinds)
         evidence = dataclasses.replace(evidence, method=evidence.method + " (the layer's backward run on its float64 "
                                        "copy, as the differences)")
     return jac, method, evidence
@@ -91,17 +92,17 @@ def autograd_entry_error(flow: Flow, x: Tensor, jac: Tensor, ctx: CheckContext, 
     float32 makes the same cancellations with :math:`u_{32}/u_{64}=2^{29}` times larger errors, so
     :math:`e_{ij}=\max|J^{(32)}_{ij}-J_{ij}|\,u_{64}/u_{32}` estimates them — the largest over :data:`DRAWS`
     evaluations, at the float32 input and at moves of one float32 rounding, since a single draw of a random rounding
-    error can fall 30× below its typical size.  The float32 copy is :func:`float64_twin` cast to float32; where it
+    error can fall 30× below its typical size.  The float32 copy is :func:`cast_twin` cast to float32; where it
     cannot be made or the run is not float64 the estimate is 0 (no widening),
     and non-finite float32 entries count as 0.  A wrong layer is wrong by far more: even where float32 loses every
     digit, :math:`e_{ij}` is about :math:`2\cdot10^{-9}` of the float32 entry.
     """
     zero = torch.zeros(jac.shape, dtype=torch.float64, device=jac.device)
-    low = float64_twin(flow, torch.float32) if ctx.torch_dtype == torch.float64 else None
+    low = cast_twin(flow, torch.float32) if ctx.torch_dtype == torch.float64 else None
     if low is None:
         return zero
     try:
-        fn = _direction(low, inverse)
+        fn = direction(low, inverse)
         at = x.detach().to(torch.float32)
         flat = at.reshape(at.shape[0], -1)
         gen = ctx.generator(911, device="cpu")

@@ -49,7 +49,7 @@ from kexue_verify_plugins.flows.checks.common import finite, non_finite, plain, 
 from kexue_verify_plugins.flows.checks.logdet import logdet_sensitivity
 from kexue_verify_plugins.flows.jacobian import batch_jacobian
 from kexue_verify_plugins.flows.probing import probe, region_evidence
-from kexue_verify_plugins.flows.reference import autograd_entry_error, checked_jacobian, float64_twin
+from kexue_verify_plugins.flows.reference import autograd_entry_error, cast_twin, checked_jacobian, direction
 
 __all__ = ["directions_check"]
 
@@ -66,19 +66,19 @@ def directions_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidenc
             [y.reshape(len(kinds), -1), x_back.reshape(len(kinds), -1)], dim=1))]
     with torch.no_grad():
         _, ld_back = flow.forward(x_back)
-    twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
+    twin = cast_twin(flow) if ctx.torch_dtype != torch.float64 else flow
     jac_x, _, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
     jac_inv, _, cross_inv = checked_jacobian(flow, y, ctx, kinds, inverse=True, twin=twin)
     moved = bool((x_back != x).any())
-    jac_back = batch_jacobian(lambda t: flow.forward(t)[0], x_back)[0] if moved else jac_x
+    jac_back = batch_jacobian(direction(flow, False), x_back)[0] if moved else jac_x
     y_moved = _jitter(y, ctx)
-    jac_inv_jitter = batch_jacobian(lambda t: flow.inverse(t)[0], y_moved)[0]
+    jac_inv_jitter = batch_jacobian(direction(flow, True), y_moved)[0]
 
     def finer() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """What a sample over the first bound is judged with (costly, so only then): J_f where the exact
         preimage of y may lie (within J_f⁻¹ times y's rounding of x̂) and both Jacobians' entry errors."""
         shift = (jac_inv.to(y.dtype) @ (y_moved - y).reshape(y.shape[0], -1, 1)).reshape(x_back.shape)
-        return (batch_jacobian(lambda t: flow.forward(t)[0], x_back + shift)[0],
+        return (batch_jacobian(direction(flow, False), x_back + shift)[0],
                 autograd_entry_error(flow, y, jac_inv, ctx, inverse=True),
                 autograd_entry_error(flow, x_back, jac_back, ctx))
 

@@ -22,7 +22,7 @@ from kexue_verify_plugins.flows.checks.common import finite, non_finite, plain, 
 from kexue_verify_plugins.flows.figures import roundtrip_figure
 from kexue_verify_plugins.flows.jacobian import slogdet64
 from kexue_verify_plugins.flows.probing import probe, region_evidence
-from kexue_verify_plugins.flows.reference import checked_jacobian, float64_twin
+from kexue_verify_plugins.flows.reference import cast_twin, checked_jacobian
 
 __all__ = ["inverse_check", "roundtrip"]
 
@@ -86,7 +86,7 @@ def inverse_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidence]:
         y_b_back, _ = flow.forward(x_b_inv)
     if not finite(y_b_back):
         return [non_finite("round trip finite", "f(f⁻¹(y))", kinds_b, y_b_back)]
-    twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
+    twin = cast_twin(flow) if ctx.torch_dtype != torch.float64 else flow
     jac, _, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
     jac_b, _, cross_b = checked_jacobian(flow, x_b, ctx, kinds_b, twin=twin)
     return [

@@ -32,7 +32,7 @@ from kexue_verify_plugins.flows.figures import logdet_figure
 from kexue_verify_plugins.flows.jacobian import batch_jacobian, reference_logdet
 from kexue_verify_plugins.flows.probing import probe, region_evidence
 from kexue_verify_plugins.flows.protocol import Flow
-from kexue_verify_plugins.flows.reference import autograd_entry_error, checked_jacobian, float64_twin
+from kexue_verify_plugins.flows.reference import autograd_entry_error, cast_twin, checked_jacobian, direction
 
 __all__ = ["logdet_check", "logdet_sensitivity", "reference_jitter", "reference_rounding"]
 
@@ -72,8 +72,7 @@ def reference_jitter(flow: Flow, x: Tensor, jac: Tensor, ctx: CheckContext, *, i
     flat = x.detach().reshape(x.shape[0], -1)
     sign = torch.where(torch.rand(flat.shape, generator=gen) < 0.5, -1.0, 1.0).to(flat)
     moved = (flat + sign * 2 * eps(ctx.dtype) * flat.abs().clamp_min(1.0)).reshape(x.shape)
-    fn = (lambda t: flow.inverse(t)[0]) if inverse else (lambda t: flow.forward(t)[0])
-    other, _ = batch_jacobian(fn, moved)
+    other, _ = batch_jacobian(direction(flow, inverse), moved)
     jitter = 4 * (reference_logdet(other)[1] - reference_logdet(jac)[1]).abs()
     return torch.where(torch.isfinite(jitter), jitter, torch.zeros_like(jitter))
 
@@ -154,7 +153,7 @@ def logdet_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidence]:
                 shape_evidence("forward log-det shape", ld, x.shape[0], perturbation_note(flow))]
     if not finite(y):
         return [*evidence, non_finite("forward output finite", "y = f(x)", kinds, y)]
-    twin = float64_twin(flow) if ctx.torch_dtype != torch.float64 else flow
+    twin = cast_twin(flow) if ctx.torch_dtype != torch.float64 else flow
     jac, method, cross = checked_jacobian(flow, x, ctx, kinds, twin=twin)
     evidence.append(cross)
     if ld.shape == (x.shape[0],):
