@@ -14,8 +14,11 @@ local sensitivity**: twice the change of the Jacobian (resp. the log-det) betwee
 (for the Jacobian also between :math:`\hat x` and :math:`\hat x+J_{f^{-1}}(y)\,\delta y`, :math:`\delta y` the
 rounding of :math:`y`: where the inverse is steep the exact preimage is only known to that size, and the round
 trip's own displacement can be smaller, as for normflows' rational-quadratic coupling at a slope of 1/1768).
-A layer whose inverse is wrong moves :math:`\hat x` by O(1) — which the round-trip claim refutes — or reports a
-log-det/Jacobian that does not match its own inverse at any point, which this claim refutes.
+A layer whose inverse is wrong moves :math:`\hat x` by O(1) — which this claim refutes too, with the round-trip
+claim's bound (:func:`.inverse.roundtrip`), since the comparison at :math:`\hat x` presumes it is the round trip of
+:math:`x` (without it a leaking mask whose inverse lands :math:`10^{58}` away passed: the allowances for the move
+from :math:`x` to :math:`\hat x` then cover anything) — or reports a log-det/Jacobian that does not match its own
+inverse at any point, which this claim refutes.
 
 Tolerances, per sample, for the product:
 :math:`8\gamma_D\max(\||A||B|\|_\infty,\ \max_{il}[\max_k|A_{ik}|\sum_j|B_{jl}|+\sum_j|A_{ij}|\max_k|B_{jk}|])`
@@ -37,6 +40,7 @@ autograd Jacobian is cross-checked by finite differences (:mod:`.reference`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import cast
 
@@ -46,6 +50,7 @@ from kexue_verify import CheckContext, Evidence, Outcome, holds
 from kexue_verify.helpers import eps, tolerance
 from kexue_verify_plugins.flows.assertions import Probe
 from kexue_verify_plugins.flows.checks.common import finite, non_finite, plain, prepare
+from kexue_verify_plugins.flows.checks.inverse import roundtrip
 from kexue_verify_plugins.flows.checks.logdet import logdet_sensitivity
 from kexue_verify_plugins.flows.jacobian import batch_jacobian
 from kexue_verify_plugins.flows.probing import probe, region_evidence
@@ -82,7 +87,11 @@ def directions_check(ctx: CheckContext, assertion: Probe | None) -> list[Evidenc
                 autograd_entry_error(flow, y, jac_inv, ctx, inverse=True),
                 autograd_entry_error(flow, x_back, jac_back, ctx))
 
-    evidence = [region_evidence(flow), cross, cross_inv,
+    # comparing at x̂ presumes x̂ is the round trip of x: where it is not, the directions describe different maps (a
+    # leaking mask's inverse lands 10⁵⁸ away, and the allowances for the move from x to x̂ then cover anything)
+    trip = dataclasses.replace(roundtrip("f⁻¹(f(x)) lands at x, where x̂ stands in for it", x, x_back, y, jac_x,
+                                         kinds, ctx, inverse_jacobian=True), figure=None)
+    evidence = [region_evidence(flow), cross, cross_inv, trip,
                 _product(jac_inv, jac_back, jac_x, jac_inv_jitter, finer, kinds, ctx)]
     if ld_inv is None:
         evidence.append(Evidence(name="reported log-dets cancel", outcome=Outcome.SKIPPED,
