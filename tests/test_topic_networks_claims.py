@@ -133,3 +133,15 @@ def test_a_rounding_sized_difference_between_stalled_fits_is_no_fall_with_the_wi
         monkeypatch.setattr(approximation, "_errors", lambda *args, errors=errors: errors)
         evidence = approximation.width_numeric(ctx, claim.assertion)
         assert (evidence[0].outcome is Outcome.PASS) is falls, errors
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_xor_training_that_stalls_at_some_restarts_is_not_a_counterexample(dtype):
+    """At run seed 9, 8 restarts of the 2-2-1 tanh net all stalled at 3 of 4 points: the true claim was refuted and
+    the variant "XOR needs three hidden units" passed the numeric side; 64 restarts (one batch) reach XOR."""
+    result = run_claim("networks.xor-needs-hidden-layer", seed=9, dtype=dtype)
+    assert_verdict(result, "verified")
+    assert result.parts["numeric"].evidence[0].quantities["found"] == 2
+    needs_three = next(v for v in result.variants if v.name == "xor-needs-three")
+    assert needs_three.parts["numeric"].outcome is Outcome.FAIL
