@@ -20,7 +20,7 @@ import sys
 import time
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from kexue_verify.capture import Output, captured_output
@@ -33,7 +33,8 @@ from kexue_verify.precision import no_tf32
 from kexue_verify.threads import ensure_sound_lapack
 from kexue_verify.tracebacks import plugin_traceback
 
-__all__ = ["Case", "CaseResult", "PartResult", "RunConfig", "SkipCheck", "VariantResult", "evaluate", "expand"]
+__all__ = ["Case", "CaseResult", "PartResult", "RunConfig", "SkipCheck", "VariantResult", "evaluate", "expand",
+           "symbolic_ahead"]
 
 
 class SkipCheck(Exception):  # noqa: N818 - it is a signal, like pytest's Skipped
@@ -238,10 +239,13 @@ def _build_model(spec: ModelSpec | Any, ctx: CheckContext) -> Any:
     return model
 
 
-def _assess(claim: Claim, ctx: CheckContext, assertion: Any,
-            proof_evidence: Sequence[Evidence]) -> dict[str, PartResult]:
+def _assess(claim: Claim, ctx: CheckContext, assertion: Any, proof_evidence: Sequence[Evidence],
+            symbolic: PartResult | None = None) -> dict[str, PartResult]:
+    """The claim's parts on ``ctx``; ``symbolic``, when given, is that part already decided (:func:`symbolic_ahead`)."""
     parts: dict[str, PartResult] = {}
-    if claim.symbolic is not None or proof_evidence:
+    if symbolic is not None:
+        parts["symbolic"] = replace(symbolic)  # a copy: the caller's part is not changed (the proof time is added)
+    elif claim.symbolic is not None or proof_evidence:
         parts["symbolic"] = run_part("symbolic", claim.symbolic, ctx, assertion, proof_evidence)
     if claim.numeric is not None:
         parts["numeric"] = run_part("numeric", claim.numeric, ctx, assertion)
@@ -275,8 +279,12 @@ def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult
 _MODEL_VARIANTS: dict[tuple[Any, ...], VariantResult] = {}
 
 
+def _variant_context(ctx: CheckContext, variant: FalseVariant, seed: int) -> CheckContext:
+    return CheckContext(case_id=ctx.case_id, seed=seed, device=ctx.device, dtype=ctx.dtype, variant=variant.name)
+
+
 def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: ModelSpec | None,
-             run_seed: int) -> VariantResult:
+             run_seed: int, symbolic: PartResult | None = None) -> VariantResult:
     """One false variant.  A variant that replaces the model does not depend on the case's model, so it is seeded
     from ``(run seed, claim, variant)`` and decided once per worker for all the claim's cases (same result, since
     every check is deterministic given its seed); an assertion variant runs on the case's model, with its seed."""
@@ -285,12 +293,12 @@ def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: Mode
     key = (claim.id, variant.name, str(variant.model), seed, ctx.device, ctx.dtype)
     if variant.model is not None and key in _MODEL_VARIANTS:
         return _MODEL_VARIANTS[key]
-    vctx = CheckContext(case_id=ctx.case_id, seed=seed, device=ctx.device, dtype=ctx.dtype, variant=variant.name)
-    vctx, failure = _with_model(vctx, variant.model if variant.model is not None else model)
+    vctx, failure = _with_model(_variant_context(ctx, variant, seed),
+                                variant.model if variant.model is not None else model)
     if failure:
         result = VariantResult(variant.name, variant.description, _verdict({"model": failure}), {"model": failure})
     else:
-        parts = _assess(claim, vctx, assertion, ())
+        parts = _assess(claim, vctx, assertion, (), symbolic if variant.model is None else None)
         result = VariantResult(variant.name, variant.description, _verdict(parts), parts)
     if variant.model is not None:
         _MODEL_VARIANTS[key] = result
@@ -298,11 +306,13 @@ def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: Mode
 
 
 def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] = (), *,
-             proof_seconds: float = 0.0) -> CaseResult:
+             proof_seconds: float = 0.0, ahead: dict[str | None, PartResult] | None = None) -> CaseResult:
     """Decide ``case``: check the assertion, then every false variant with the same checks.
 
     ``proof_seconds`` is the time already spent producing ``proof_evidence`` (checking the claim's derivation):
     it is added to the case's ``duration`` and to its symbolic part's, and kept as ``proof_duration``.
+    ``ahead``: symbolic parts already decided by :func:`symbolic_ahead` (in another process), used as they are;
+    their time is counted in the case's ``duration``.
 
     The process's global settings are restored afterwards (:func:`~kexue_verify.isolation.preserved_global_state`),
     so that a case cannot change the verdicts of the cases after it in the same worker.  The whole case runs under
@@ -310,12 +320,39 @@ def evaluate(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence] =
     float32 without each check turning TF32 off itself.
     """
     with preserved_global_state(), no_tf32(config.device):
-        return _evaluate_case(case, config, proof_evidence, proof_seconds)
+        return _evaluate_case(case, config, proof_evidence, proof_seconds, ahead or {})
+
+
+def symbolic_ahead(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence]) -> dict[str | None, PartResult]:
+    """The symbolic parts of a case without a model, decided as :func:`evaluate` would: the claim's (key ``None``,
+    with ``proof_evidence``) and each assertion variant's (key: its name).
+
+    They need no model and, for the shipped claims, no torch, so a worker decides them in a forked child while it
+    imports torch itself (``workers._ProofAhead``) and passes them to :func:`evaluate` as ``ahead``.  Every check is
+    seeded from the case (:func:`~kexue_verify.isolation.seed_globals`), so the parts are the ones the worker would
+    have computed.  A case with a model (or of a claim that needs one) gets ``{}``: its contexts carry the model.
+    """
+    claim = case.claim
+    if case.model is not None or claim.model_kind:
+        return {}
+    parts: dict[str | None, PartResult] = {}
+    with preserved_global_state(), no_tf32(config.device):
+        ctx = CheckContext(case_id=case.id, seed=derive_seed(config.seed, case.id), device=config.device,
+                           dtype=config.dtype)
+        if claim.symbolic is not None or proof_evidence:
+            parts[None] = run_part("symbolic", claim.symbolic, ctx, claim.assertion, proof_evidence)
+        if claim.symbolic is not None:
+            for variant in claim.false_variants:
+                if variant.model is None:
+                    assertion = claim.assertion if variant.assertion is None else variant.assertion
+                    parts[variant.name] = run_part("symbolic", claim.symbolic, _variant_context(ctx, variant, ctx.seed),
+                                                   assertion)
+    return parts
 
 
 def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evidence],
-                   proof_seconds: float = 0.0) -> CaseResult:
-    start = time.perf_counter() - proof_seconds
+                   proof_seconds: float, ahead: dict[str | None, PartResult]) -> CaseResult:
+    start = time.perf_counter() - proof_seconds - sum(part.duration for part in ahead.values())
     claim = case.claim
     seed = derive_seed(config.seed, case.id)
     declared = case.model.expected_for(claim.id) if case.model is not None else None
@@ -341,12 +378,12 @@ def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evide
         result.message = failure.error or ""
         result.duration = time.perf_counter() - start
         return result
-    result.parts = _assess(claim, ctx, claim.assertion, proof_evidence)
+    result.parts = _assess(claim, ctx, claim.assertion, proof_evidence, ahead.get(None))
     if "symbolic" in result.parts:
         result.parts["symbolic"].duration += proof_seconds
     verdict = _verdict(result.parts)
     control_refuted = declared is Verdict.REFUTED
-    result.variants = [] if control_refuted else [_variant(claim, v, base, case.model, config.seed)
+    result.variants = [] if control_refuted else [_variant(claim, v, base, case.model, config.seed, ahead.get(v.name))
                                                   for v in claim.false_variants]
     if verdict is Verdict.VERIFIED and control_refuted and case.model is not None:
         result.message = (f"the checks pass on {case.model.name}, which declares that {claim.id} is refuted on it: "

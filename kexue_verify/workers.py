@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.abc
 import multiprocessing as mp
 import os
 import pickle
@@ -32,7 +33,7 @@ from kexue_verify.claims import Evidence, Outcome, Verdict
 from kexue_verify.context import derive_seed
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.threads import single_threaded, thread_environment
-from kexue_verify.verdicts import Case, CaseResult, PartResult, RunConfig, evaluate
+from kexue_verify.verdicts import Case, CaseResult, PartResult, RunConfig, evaluate, symbolic_ahead
 
 __all__ = ["default_jobs", "kill_group", "proof_evidence", "run_cases"]
 
@@ -87,24 +88,54 @@ def default_jobs(cores: int | None = None, busy: int | None = None) -> int:
     return max(1, min(8, cores - max(0, busy)))
 
 
-def _evaluate(case: Case, loaded: LoadedPlugins, config: RunConfig,
-              checked: tuple[list[Evidence], float] | None = None) -> CaseResult:
-    """Check the claim's derivation (unless ``checked`` brings its evidence and seconds), then the case; the
-    derivation's time is counted in the case's."""
+#: What :class:`_ProofAhead` decides: the derivation's evidence, its seconds, and the case's symbolic parts.
+Ahead = tuple[list[Evidence], float, dict[str | None, PartResult]]
+
+
+def _evaluate(case: Case, loaded: LoadedPlugins, config: RunConfig, checked: Ahead | None = None) -> CaseResult:
+    """Check the claim's derivation (unless ``checked`` brings its evidence, seconds and the symbolic parts decided
+    with it), then the case; the derivation's time is counted in the case's."""
     if checked is None:
         start = time.perf_counter()
-        checked = proof_evidence(case, loaded, config), time.perf_counter() - start
-    evidence, seconds = checked
-    return evaluate(case, config, evidence, proof_seconds=seconds)
+        checked = proof_evidence(case, loaded, config), time.perf_counter() - start, {}
+    evidence, seconds, ahead = checked
+    return evaluate(case, config, evidence, proof_seconds=seconds, ahead=ahead)
+
+
+class _WithoutTorch(importlib.abc.MetaPathFinder):
+    """Within the block, ``import torch`` fails (and is recorded in ``asked``) in a process that has not imported it.
+
+    The forked child of :class:`_ProofAhead` decides symbolic parts only where they need no torch: importing it
+    there would compete with the worker's own import on the same cores, and a check that falls back to something
+    else without torch could decide differently, so whatever the block computed is discarded once torch was asked.
+    """
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+        if name == "torch" or name.startswith("torch."):
+            self.asked = True
+            raise ModuleNotFoundError(f"torch is not imported while symbolic parts are decided ahead ({name})")
+        return None
+
+    def __enter__(self) -> _WithoutTorch:
+        sys.meta_path.insert(0, self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        sys.meta_path.remove(self)
 
 
 class _ProofAhead:
-    """A worker's first derivation, checked in a forked child while the worker itself imports torch.
+    """A worker's first derivation and symbolic parts, decided in a forked child while the worker imports torch.
 
     A cold worker spends ~1 s importing torch and then, for a claim with a proof, ~1 s in SymPy (a ``limit``
-    for Stirling's formula) that needs no torch.  Forked after the plugins are loaded and before torch is imported
-    or any thread started, the child runs :func:`proof_evidence` on the same state the worker would and sends the
-    evidence back through a pipe, so on two cores the two overlap.  The child is in the worker's process group
+    for Stirling's formula) that needs no torch, and ~0.5 s more in the claim's own symbolic check with SymPy's
+    caches cold.  Forked after the plugins are loaded and before torch is imported or any thread started, the child
+    runs :func:`proof_evidence` and then, for a case without a model, the symbolic parts of the claim and of its
+    assertion variants (:func:`~kexue_verify.verdicts.symbolic_ahead`) on the same state the worker would, and sends
+    them back through a pipe, so on two cores the two overlap.  The child is in the worker's process group
     (a timeout or the parent's exit ends it too).  If it fails to deliver — it died, or the worker is given another
     case first — the worker checks the derivation itself, so the result cannot differ.
     """
@@ -119,7 +150,7 @@ class _ProofAhead:
         if job is None or not hasattr(os, "fork") or threading.active_count() > 1:
             return None  # forking a threaded process is unsafe (and deprecated from Python 3.12)
         case = _find_case(loaded, *job)
-        if not isinstance(case, Case) or not case.claim.proof:
+        if not isinstance(case, Case) or not (case.claim.proof or (case.claim.symbolic and case.model is None)):
             return None
         read, write = os.pipe()
         pid = os.fork()
@@ -128,7 +159,10 @@ class _ProofAhead:
             try:
                 start = time.perf_counter()
                 evidence = proof_evidence(case, loaded, config)
-                data = pickle.dumps((evidence, time.perf_counter() - start))
+                seconds = time.perf_counter() - start
+                with _WithoutTorch() as blocked:
+                    parts = symbolic_ahead(case, config, evidence)
+                data = pickle.dumps((evidence, seconds, {} if blocked.asked else parts))
                 with os.fdopen(write, "wb") as out:
                     out.write(data)
             finally:
@@ -136,8 +170,8 @@ class _ProofAhead:
         os.close(write)
         return cls(job, pid, read)
 
-    def take(self, job: tuple[str, str | None]) -> tuple[list[Evidence], float] | None:
-        """The child's evidence and seconds if ``job`` is the case it checked and it delivered; else None."""
+    def take(self, job: tuple[str, str | None]) -> Ahead | None:
+        """What the child decided if ``job`` is the case it checked and it delivered; else None."""
         if job != self.job:
             with contextlib.suppress(OSError):
                 os.kill(self.pid, signal.SIGKILL)
@@ -147,10 +181,10 @@ class _ProofAhead:
         with contextlib.suppress(OSError):
             os.waitpid(self.pid, 0)
         try:
-            evidence, seconds = pickle.loads(data)
+            evidence, seconds, ahead = pickle.loads(data)
         except Exception:  # noqa: BLE001 - nothing or a torn message: the child died; check in this process
             return None
-        return list(evidence), float(seconds)
+        return list(evidence), float(seconds), dict(ahead)
 
 
 def _job(case: Case) -> tuple[str, str | None]:

@@ -187,16 +187,25 @@ def test_a_broken_proof_reference_is_error_evidence_not_a_crash() -> None:
 
 
 AHEAD = """
-import json, os, signal
+import json, os, signal, sys
 from kexue_verify import Case, LoadOptions, RunConfig, load
+from kexue_verify.verdicts import evaluate
 from kexue_verify.workers import _ProofAhead, proof_evidence
 
 loaded = load(LoadOptions(only=("stirling",)))
 job = ("stirling.formula", None)
 ahead = _ProofAhead.start(loaded, RunConfig(), job)
-evidence, seconds = ahead.take(job)
-here = proof_evidence(Case(loaded.claims["stirling.formula"]), loaded, RunConfig())
+evidence, seconds, parts = ahead.take(job)
+case = Case(loaded.claims["stirling.formula"])
+here = proof_evidence(case, loaded, RunConfig())
 same = [e.to_dict() | {"duration_s": 0} for e in evidence] == [e.to_dict() | {"duration_s": 0} for e in here]
+torch_before = "torch" in sys.modules
+torch_job = ("stirling.substitution-chain", None)  # its check module imports torch (forked while this has none)
+needs_torch = _ProofAhead.start(loaded, RunConfig(), torch_job).take(torch_job)
+mine = evaluate(case, RunConfig(), here)  # everything decided in this process
+theirs = evaluate(case, RunConfig(), evidence, proof_seconds=seconds, ahead=parts)
+same_parts = (sorted(map(str, parts)) == sorted(["None"] + [v.name for v in mine.variants])
+              and mine.to_dict(timings=False) == theirs.to_dict(timings=False))
 other = _ProofAhead.start(loaded, RunConfig(), job)
 handed_another = other.take(("stirling.series", None))  # the child is ended and reaped
 try:
@@ -207,12 +216,16 @@ except ChildProcessError:
 dead = _ProofAhead.start(loaded, RunConfig(), job)
 os.kill(dead.pid, signal.SIGKILL)
 print(json.dumps({"same": same, "outcome": evidence[0].outcome.value, "seconds": seconds, "another": handed_another,
-                  "reaped": reaped, "died": dead.take(job), "none": _ProofAhead.start(loaded, RunConfig(), None)}))
+                  "reaped": reaped, "died": dead.take(job), "none": _ProofAhead.start(loaded, RunConfig(), None),
+                  "same_parts": same_parts, "torch_before": torch_before, "torch_parts": len(needs_torch[2]),
+                  "torch_proof": needs_torch[0][0].outcome.value, "theirs_seconds": theirs.duration,
+                  "symbolic_seconds": sum(p.duration for p in parts.values())}))
 """
 
 
 def test_a_derivation_checked_ahead_in_a_forked_child_is_the_one_a_worker_checks_itself() -> None:
-    """In a fresh process (forking is only done while no other thread runs, which a test session cannot promise)."""
+    """With the case's symbolic parts where they need no torch.  In a fresh process (forking is only done while no
+    other thread runs, which a test session cannot promise)."""
     import json
     import subprocess
     import sys
@@ -227,3 +240,10 @@ def test_a_derivation_checked_ahead_in_a_forked_child_is_the_one_a_worker_checks
     assert seen["reaped"]
     assert seen["died"] is None  # the child died: the same
     assert seen["none"] is None
+    # the symbolic parts decided in the child (torch never imported) are the ones decided here, and their time counts
+    assert seen["same_parts"]
+    assert not seen["torch_before"]
+    assert seen["theirs_seconds"] >= seen["symbolic_seconds"] + seen["seconds"]
+    # a check module that imports torch: its parts are left to the worker, the derivation is still delivered
+    assert seen["torch_parts"] == 0
+    assert seen["torch_proof"] == "pass"

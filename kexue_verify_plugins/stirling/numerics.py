@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
 import sympy as sp
@@ -28,7 +27,6 @@ __all__ = [
     "context_for",
     "exp_tail",
     "fit_slope",
-    "fraction_value",
     "pairwise_sum",
     "partial_sums",
     "residual_slopes",
@@ -248,16 +246,6 @@ def exp_tail(v: torch.Tensor, start: int) -> torch.Tensor:
         power = power * v / (m + 1)
     direct = torch.exp(v) - head if start == 0 else torch.expm1(v) - (head - 1)
     return torch.where(small, series, direct)
-
-
-def fraction_value(text: str | int | float | Fraction) -> Fraction:
-    """An exact rational from a stated coefficient (``"-139/51840"``, ``"1"``, ``1/12`` as a string)."""
-    if isinstance(text, Fraction):
-        return text
-    if isinstance(text, (int, float)):
-        return Fraction(text)
-    value = sp.Rational(parse_formula(text))
-    return Fraction(int(value.p), int(value.q))
 
 
 def log_slope(xs: Sequence[float], ys: Sequence[float]) -> float:

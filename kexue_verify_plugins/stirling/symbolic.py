@@ -16,6 +16,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +25,7 @@ import sympy as sp
 
 from kexue_verify.formula import parse_formula
 
-__all__ = ["Identity", "finite_power_series", "log_ratio_series", "same_function", "t"]
+__all__ = ["Identity", "finite_power_series", "fraction_value", "log_ratio_series", "same_function", "t"]
 
 #: The expansion variable ``t = 1/x`` of the series at infinity.
 t = sp.Symbol("t", positive=True)
@@ -105,3 +106,13 @@ def _same_function(lhs: sp.Expr, rhs: sp.Expr, ranges: tuple[tuple[sp.Symbol, tu
                          "relative_difference": float(rel)}
     method = f"random-point test, {points} points, mpmath 50 digits (SymPy could not simplify)"
     return Identity(worst is None, method, worst)
+
+
+def fraction_value(text: str | int | float | Fraction) -> Fraction:
+    """An exact rational from a stated coefficient (``"-139/51840"``, ``"1"``, ``1/12`` as a string)."""
+    if isinstance(text, Fraction):
+        return text
+    if isinstance(text, (int, float)):
+        return Fraction(text)
+    value = sp.Rational(parse_formula(text))
+    return Fraction(int(value.p), int(value.q))

@@ -4,6 +4,10 @@ The symbolic side asks SymPy for the asymptotic expansion of ``ln Γ`` at infini
 DLMF 5.11.1) and compares it with the stated prefactor and coefficients, and compares the coefficients with the
 exact ones of :mod:`.coefficients`.  The numeric side measures, with ``torch.lgamma`` in the run's dtype, how the
 truncation error of the stated series falls with ``x``.
+
+torch (and :mod:`..numerics`, built on it) is imported inside the numeric checks only: the symbolic ones then run in
+a process that has not imported it, as a worker's forked child decides a first case's symbolic part while the worker
+imports torch (``kexue_verify.workers._ProofAhead``).
 """
 
 from __future__ import annotations
@@ -12,14 +16,12 @@ from typing import Any
 
 import mpmath
 import sympy as sp
-import torch
 
 from kexue_verify import CheckContext, Evidence, Formula, close, holds, undecided
 from kexue_verify.helpers import tolerance, torch_function
 from kexue_verify_plugins.stirling.assertions import GammaSeries, StirlingFormula, StirlingSeries
 from kexue_verify_plugins.stirling.coefficients import fraction_text, log_series_coefficients, stirling_coefficients
-from kexue_verify_plugins.stirling.numerics import fraction_value, residual_slopes, stirling_ratio
-from kexue_verify_plugins.stirling.symbolic import finite_power_series, log_ratio_series, t
+from kexue_verify_plugins.stirling.symbolic import finite_power_series, fraction_value, log_ratio_series, t
 
 n = sp.Symbol("n", positive=True)
 x = sp.Symbol("x", positive=True)
@@ -67,6 +69,8 @@ def formula_numeric(ctx: CheckContext, a: StirlingFormula) -> Evidence:
     |lgamma|) plus the omitted term 1/(360 n³); points where the correction is below ten times the
     rounding bound cannot decide anything and are left out (all of them, in float16).
     """
+    import torch
+
     log_f = sp.expand_log(sp.log(a.prefactor.expr), force=True)
     fn = torch_function(log_f, "n")
     log_limit = float(sp.log(a.limit.expr))
@@ -138,6 +142,10 @@ def series_numeric(ctx: CheckContext, a: StirlingSeries) -> list[Evidence]:
 
     Integers ``n = 4 … 120``; see :func:`~.numerics.residual_slopes` for the slope tolerance and the points used.
     """
+    import torch
+
+    from kexue_verify_plugins.stirling.numerics import residual_slopes, stirling_ratio
+
     stated = [float(fraction_value(str(c))) for c in _stated_series(a.series)]
     grid = torch.arange(4, 121, dtype=ctx.torch_dtype, device=ctx.device)
     values, rounding = stirling_ratio(ctx, grid, "gamma(x+1)", "sqrt(2*pi*x)*(x/E)**x")
@@ -206,6 +214,10 @@ def noninteger_numeric(ctx: CheckContext, a: GammaSeries) -> list[Evidence]:
     """torch: at non-integer ``x = k + 0.37`` the ratio ``function/prefactor`` minus ``Σ_{k<K} a_k x^{-k}`` falls
     like ``x^{-K}`` (exact ``a_k``), as at the integers; the claim that the series holds only at integers predicts
     it does not."""
+    import torch
+
+    from kexue_verify_plugins.stirling.numerics import residual_slopes, stirling_ratio
+
     grid = torch.arange(4, 121, dtype=ctx.torch_dtype, device=ctx.device) + 0.37
     values, rounding = stirling_ratio(ctx, grid, a.function, a.prefactor)
     exact = [float(c) for c in stirling_coefficients(5)]

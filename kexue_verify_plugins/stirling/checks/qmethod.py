@@ -34,12 +34,11 @@ from kexue_verify_plugins.stirling.numerics import (
     context_for,
     exp_tail,
     fit_slope,
-    fraction_value,
     residual_slopes,
     trapezoid,
     window,
 )
-from kexue_verify_plugins.stirling.symbolic import same_function
+from kexue_verify_plugins.stirling.symbolic import fraction_value, same_function
 
 from .laplace import gaussian_integral
 

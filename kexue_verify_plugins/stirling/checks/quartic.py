@@ -26,7 +26,8 @@ from kexue_verify import CheckContext, Evidence, Outcome, holds
 from kexue_verify.formula import parse_formula
 from kexue_verify.helpers import tolerance
 from kexue_verify_plugins.stirling.assertions import FiniteInterval, QuarticSeries
-from kexue_verify_plugins.stirling.numerics import context_for, fraction_value, residual_slopes, trapezoid, window
+from kexue_verify_plugins.stirling.numerics import context_for, residual_slopes, trapezoid, window
+from kexue_verify_plugins.stirling.symbolic import fraction_value
 
 k = sp.Symbol("k", integer=True, nonnegative=True)
 eps = sp.Symbol("eps", positive=True)
