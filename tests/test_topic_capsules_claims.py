@@ -122,3 +122,15 @@ def test_cap3_figure_shows_the_reference_and_a_buggy_em():
     good, bad = (s["y"] for s in figure["series"])
     assert all(b >= a - 1e-9 for a, b in itertools.pairwise(good))
     assert bad[-1] < good[-1] - 10
+
+
+@pytest.mark.parametrize("model", ["procedure-1", "su-routing-4"])
+def test_a_false_variant_that_returns_nan_is_refuted_not_a_crash(model):
+    """At run seed 19 in float32 the variance-over-n routing returned NaN assignments; the statistics check formed a
+    NaN tolerance from them and reported an error, so the true claim was "crashed on a false variant"."""
+    result = run_claim("capsules.routing-weighted-statistics", model=model, seed=19, dtype="float32")
+    assert_verdict(result, "verified")
+    nan = next(v for v in result.variants if v.name == "variance-over-n")
+    (evidence,) = nan.parts["numeric"].evidence
+    assert evidence.outcome is Outcome.FAIL
+    assert evidence.name == "the routing's outputs are finite at a finite probe"

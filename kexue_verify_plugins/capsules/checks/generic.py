@@ -92,6 +92,15 @@ def _nonfinite(values: list[Tensor]) -> dict[str, Any] | None:
     return None
 
 
+def _not_finite(probe: dict[str, Any], bad: dict[str, Any], ctx: CheckContext) -> Evidence:
+    """The implementation returned NaN or ±inf at a finite probe: a failure of the implementation, with where.
+
+    (A buggy variance, Σ r (V − μ)²/n, gave NaN assignments in float32 at run seed 19; the check then formed a NaN
+    tolerance from them and reported an *error*, so the claim was "crashed on a false variant".)"""
+    return holds("the routing's outputs are finite at a finite probe", False, method=f"implementation in {ctx.dtype}",
+                 counterexample={**describe(probe), **bad}, nonfinite_outputs=1)
+
+
 def _condition(probe: dict[str, Any], floor: float, ref: list[Tensor], *, delta: float = 1e-7,
                directions: int = 3) -> float:
     """How much a relative input perturbation δ is amplified in the outputs, measured on the float64 reference."""
@@ -174,7 +183,11 @@ def weighted_statistics(ctx: CheckContext, a: Any) -> list[Evidence]:
     r"""μ, σ² and a are Procedure 1's weighted statistics of the implementation's own assignments."""
     probe = make_probe(ctx)
     floor = variance_floor_of(ctx.model)
-    mu, sigma2, act, assignments = _f64(run_routing(ctx.model, probe, dtype=ctx.torch_dtype, device=ctx.device))
+    outputs = _f64(run_routing(ctx.model, probe, dtype=ctx.torch_dtype, device=ctx.device))
+    bad = _nonfinite(outputs)
+    if bad:  # the statistics of non-finite assignments are not defined: the implementation fails, the check does not
+        return [_not_finite(probe, bad, ctx)]
+    mu, sigma2, act, assignments = outputs
     want_mu, want_s2, want_a = paper_statistics(probe, assignments, floor)
     _, n_in, _, d = probe["votes"].shape
     vmax = float(probe["votes"].abs().max())
@@ -211,7 +224,11 @@ def cost_identity(ctx: CheckContext, a: Any) -> Evidence:
     bias :math:`\frac12\sum_ir_{ij}\,\varepsilon/(\sigma_j^h)^2`."""
     probe = make_probe(ctx)
     floor = variance_floor_of(ctx.model)
-    mu, sigma2, _, assignments = _f64(run_routing(ctx.model, probe, dtype=ctx.torch_dtype, device=ctx.device))
+    outputs = _f64(run_routing(ctx.model, probe, dtype=ctx.torch_dtype, device=ctx.device))
+    bad = _nonfinite(outputs)
+    if bad:
+        return _not_finite(probe, bad, ctx)
+    mu, sigma2, _, assignments = outputs
     votes = probe["votes"]
     r = assignments * probe["a_in"][..., None]
     amount = r.sum(1)[..., None]                                                  # (b, j, 1)
