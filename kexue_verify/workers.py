@@ -160,7 +160,8 @@ class _ProofAhead:
                 start = time.perf_counter()
                 evidence = proof_evidence(case, loaded, config)
                 seconds = time.perf_counter() - start
-                with _WithoutTorch() as blocked:
+                parts: dict[str | None, PartResult] = {}
+                with _WithoutTorch() as blocked, contextlib.suppress(Exception):  # (on CUDA, no_tf32 wants torch)
                     parts = symbolic_ahead(case, config, evidence)
                 data = pickle.dumps((evidence, seconds, {} if blocked.asked else parts))
                 with os.fdopen(write, "wb") as out:

@@ -202,6 +202,7 @@ same = [e.to_dict() | {"duration_s": 0} for e in evidence] == [e.to_dict() | {"d
 torch_before = "torch" in sys.modules
 torch_job = ("stirling.substitution-chain", None)  # its check module imports torch (forked while this has none)
 needs_torch = _ProofAhead.start(loaded, RunConfig(), torch_job).take(torch_job)
+on_cuda = _ProofAhead.start(loaded, RunConfig(device="cuda"), job).take(job)  # no_tf32 would import torch
 mine = evaluate(case, RunConfig(), here)  # everything decided in this process
 theirs = evaluate(case, RunConfig(), evidence, proof_seconds=seconds, ahead=parts)
 same_parts = (sorted(map(str, parts)) == sorted(["None"] + [v.name for v in mine.variants])
@@ -219,6 +220,7 @@ print(json.dumps({"same": same, "outcome": evidence[0].outcome.value, "seconds":
                   "reaped": reaped, "died": dead.take(job), "none": _ProofAhead.start(loaded, RunConfig(), None),
                   "same_parts": same_parts, "torch_before": torch_before, "torch_parts": len(needs_torch[2]),
                   "torch_proof": needs_torch[0][0].outcome.value, "theirs_seconds": theirs.duration,
+                  "cuda_parts": len(on_cuda[2]), "cuda_proof": on_cuda[0][0].outcome.value,
                   "symbolic_seconds": sum(p.duration for p in parts.values())}))
 """
 
@@ -247,3 +249,4 @@ def test_a_derivation_checked_ahead_in_a_forked_child_is_the_one_a_worker_checks
     # a check module that imports torch: its parts are left to the worker, the derivation is still delivered
     assert seen["torch_parts"] == 0
     assert seen["torch_proof"] == "pass"
+    assert (seen["cuda_parts"], seen["cuda_proof"]) == (0, "pass")
