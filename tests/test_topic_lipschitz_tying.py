@@ -170,6 +170,19 @@ def test_an_active_torch_function_mode_gets_no_certificate() -> None:
     assert "Doubling (torch function mode) is active" in cert.unsupported[0]
 
 
+def test_a_default_device_is_not_an_override() -> None:
+    """torch.set_default_device keeps a DeviceContext mode on the stack; it changes no layer's arithmetic."""
+    model = nn.Sequential(_orthogonal_linear(4, 0, 2.0))
+    previous = torch.get_default_device()
+    torch.set_default_device("cpu")
+    try:
+        with torch.device("cpu"):
+            cert = bounds.certified_upper_bound(model, (4,))
+    finally:
+        torch.set_default_device(previous)
+    assert cert.value == pytest.approx(2.0, rel=1e-12), cert.unsupported
+
+
 def test_a_parametrized_weight_is_still_certified() -> None:
     layer = _orthogonal_linear(4, 0, 3.0)
     nn.utils.parametrizations.spectral_norm(layer)

@@ -180,13 +180,19 @@ def _foreign_tensors(module: nn.Module) -> list[str]:
 
 
 def _global_overrides() -> list[str]:
-    """Active torch function or dispatch modes: they may change what every layer computes."""
+    """Active torch function or dispatch modes: they may change what every layer computes.
+
+    Except torch's own ``DeviceContext``, the mode behind ``torch.set_default_device`` and ``with torch.device(...)``:
+    it only gives factory functions a default device, and a process that set the default device (to ``"cpu"``, say)
+    keeps one on the stack.
+    """
     from torch.overrides import _get_current_function_mode_stack
+    from torch.utils._device import DeviceContext
     from torch.utils._python_dispatch import _get_current_dispatch_mode_stack
 
     return [f"{type(mode).__name__} ({kind} mode) is active" for kind, stack in
             (("torch function", _get_current_function_mode_stack()),
-             ("dispatch", _get_current_dispatch_mode_stack())) for mode in stack]
+             ("dispatch", _get_current_dispatch_mode_stack())) for mode in stack if type(mode) is not DeviceContext]
 
 
 def _layer_factor(module: nn.Module, path: str, shape: tuple[int, ...] | None) -> LayerFactor | None:
