@@ -279,8 +279,19 @@ def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult
 _MODEL_VARIANTS: dict[tuple[Any, ...], VariantResult] = {}
 
 
+def _case_context(case: Case, config: RunConfig) -> CheckContext:
+    """The context a case's checks run in (before its model is built), seeded from the run seed and the case id."""
+    return CheckContext(case_id=case.id, seed=derive_seed(config.seed, case.id), device=config.device,
+                        dtype=config.dtype)
+
+
 def _variant_context(ctx: CheckContext, variant: FalseVariant, seed: int) -> CheckContext:
     return CheckContext(case_id=ctx.case_id, seed=seed, device=ctx.device, dtype=ctx.dtype, variant=variant.name)
+
+
+def _variant_assertion(claim: Claim, variant: FalseVariant) -> Any:
+    """What a false variant asserts: its own assertion, or the claim's (a variant that replaces the model)."""
+    return claim.assertion if variant.assertion is None else variant.assertion
 
 
 def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: ModelSpec | None,
@@ -288,7 +299,7 @@ def _variant(claim: Claim, variant: FalseVariant, ctx: CheckContext, model: Mode
     """One false variant.  A variant that replaces the model does not depend on the case's model, so it is seeded
     from ``(run seed, claim, variant)`` and decided once per worker for all the claim's cases (same result, since
     every check is deterministic given its seed); an assertion variant runs on the case's model, with its seed."""
-    assertion = claim.assertion if variant.assertion is None else variant.assertion
+    assertion = _variant_assertion(claim, variant)
     seed = ctx.seed if variant.model is None else derive_seed(run_seed, f"{claim.id}~{variant.name}")
     key = (claim.id, variant.name, str(variant.model), seed, ctx.device, ctx.dtype)
     if variant.model is not None and key in _MODEL_VARIANTS:
@@ -337,16 +348,14 @@ def symbolic_ahead(case: Case, config: RunConfig, proof_evidence: Sequence[Evide
         return {}
     parts: dict[str | None, PartResult] = {}
     with preserved_global_state(), no_tf32(config.device):
-        ctx = CheckContext(case_id=case.id, seed=derive_seed(config.seed, case.id), device=config.device,
-                           dtype=config.dtype)
+        ctx = _case_context(case, config)
         if claim.symbolic is not None or proof_evidence:
             parts[None] = run_part("symbolic", claim.symbolic, ctx, claim.assertion, proof_evidence)
         if claim.symbolic is not None:
             for variant in claim.false_variants:
                 if variant.model is None:
-                    assertion = claim.assertion if variant.assertion is None else variant.assertion
                     parts[variant.name] = run_part("symbolic", claim.symbolic, _variant_context(ctx, variant, ctx.seed),
-                                                   assertion)
+                                                   _variant_assertion(claim, variant))
     return parts
 
 
@@ -370,7 +379,7 @@ def _evaluate_case(case: Case, config: RunConfig, proof_evidence: Sequence[Evide
         result.message = "CUDA was asked for (--device cuda) but torch sees no CUDA device; use --device cpu or auto"
         result.duration = time.perf_counter() - start
         return result
-    base = CheckContext(case_id=case.id, seed=seed, device=config.device, dtype=config.dtype)
+    base = _case_context(case, config)
     ctx, failure = _with_model(base, case.model)
     if failure:
         result.parts = {"model": failure}
