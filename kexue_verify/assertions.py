@@ -52,7 +52,7 @@ class Formula(str):
 
     _symbols: Mapping[str, Mapping[str, bool]]
     _expr: Any
-    _tree: str
+    _dump: str | None  # the syntax tree, dumped (:meth:`same_as`); made when first asked for
 
     def __new__(cls, text: str, symbols: Mapping[str, Mapping[str, bool]] | None = None) -> Formula:
         if not isinstance(text, str):
@@ -75,16 +75,26 @@ class Formula(str):
                 raise FormulaError(f"{text!r}: '^' is not a power here; write '**'")
             if isinstance(node, ast.Name) and node.id.startswith("_"):
                 raise FormulaError(f"{text!r}: names starting with '_' are not allowed: {node.id!r}")
-        self._tree = ast.dump(tree)
+        self._dump = None
         self._symbols = {name: dict(a) for name, a in (symbols or {}).items()}
         self._expr = None
         return self
 
     def bind(self, symbols: Mapping[str, Mapping[str, bool]]) -> Formula:
-        """This formula with ``symbols`` (name → SymPy assumptions) as the names it may use."""
-        if {name: dict(a) for name, a in symbols.items()} == self._symbols:
+        """This formula with ``symbols`` (name → SymPy assumptions) as the names it may use (its syntax, already
+        checked, is not read again)."""
+        wanted = {name: dict(a) for name, a in symbols.items()}
+        if wanted == self._symbols:
             return self
-        return Formula(str(self), symbols)
+        bound = str.__new__(Formula, str(self))
+        bound._dump, bound._symbols, bound._expr = self._dump, wanted, None
+        return bound
+
+    @property
+    def _tree(self) -> str:
+        if self._dump is None:
+            self._dump = ast.dump(ast.parse(str(self).strip(), mode="eval"))
+        return self._dump
 
     def same_as(self, other: object) -> bool:
         """Whether ``other`` writes the same formula: equal syntax trees (spacing and redundant brackets aside)."""

@@ -127,8 +127,6 @@ def run(
         cases = [c for c in cases if c.id in wanted]
         if not cases:
             raise UsageError("none of the cases to re-run is in the selection any more; run without --lf")
-    if on_start:
-        on_start(cases)
     results: list[CaseResult] = []
     keys: dict[str, str] = {}
     to_run = list(cases)
@@ -141,12 +139,18 @@ def run(
             stored = cache.get(keys[case.id])
             if stored is None:
                 to_run.append(case)
-                continue
-            results.append(stored)
-            if on_result:
+            else:
+                results.append(stored)
+
+    def started() -> None:  # once the workers are started: a progress display's thread would keep them from forking
+        if on_start:
+            on_start(cases)
+        if on_result:
+            for stored in results:
                 on_result(stored)
+
     interrupted: Interrupted | None = None
-    stream = run_cases(to_run, loaded, config)
+    stream = run_cases(to_run, loaded, config, started=started)
     try:
         with signals_interrupt():
             for result in stream:

@@ -1,7 +1,9 @@
 """Running cases in isolated worker processes, with a timeout per case, yielding results as they finish.
 
-Each worker is a fresh ``spawn``-ed Python process that loads the same plugins (from the
-picklable :class:`~kexue_verify.plugins.LoadOptions`) and evaluates the cases it is sent.
+Each worker is a Python process that evaluates the cases it is sent with the same plugins: forked from this
+process, which has loaded them, where that is safe (Linux, no other thread, torch not imported:
+:func:`_fork_workers`), else — or with ``KEXUE_VERIFY_WORKER_START=spawn`` — a fresh ``spawn``-ed one that loads
+them again (from the picklable :class:`~kexue_verify.plugins.LoadOptions`).
 A case that exceeds the timeout gets the verdict ``timeout``; a worker that dies (a
 segfault, the OOM killer) gives its case the verdict ``error``; either way the worker is
 replaced and the other cases go on.  Each worker leads its own process group, so a timeout ends
@@ -24,13 +26,15 @@ import pickle
 import signal
 import sys
 import time
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
+from multiprocessing.process import BaseProcess
 from typing import Any
 
 from kexue_verify.claims import Evidence, Outcome, Verdict
 from kexue_verify.context import derive_seed
+from kexue_verify.errors import UsageError
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.threads import single_threaded, thread_environment
 from kexue_verify.verdicts import Case, CaseResult, PartResult, RunConfig, evaluate, symbolic_ahead
@@ -41,6 +45,8 @@ __all__ = ["default_jobs", "kill_group", "proof_evidence", "run_cases"]
 READY = "ready"
 #: What a worker sends (with the reason) for a case its own plugins did not register.
 MISMATCH = "mismatch"
+#: ``spawn`` here starts every worker as a fresh interpreter that loads the plugins itself, even where forking is safe.
+ENV_WORKER_START = "KEXUE_VERIFY_WORKER_START"
 #: Seconds a fresh worker may take to start (import torch, load the plugins) on top of the case's timeout.
 STARTUP_GRACE = 120.0
 
@@ -145,10 +151,8 @@ class _ProofAhead:
 
     @classmethod
     def start(cls, loaded: LoadedPlugins, config: RunConfig, job: tuple[str, str | None] | None) -> _ProofAhead | None:
-        import threading
-
-        if job is None or not hasattr(os, "fork") or threading.active_count() > 1:
-            return None  # forking a threaded process is unsafe (and deprecated from Python 3.12)
+        if job is None or not _can_fork():
+            return None
         case = _find_case(loaded, *job)
         if not isinstance(case, Case) or not (case.claim.proof or (case.claim.symbolic and case.model is None)):
             return None
@@ -186,6 +190,35 @@ class _ProofAhead:
         except Exception:  # noqa: BLE001 - nothing or a torn message: the child died; check in this process
             return None
         return list(evidence), float(seconds), dict(ahead)
+
+
+def _threads() -> int:
+    """This process's threads: the kernel's count on Linux (native ones included — OpenBLAS starts one when NumPy
+    is imported, TensorFlow and JAX many), else the ones :mod:`threading` knows of."""
+    import threading
+
+    with contextlib.suppress(OSError):
+        return len(os.listdir("/proc/self/task"))
+    return threading.active_count()
+
+
+def _can_fork() -> bool:
+    """Whether this process may fork a child that goes on in Python: it has no other thread (forking a threaded
+    process is unsafe: a lock another thread holds stays held in the child; deprecated from Python 3.12) and has
+    not imported torch (its thread pools and CUDA do not survive a fork; and a child deciding parts without torch
+    must be able to notice a check that wants it)."""
+    return hasattr(os, "fork") and "torch" not in sys.modules and _threads() == 1
+
+
+def _fork_workers() -> bool:
+    """Whether to fork workers from this process (:func:`_can_fork`, on Linux: on macOS system frameworks are not
+    fork-safe, which is why Python spawns there by default), unless ``KEXUE_VERIFY_WORKER_START=spawn`` asks for
+    fresh interpreters — for a plugin whose import must run in each worker."""
+    start = os.environ.get(ENV_WORKER_START, "").strip().lower()
+    if start not in ("", "fork", "spawn"):
+        raise UsageError(f"{ENV_WORKER_START}={os.environ[ENV_WORKER_START]!r}: use 'spawn' (fresh worker processes, "
+                         "each loading the plugins) or 'fork' (the default: forked where that is safe)")
+    return start != "spawn" and sys.platform.startswith("linux") and _can_fork()
 
 
 def _job(case: Case) -> tuple[str, str | None]:
@@ -251,23 +284,31 @@ def kill_group(process: Any) -> None:
 
 
 def _worker(conn: Connection, options: LoadOptions, config: RunConfig, first: tuple[str, str | None] | None = None,
-            ) -> None:
+            loaded: LoadedPlugins | None = None, inherited: Sequence[Connection] = ()) -> None:
     """Worker loop: receive (claim_id, model), send back a CaseResult; stop on None.
 
     One torch thread, set before torch is imported: parallelism comes from the workers, and a fixed thread count
     keeps every reduction in the same order, so the numbers (and the report id) do not depend on ``-j``.
     ``first`` is the case the worker will be sent first: its derivation is checked while torch is imported
-    (:class:`_ProofAhead`).
+    (:class:`_ProofAhead`, forked once SymPy is imported, which both need).  ``loaded``: the parent's plugins, in a
+    worker forked from it, which also closes its copies of the parent's other workers' pipes (``inherited``) and
+    takes back the signal handlers a spawned worker starts with.
     """
+    if loaded is None:
+        loaded = load(options)
+    else:
+        _fresh_signals()
+        for other in inherited:
+            other.close()
     _own_process_group()
     thread_environment(1)
-    loaded = load(options)
-    ahead = _ProofAhead.start(loaded, config, first)
-    if hasattr(os, "getppid"):
-        _watch_parent(os.getppid())
-    for heavy in ("torch", "sympy"):  # imported now, so that the first case's clock does not include them
+    for heavy in ("sympy", "torch"):  # imported now, so that the first case's clock does not include them
         with contextlib.suppress(ImportError):
             importlib.import_module(heavy)
+        if heavy == "sympy":
+            ahead = _ProofAhead.start(loaded, config, first)
+            if hasattr(os, "getppid"):
+                _watch_parent(os.getppid())
     conn.send(READY)
     while True:
         job = conn.recv()
@@ -277,6 +318,15 @@ def _worker(conn: Connection, options: LoadOptions, config: RunConfig, first: tu
         checked, ahead = (ahead.take(job) if ahead else None), None
         case = _find_case(loaded, *job)
         conn.send(_evaluate(case, loaded, config, checked) if isinstance(case, Case) else (MISMATCH, case))
+
+
+def _fresh_signals() -> None:
+    """In a forked worker: the handlers a fresh interpreter has (Ctrl-C raises KeyboardInterrupt, SIGTERM and
+    SIGHUP end it), not the ones its parent had set (which turn them into an ``Interrupted`` of the parent's run)."""
+    for name, handler in (("SIGINT", signal.default_int_handler), ("SIGTERM", signal.SIG_DFL),
+                          ("SIGHUP", signal.SIG_DFL)):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), handler)
 
 
 @dataclass
@@ -296,18 +346,29 @@ def _failed(case: Case, config: RunConfig, verdict: Verdict, message: str, durat
 
 class _Pool:
     def __init__(self, options: LoadOptions, config: RunConfig, jobs_needed: int, upcoming: Sequence[Case] = (),
-                 *, first_jobs: Sequence[tuple[str, str | None]] = ()) -> None:
+                 *, first_jobs: Sequence[tuple[str, str | None]] = (), loaded: LoadedPlugins | None = None) -> None:
         """``upcoming``: the cases in the order they will be handed out (worker ``i`` gets ``upcoming[i]`` first);
-        ``first_jobs``: the same as (claim id, model name) pairs, for a caller that has no :class:`Case` yet."""
-        self.options, self.config = options, config
+        ``first_jobs``: the same as (claim id, model name) pairs, for a caller that has no :class:`Case` yet;
+        ``loaded``: this process's plugins, loaded with ``options``, for workers forked from it (:func:`_can_fork`)."""
+        self.options, self.config, self.loaded = options, config, loaded
         self.ctx = mp.get_context("spawn")
         count = max(1, min(config.jobs, jobs_needed))
         jobs = list(first_jobs) or [_job(case) for case in upcoming]
-        self.workers = [self._spawn(jobs[i] if i < len(jobs) else None) for i in range(count)]
+        self.workers: list[_Worker] = []
+        for i in range(count):
+            self.workers.append(self._spawn(jobs[i] if i < len(jobs) else None))
 
     def _spawn(self, job: tuple[str, str | None] | None = None) -> _Worker:
+        """Start a worker: forked where that is safe, with the plugins this process has loaded (a worker spends
+        ~0.3 s starting an interpreter and loading them again), else spawned."""
         parent, child = self.ctx.Pipe()
-        proc = self.ctx.Process(target=_worker, args=(child, self.options, self.config, job), daemon=True)
+        if self.loaded is not None and _fork_workers():
+            # (multiprocessing flushes stdout and stderr before it forks: what they hold is not written twice)
+            others = [w.conn for w in self.workers if w.conn is not None]
+            proc: BaseProcess = mp.get_context("fork").Process(target=_worker, daemon=True,
+                                                  args=(child, self.options, self.config, job, self.loaded, others))
+        else:
+            proc = self.ctx.Process(target=_worker, args=(child, self.options, self.config, job), daemon=True)
         proc.start()
         with contextlib.suppress(AttributeError, OSError):  # the worker does it too; whoever is first wins the race
             os.setpgid(proc.pid, proc.pid)  # type: ignore[arg-type]  # started, so it has a pid
@@ -329,11 +390,15 @@ class _Pool:
         """When the worker's case runs out of time; a worker still starting up gets STARTUP_GRACE more."""
         return worker.started + self.config.timeout + (0.0 if worker.ready else STARTUP_GRACE)
 
-    def run(self, cases: Sequence[Case], *, close: bool = True) -> Iterator[CaseResult]:
-        """Yield each case's result; ``close=False`` keeps the workers for another call (a resident pool)."""
+    def run(self, cases: Sequence[Case], *, close: bool = True,
+            started: Callable[[], None] | None = None) -> Iterator[CaseResult]:
+        """Yield each case's result; ``close=False`` keeps the workers for another call (a resident pool);
+        ``started`` is called once the workers are started."""
         queue = list(reversed(cases))
         self.workers = [self._spawn() if w.process is None and queue else w for w in self.workers]
         try:
+            if started is not None:
+                started()
             while queue or any(w.case for w in self.workers):
                 for w in self.workers:
                     if w.case is None and queue and w.process is not None:
@@ -394,11 +459,23 @@ class _Pool:
         self.workers = []
 
 
-def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig) -> Generator[CaseResult, None, None]:
-    """Evaluate ``cases`` and yield each result as soon as it is known (in completion order)."""
+def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig, *,
+              started: Callable[[], None] | None = None) -> Generator[CaseResult, None, None]:
+    """Evaluate ``cases`` and yield each result as soon as it is known (in completion order).
+
+    ``started`` is called once, when the run has started (its workers started), before the first result: where a
+    caller starts a thread (a progress display), since this process forks its workers only while no other thread
+    runs (:func:`_can_fork`).
+    """
+    def begin() -> None:
+        if started is not None:
+            started()
+
     if not cases:
+        begin()
         return
     if config.in_process:
+        begin()
         with single_threaded():  # as in a worker, so that the numbers are the same
             for case in cases:
                 yield _evaluate(case, loaded, config)
@@ -406,6 +483,7 @@ def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig) -
     if config.executor == "dask" or config.scheduler:
         from kexue_verify.distributed import run_cases_dask
 
+        begin()
         yield from run_cases_dask(cases, loaded, config, config.scheduler)
         return
-    yield from _Pool(loaded.options, config, len(cases), cases).run(cases)
+    yield from _Pool(loaded.options, config, len(cases), cases, loaded=loaded).run(cases, started=begin)

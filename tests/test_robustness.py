@@ -21,6 +21,7 @@ import torch
 
 from kexue_verify import Evidence, LoadOptions, Outcome, PluginError, UsageError, holds, load
 from kexue_verify.plugins import ENV_PLUGINS
+from kexue_verify.workers import ENV_WORKER_START
 
 HEADER = '''
 from kexue_verify import Claim, FalseVariant, Source, holds, hookimpl
@@ -160,7 +161,10 @@ def kexue_register_claims(registry):
 
 
 @pytest.mark.slow
-def test_a_claim_the_worker_does_not_register_is_named_as_the_cause(tmp_path: Path, invoke) -> None:
+def test_a_claim_the_worker_does_not_register_is_named_as_the_cause(
+        tmp_path: Path, invoke, monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a spawned worker, which registers the plugins' claims again (a forked one has its parent's)."""
+    monkeypatch.setenv(ENV_WORKER_START, "spawn")
     folder = plugin_dir(tmp_path, mismatch=MISMATCH)
     report = tmp_path / "r.json"
     result = invoke("run", "all", "-j", "1", "-q", "-o", report, plugins=(folder,))

@@ -12,7 +12,7 @@ import pytest
 from conftest import CORE_FAKES, FAKE_VERDICTS
 
 from kexue_verify import Case, LoadOptions, RunConfig, Verdict, load, run
-from kexue_verify.workers import proof_evidence, run_cases
+from kexue_verify.workers import ENV_WORKER_START, proof_evidence, run_cases
 
 
 @pytest.mark.parametrize(("case_id", "verdict"), sorted(FAKE_VERDICTS.items()))
@@ -154,7 +154,10 @@ def test_run_cases_with_nothing_to_do_yields_nothing() -> None:
     assert list(run_cases([], loaded, RunConfig())) == []
 
 
-def test_a_worker_that_dies_while_starting_fails_its_cases_and_the_run_ends(tmp_path: Path) -> None:
+def test_a_worker_that_dies_while_starting_fails_its_cases_and_the_run_ends(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A spawned worker imports the plugins itself (a forked one has its parent's: tests/test_worker_start.py)."""
+    monkeypatch.setenv(ENV_WORKER_START, "spawn")
     (tmp_path / "dies_in_workers.py").write_text(
         "import multiprocessing, os\n"
         "from kexue_verify import Claim, Source, hookimpl, holds\n"
@@ -203,10 +206,6 @@ torch_before = "torch" in sys.modules
 torch_job = ("stirling.substitution-chain", None)  # its check module imports torch (forked while this has none)
 needs_torch = _ProofAhead.start(loaded, RunConfig(), torch_job).take(torch_job)
 on_cuda = _ProofAhead.start(loaded, RunConfig(device="cuda"), job).take(job)  # no_tf32 would import torch
-mine = evaluate(case, RunConfig(), here)  # everything decided in this process
-theirs = evaluate(case, RunConfig(), evidence, proof_seconds=seconds, ahead=parts)
-same_parts = (sorted(map(str, parts)) == sorted(["None"] + [v.name for v in mine.variants])
-              and mine.to_dict(timings=False) == theirs.to_dict(timings=False))
 other = _ProofAhead.start(loaded, RunConfig(), job)
 handed_another = other.take(("stirling.series", None))  # the child is ended and reaped
 try:
@@ -216,8 +215,14 @@ except ChildProcessError:
     reaped = True
 dead = _ProofAhead.start(loaded, RunConfig(), job)
 os.kill(dead.pid, signal.SIGKILL)
+died = dead.take(job)
+mine = evaluate(case, RunConfig(), here)  # everything decided in this process (which imports torch)
+theirs = evaluate(case, RunConfig(), evidence, proof_seconds=seconds, ahead=parts)
+same_parts = (sorted(map(str, parts)) == sorted(["None"] + [v.name for v in mine.variants])
+              and mine.to_dict(timings=False) == theirs.to_dict(timings=False))
 print(json.dumps({"same": same, "outcome": evidence[0].outcome.value, "seconds": seconds, "another": handed_another,
-                  "reaped": reaped, "died": dead.take(job), "none": _ProofAhead.start(loaded, RunConfig(), None),
+                  "reaped": reaped, "died": died, "none": _ProofAhead.start(loaded, RunConfig(), None),
+                  "after_torch": _ProofAhead.start(loaded, RunConfig(), job) is None,
                   "same_parts": same_parts, "torch_before": torch_before, "torch_parts": len(needs_torch[2]),
                   "torch_proof": needs_torch[0][0].outcome.value, "theirs_seconds": theirs.duration,
                   "cuda_parts": len(on_cuda[2]), "cuda_proof": on_cuda[0][0].outcome.value,
@@ -242,6 +247,7 @@ def test_a_derivation_checked_ahead_in_a_forked_child_is_the_one_a_worker_checks
     assert seen["reaped"]
     assert seen["died"] is None  # the child died: the same
     assert seen["none"] is None
+    assert seen["after_torch"]  # a process that has imported torch does not fork (its thread pools would not survive)
     # the symbolic parts decided in the child (torch never imported) are the ones decided here, and their time counts
     assert seen["same_parts"]
     assert not seen["torch_before"]
