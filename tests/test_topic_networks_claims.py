@@ -126,10 +126,12 @@ def test_a_rounding_sized_difference_between_stalled_fits_is_no_fall_with_the_wi
 
     stalled = {2: 1.157784472887071, 8: 1.157784472887071, 32: 1.157784472887071 * (1 - 1e-9 if dtype == "float64"
                                                                                     else 1 - 1e-7)}
+    # float32 on one CPU: the fit at width 32 ended 10⁻³ lower (training noise: it minimises the squared error)
+    noisy = {2: 1.1577844619750977, 8: 1.157784342765808, 32: 1.1565951108932495}
     falling = {2: 1.0011903217109424, 8: 0.016933605054980427, 32: 0.013457317601340522}
     claim = BY_ID["networks.width-approximation"]
     ctx = CheckContext(case_id="networks.width-approximation", seed=0, dtype=dtype)
-    for errors, falls in ((stalled, False), (falling, True)):
+    for errors, falls in ((stalled, False), (noisy, False), (falling, True)):
         monkeypatch.setattr(approximation, "_errors", lambda *args, errors=errors: errors)
         evidence = approximation.width_numeric(ctx, claim.assertion)
         assert (evidence[0].outcome is Outcome.PASS) is falls, errors

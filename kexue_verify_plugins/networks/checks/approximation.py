@@ -11,15 +11,16 @@ The numeric side is the empirical part (trainability): Adam fits of widths 2, 8,
 
 from __future__ import annotations
 
-import math
 from functools import cache
 
 import sympy as sp
 
 from kexue_verify import CheckContext, Evidence, at_most, holds
-from kexue_verify.helpers import eps
 from kexue_verify_plugins.networks.assertions import WidthApproximation
 from kexue_verify_plugins.networks.models import fit_approximator
+
+#: The widest net's sup error must be at most this fraction of the narrowest's to count as falling with the width.
+FALL = 0.5
 
 
 def _sigmoidal(activation: str) -> tuple[bool, dict[str, str]]:
@@ -67,9 +68,14 @@ def width_numeric(ctx: CheckContext, a: WidthApproximation) -> list[Evidence]:
 
     A net of width m contains every narrower net (extra units with zero output weight), so the error reachable at
     width m is the best found by any trained net that fits in width m (the running minimum over the widths); the
-    check requires it to fall from the narrowest to the widest width by more than √ε of the narrowest error: fits
-    that all stall at the same value differ by rounding-sized amounts (a linear-only network: 1.157784472887071 at
-    width 2, 1.1577844728808118 at width 32 on one CPU, equal on another), which is no fall.  Training can only make
+    check requires it to fall from the narrowest to the widest width to at most half (:data:`FALL`).  Fits that all
+    stall differ by training noise, not only by rounding: a linear-only network, whose function class is the same
+    at every width, gave 1.157784472887071 at width 2 and 1.1577844728808118 at width 32 in float64, and in float32
+    1.1577845 at widths 2 and 8 and 1.1565951 at width 32 on one CPU (a 10⁻³ relative drop: the fits minimise the
+    mean squared error, and the sup error is not stationary at its minimum), while sigmoid units that help cut the
+    error by a factor of about 60 (1.0006 → 0.0170, float32 seed 3).  Over seeds 0–19 in float32 and float64 the
+    linear-only network's widest error was at least 0.90 of its narrowest and the sigmoid network's at most 0.047
+    of it.  Training can only make
     an error larger than the best possible, so a stated width that reaches ε here certainly can; one that does not
     is refuted only empirically (the claim's status says so).
     """
@@ -77,12 +83,11 @@ def width_numeric(ctx: CheckContext, a: WidthApproximation) -> list[Evidence]:
     trained = _errors(ctx.seed, ctx.dtype, ctx.device, a.activation, widths)
     reachable = {w: min(trained[v] for v in widths if v <= w) for w in widths}
     shown = {str(w): e for w, e in reachable.items()}
-    resolution = math.sqrt(eps(ctx.dtype))
-    falls = reachable[widths[-1]] < reachable[widths[0]] * (1 - resolution)
+    falls = reachable[widths[-1]] <= FALL * reachable[widths[0]]
     return [
         holds("sup error falls with the width", falls, method=f"Adam, 2000 steps, best of 6 restarts ({ctx.dtype})",
-              sup_error=shown, trained={str(w): e for w, e in trained.items()}, relative_resolution=resolution,
-              counterexample={"sup_error": shown}),
+              expected=f"widest ≤ {FALL:g} × narrowest", sup_error=shown,
+              trained={str(w): e for w, e in trained.items()}, counterexample={"sup_error": shown}),
         at_most(f"sup error at width {a.reaches_eps_at} ≤ ε = {a.eps}", reachable[a.reaches_eps_at],
                 a.eps, method="4001-point grid on [−π, π]", sup_error=shown,
                 counterexample={"width": a.reaches_eps_at, "sup_error": reachable[a.reaches_eps_at]}),
