@@ -294,6 +294,7 @@ def _worker(conn: Connection, options: LoadOptions, config: RunConfig, first: tu
     worker forked from it, which also closes its copies of the parent's other workers' pipes (``inherited``) and
     takes back the signal handlers a spawned worker starts with.
     """
+    parent = os.getppid() if hasattr(os, "getppid") else None
     if loaded is None:
         loaded = load(options)
     else:
@@ -302,13 +303,11 @@ def _worker(conn: Connection, options: LoadOptions, config: RunConfig, first: tu
             other.close()
     _own_process_group()
     thread_environment(1)
-    for heavy in ("sympy", "torch"):  # imported now, so that the first case's clock does not include them
-        with contextlib.suppress(ImportError):
-            importlib.import_module(heavy)
-        if heavy == "sympy":
-            ahead = _ProofAhead.start(loaded, config, first)
-            if hasattr(os, "getppid"):
-                _watch_parent(os.getppid())
+    _import_now("sympy")  # SymPy and torch now, so that the first case's clock does not include them
+    ahead = _ProofAhead.start(loaded, config, first)  # forked while this process has one thread and no torch
+    if parent is not None:
+        _watch_parent(parent)
+    _import_now("torch")
     conn.send(READY)
     while True:
         job = conn.recv()
@@ -318,6 +317,11 @@ def _worker(conn: Connection, options: LoadOptions, config: RunConfig, first: tu
         checked, ahead = (ahead.take(job) if ahead else None), None
         case = _find_case(loaded, *job)
         conn.send(_evaluate(case, loaded, config, checked) if isinstance(case, Case) else (MISMATCH, case))
+
+
+def _import_now(module: str) -> None:
+    with contextlib.suppress(ImportError):
+        importlib.import_module(module)
 
 
 def _fresh_signals() -> None:
