@@ -23,7 +23,7 @@ from kexue_verify.reports import build_report, exit_code, seal
 from kexue_verify.reports.identity import definition_digest
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
 from kexue_verify.verdicts import Case, CaseResult, RunConfig, expand
-from kexue_verify.workers import run_cases
+from kexue_verify.workers import run_cases, worker_start
 
 if TYPE_CHECKING:
     from kexue_verify.result_cache import ResultCache
@@ -120,6 +120,7 @@ def run(
     ``exitfirst`` stops at the first verdict that is not the expected one (``-x``), other than ``skipped``.
     """
     config = config or RunConfig()
+    worker_start()  # a mistyped KEXUE_VERIFY_WORKER_START is an error even when every case comes from the cache
     loaded = loaded or load(options)
     cases = plan(loaded, patterns, keyword=keyword, tags=tags)
     if case_ids is not None:

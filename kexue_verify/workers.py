@@ -39,7 +39,7 @@ from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.threads import single_threaded, thread_environment
 from kexue_verify.verdicts import Case, CaseResult, PartResult, RunConfig, evaluate, symbolic_ahead
 
-__all__ = ["default_jobs", "kill_group", "proof_evidence", "run_cases"]
+__all__ = ["default_jobs", "kill_group", "proof_evidence", "run_cases", "worker_start"]
 
 #: What a worker sends once it has imported torch and loaded the plugins; a case's clock starts then.
 READY = "ready"
@@ -210,15 +210,21 @@ def _can_fork() -> bool:
     return hasattr(os, "fork") and "torch" not in sys.modules and _threads() == 1
 
 
+def worker_start() -> str:
+    """``KEXUE_VERIFY_WORKER_START``: ``"fork"`` (the default: forked where that is safe) or ``"spawn"``; anything
+    else is a :class:`~kexue_verify.errors.UsageError` (checked when a run starts, cached or not)."""
+    start = os.environ.get(ENV_WORKER_START, "").strip().lower() or "fork"
+    if start not in ("fork", "spawn"):
+        raise UsageError(f"{ENV_WORKER_START}={os.environ[ENV_WORKER_START]!r}: use 'spawn' (fresh worker processes, "
+                         "each loading the plugins) or 'fork' (the default: forked where that is safe)")
+    return start
+
+
 def _fork_workers() -> bool:
     """Whether to fork workers from this process (:func:`_can_fork`, on Linux: on macOS system frameworks are not
     fork-safe, which is why Python spawns there by default), unless ``KEXUE_VERIFY_WORKER_START=spawn`` asks for
     fresh interpreters — for a plugin whose import must run in each worker."""
-    start = os.environ.get(ENV_WORKER_START, "").strip().lower()
-    if start not in ("", "fork", "spawn"):
-        raise UsageError(f"{ENV_WORKER_START}={os.environ[ENV_WORKER_START]!r}: use 'spawn' (fresh worker processes, "
-                         "each loading the plugins) or 'fork' (the default: forked where that is safe)")
-    return start != "spawn" and sys.platform.startswith("linux") and _can_fork()
+    return worker_start() == "fork" and sys.platform.startswith("linux") and _can_fork()
 
 
 def _job(case: Case) -> tuple[str, str | None]:

@@ -65,14 +65,17 @@ def kexue_register_claims(registry):
 '''
 
 
-def _run(tmp_path: Path, *args: str, start: str | None = None, builtins: str = "") -> subprocess.CompletedProcess:
+def _run(tmp_path: Path, *args: str, start: str | None = None, builtins: str = "",
+         env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     folder = tmp_path / "plugins"
     folder.mkdir(exist_ok=True)
     (folder / "start.py").write_text(textwrap.dedent(PLUGIN), encoding="utf-8")
-    env = {k: v for k, v in os.environ.items() if k not in (ENV_WORKER_START, "PYTHONUNBUFFERED")}
-    env |= {ENV_PLUGINS: builtins, "OMP_NUM_THREADS": "1"} | ({ENV_WORKER_START: start} if start else {})
-    cmd = [sys.executable, "-m", "kexue_verify", "run", *args, "--plugins-dir", str(folder), "--no-cache"]
-    return subprocess.run(cmd, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
+    environment = {k: v for k, v in os.environ.items() if k not in (ENV_WORKER_START, "PYTHONUNBUFFERED")}
+    environment |= {ENV_PLUGINS: builtins, "OMP_NUM_THREADS": "1"} | ({ENV_WORKER_START: start} if start else {})
+    cache = [] if {"--cache", "--no-cache"} & set(args) else ["--no-cache"]
+    cmd = [sys.executable, "-m", "kexue_verify", "run", *args, "--plugins-dir", str(folder), *cache]
+    return subprocess.run(cmd, cwd=tmp_path, env=environment | (env or {}), capture_output=True, text=True,
+                          timeout=600, check=False)
 
 
 def _verdicts(path: Path) -> dict[str, str]:
@@ -133,8 +136,12 @@ def test_a_forked_worker_runs_the_claims_its_parent_registered(tmp_path: Path) -
     assert "did not register claim 'start.parent-only'" in entry["message"]
 
 
-def test_a_mistyped_start_method_is_a_one_line_error(tmp_path: Path) -> None:
-    done = _run(tmp_path, "start.sum-10", "-q", start="sapwn")
+@pytest.mark.parametrize("cache", ["--no-cache", "--cache"])
+def test_a_mistyped_start_method_is_a_one_line_error(tmp_path: Path, cache: str) -> None:
+    """Also when every case would come from the cache (no worker to start)."""
+    env = {"KEXUE_VERIFY_CACHE_DIR": str(tmp_path / "cache")}
+    assert _run(tmp_path, "start.sum-10", "-q", cache, env=env).returncode == 0
+    done = _run(tmp_path, "start.sum-10", "-q", cache, start="sapwn", env=env)
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
         f"Error: {ENV_WORKER_START}='sapwn': use 'spawn' (fresh worker processes, each loading the plugins) or "
