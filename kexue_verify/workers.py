@@ -35,6 +35,7 @@ from typing import Any
 from kexue_verify.claims import Evidence, Outcome, Verdict
 from kexue_verify.context import derive_seed
 from kexue_verify.errors import UsageError
+from kexue_verify.interrupts import SIGNALS
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.threads import single_threaded, thread_environment
 from kexue_verify.verdicts import Case, CaseResult, PartResult, RunConfig, evaluate, symbolic_ahead
@@ -331,12 +332,10 @@ def _import_now(module: str) -> None:
 
 
 def _fresh_signals() -> None:
-    """In a forked worker: the handlers a fresh interpreter has (Ctrl-C raises KeyboardInterrupt, SIGTERM and
-    SIGHUP end it), not the ones its parent had set (which turn them into an ``Interrupted`` of the parent's run)."""
-    for name, handler in (("SIGINT", signal.default_int_handler), ("SIGTERM", signal.SIG_DFL),
-                          ("SIGHUP", signal.SIG_DFL)):
-        if hasattr(signal, name):
-            signal.signal(getattr(signal, name), handler)
+    """In a forked worker: the handlers a fresh interpreter has for the signals the parent's run turns into an
+    ``Interrupted`` (:data:`kexue_verify.interrupts.SIGNALS`): Ctrl-C raises KeyboardInterrupt, the others end it."""
+    for signum in SIGNALS:
+        signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT else signal.SIG_DFL)
 
 
 @dataclass
