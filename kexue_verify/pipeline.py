@@ -20,7 +20,7 @@ from kexue_verify.errors import UsageError
 from kexue_verify.interrupts import Interrupted, signals_interrupt
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.reports import build_report, exit_code, seal
-from kexue_verify.reports.identity import definition_digest
+from kexue_verify.reports.identity import code_snapshot, definition_digest
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
 from kexue_verify.verdicts import Case, CaseResult, RunConfig, expand
 from kexue_verify.workers import run_cases, worker_start
@@ -95,6 +95,12 @@ def _nothing_selected(keyword: str | None, tags: Sequence[str]) -> str:
             "and model names, not titles (see `kexue-verify list`)")
 
 
+def _stale_imports() -> list[str]:
+    from kexue_verify.result_cache import stale_imports
+
+    return stale_imports()
+
+
 def run(
     patterns: Sequence[str] = ("all",),
     *,
@@ -114,6 +120,11 @@ def run(
     With a ``cache`` (:class:`~kexue_verify.result_cache.ResultCache`), a case whose key is stored is not run again: its
     stored result is reused (and marked so); every newly decided result is stored.
 
+    The code is digested when the run starts (:func:`~kexue_verify.reports.identity.code_snapshot`).  Where a plugin's
+    code changed on disk after this process imported it (a notebook that edits a check between two runs), its workers
+    are started as fresh interpreters, which import the code as it is now, rather than forked from this process; an
+    ``in_process`` run is refused then (:class:`~kexue_verify.errors.UsageError`), since it would run the old code.
+
     SIGINT, SIGTERM and SIGHUP during the run stop it: the workers are ended and the outcome holds the
     results so far, its report marked ``interrupted`` (see :class:`RunOutcome`).
     ``case_ids`` keeps only those cases of the selection (``--lf``: the cases unexpected last time);
@@ -131,10 +142,18 @@ def run(
     results: list[CaseResult] = []
     keys: dict[str, str] = {}
     to_run = list(cases)
-    if cache is not None:
-        from kexue_verify.result_cache import case_key
+    with code_snapshot():  # the code as it is now, each file read once for all the cases
+        definitions = {c.id: definition_digest(c.claim, c.model, loaded.claims.proof_dirs) for c in cases}
+        if cache is not None:
+            from kexue_verify.result_cache import case_key
 
-        keys = {c.id: case_key(c, config, loaded.claims.proof_dirs) for c in cases}
+            keys = {c.id: case_key(c, config, loaded.claims.proof_dirs, definition=definitions[c.id]) for c in cases}
+        stale = _stale_imports() if cache is not None else []
+    if stale and config.in_process:
+        raise UsageError(f"the code of {', '.join(stale)} changed on disk after this process imported it, so an "
+                         "in-process run would run the old code under the new code's cache keys; run it in a fresh "
+                         "Python process, or without in_process (workers then start fresh interpreters)")
+    if cache is not None:
         to_run = []
         for case in cases:
             stored = cache.get(keys[case.id])
@@ -151,7 +170,8 @@ def run(
                 on_result(stored)
 
     interrupted: Interrupted | None = None
-    stream = run_cases(to_run, loaded, config, started=started)
+    # workers forked from this process would run the old code of a module edited since it was imported here
+    stream = run_cases(to_run, loaded, config, started=started, fork=not stale)
     try:
         with signals_interrupt():
             for result in stream:
@@ -174,7 +194,6 @@ def run(
         selection["cases"] = sorted(c.id for c in cases)
     if exitfirst:
         selection["exitfirst"] = True
-    definitions = {c.id: definition_digest(c.claim, c.model, loaded.claims.proof_dirs) for c in cases}
     report = build_report(results, claims, config, selection=selection, definitions=definitions,
                           plugins=[p.to_dict() for p in loaded.plugins if not p.error])
     if interrupted is not None:

@@ -25,7 +25,6 @@ file per case; ``kexue-verify cache clear`` empties it, ``run --no-cache`` neith
 from __future__ import annotations
 
 import contextlib
-import functools
 import hashlib
 import importlib.util
 import json
@@ -39,10 +38,10 @@ from typing import Any
 
 from kexue_verify.claims import Claim, Evidence, ModelSpec, Outcome, Verdict
 from kexue_verify.plugins import BUILTIN_PACKAGE
-from kexue_verify.reports.identity import definition_digest
+from kexue_verify.reports.identity import definition_digest, remembered, remembered_keys
 from kexue_verify.verdicts import Case, CaseResult, PartResult, RunConfig, VariantResult
 
-__all__ = ["CACHE_FORMAT", "ResultCache", "case_key", "default_cache_dir", "result_from_dict"]
+__all__ = ["CACHE_FORMAT", "ResultCache", "case_key", "default_cache_dir", "result_from_dict", "stale_imports"]
 
 #: Bumped whenever the stored form or the key's recipe changes: older entries are then simply not found.
 CACHE_FORMAT = 1
@@ -73,9 +72,42 @@ def _sha256(data: Any) -> str:
     return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
 
 
-@functools.lru_cache(maxsize=256)
+#: Each package root (or single module) this process digested, and the digest it last had.
+_DIGESTED: dict[str, str] = {}
+
+
 def _tree_digest(root: str) -> str:
-    """SHA-256 over the relative names and bytes of every ``*.py`` file under ``root`` (a file: just it)."""
+    """SHA-256 over the relative names and bytes of every ``*.py`` file under ``root`` (a file: just it), once per
+    :func:`~kexue_verify.reports.identity.code_snapshot`; a root whose digest changed since this process last took
+    it, while this process has modules from it imported, is noted in the snapshot (:func:`stale_imports`)."""
+    def compute() -> str:
+        digest = _read_tree(root)
+        if _DIGESTED.get(root, digest) != digest and _imported_from(root):
+            remembered("stale", root, lambda: True)
+        _DIGESTED[root] = digest
+        return digest
+
+    return remembered("tree", root, compute)
+
+
+def _imported_from(root: str) -> bool:
+    """Whether a module of this process was imported from the file or folder ``root``."""
+    base = os.path.abspath(root)
+    for module in list(sys.modules.values()):
+        file = getattr(module, "__file__", None)
+        if isinstance(file, str) and (os.path.abspath(file) == base or os.path.abspath(file).startswith(base + os.sep)):
+            return True
+    return False
+
+
+def stale_imports() -> list[str]:
+    """Within a :func:`~kexue_verify.reports.identity.code_snapshot`: the package roots (or modules) digested in it
+    whose code was edited on disk after this process had imported it.  A case run here, or in a worker forked from
+    here, would run the old code while its key names the new one (see :func:`kexue_verify.run`)."""
+    return sorted(remembered_keys("stale"))
+
+
+def _read_tree(root: str) -> str:
     path = Path(root)
     files = [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
     digest = hashlib.sha256()
@@ -162,18 +194,23 @@ def claim_definition(claim: Claim, proof_dirs: Iterable[str | Path]) -> dict[str
     }
 
 
-@functools.lru_cache(maxsize=1)
 def _environment() -> dict[str, Any]:
-    return {"python": platform.python_version(), "implementation": platform.python_implementation(),
-            "packages": _versions(), "core": _tree_digest(str(Path(__file__).parent))}
+    return remembered("environment", "", lambda: {
+        "python": platform.python_version(), "implementation": platform.python_implementation(),
+        "packages": _versions(), "core": _tree_digest(str(Path(__file__).parent))})
 
 
-def case_key(case: Case, config: RunConfig, proof_dirs: Iterable[str | Path] = ()) -> str:
-    """SHA-256 over everything that determines ``case``'s result (see the module docstring)."""
+def case_key(case: Case, config: RunConfig, proof_dirs: Iterable[str | Path] = (), *,
+             definition: str | None = None) -> str:
+    """SHA-256 over everything that determines ``case``'s result (see the module docstring); ``definition``: the
+    case's :func:`~kexue_verify.reports.identity.definition_digest`, when the caller has it already.
+
+    The code is read when the key is made; :func:`kexue_verify.run` makes every key of a run within one
+    :func:`~kexue_verify.reports.identity.code_snapshot`, so that each file is read once."""
     return _sha256({
         "format": CACHE_FORMAT,
         "case": case.id,
-        "definition": definition_digest(case.claim, case.model, proof_dirs),  # the report's own digest
+        "definition": definition or definition_digest(case.claim, case.model, proof_dirs),  # the report's own
         "claim": claim_definition(case.claim, proof_dirs),
         "model": _model(case.model),
         "seed": config.seed,

@@ -469,8 +469,10 @@ class _Pool:
 
 
 def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig, *,
-              started: Callable[[], None] | None = None) -> Generator[CaseResult, None, None]:
+              started: Callable[[], None] | None = None, fork: bool = True) -> Generator[CaseResult, None, None]:
     """Evaluate ``cases`` and yield each result as soon as it is known (in completion order).
+
+    ``fork=False``: start every worker as a fresh interpreter, even where it could be forked from this process.
 
     ``started`` is called once, when the run has started (its workers started), before the first result: where a
     caller starts a thread (a progress display), since this process forks its workers only while no other thread
@@ -495,4 +497,5 @@ def run_cases(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig, *
         begin()
         yield from run_cases_dask(cases, loaded, config, config.scheduler)
         return
-    yield from _Pool(loaded.options, config, len(cases), cases, loaded=loaded).run(cases, started=begin)
+    pool = _Pool(loaded.options, config, len(cases), cases, loaded=loaded if fork else None)
+    yield from pool.run(cases, started=begin)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 from conftest import CORE_FAKES
 
-from kexue_verify import Case, LoadOptions, RunConfig, Verdict, load, run, verdicts
+from kexue_verify import Case, LoadOptions, RunConfig, UsageError, Verdict, load, run, verdicts
 from kexue_verify.result_cache import ResultCache, case_key, result_from_dict
 from kexue_verify.verdicts import evaluate
 from kexue_verify.workers import default_jobs
@@ -125,11 +128,8 @@ def test_the_key_changes_with_seed_dtype_device_model_and_the_plugins_code(tmp_p
     assert base not in others
     assert len(others) == 5
     # an edited check (one character of the plugin file) is another case
-    from kexue_verify import result_cache as cache_module
-
     source = plugins / "doublers.py"
     source.write_text(source.read_text(encoding="utf-8").replace("x = 3.0", "x = 4.0"), encoding="utf-8")
-    cache_module._tree_digest.cache_clear()
     assert case_key(Case(claim, spec_a), RunConfig(), loaded.claims.proof_dirs) != base
 
 
@@ -145,12 +145,10 @@ def test_an_edited_check_is_run_again_and_its_new_verdict_reported(tmp_path: Pat
     text = good.read_text(encoding="utf-8")
     good.write_text(text.replace("FalseVariant(name=\"no-halving\"", "FalseVariant(name=\"no-halving-edited\""),
                     encoding="utf-8")
-    from kexue_verify import result_cache as cache_module
-
-    cache_module._tree_digest.cache_clear()
-    second = run(["fake.good-sum"], config=RunConfig(in_process=True), options=options, cache=cache)
+    second = run(["fake.good-sum"], config=RunConfig(jobs=1), options=options, cache=cache)  # fresh workers
     assert not second.results[0].reused
     assert second.report["report_id"] != first.report["report_id"]
+    assert "no-halving-edited" in [v["name"] for v in second.report["claims"][0]["false_variants"]]
 
 
 def test_cache_clear_and_no_cache_on_the_command_line(invoke, tmp_path: Path, monkeypatch) -> None:
@@ -192,3 +190,86 @@ def test_the_progress_line_marks_reused_verdicts_and_shows_proof_time() -> None:
     assert verdict_line(computed).endswith("[1.02s, proof 0.61s]")
     assert verdict_line(dataclasses.replace(computed, proof_duration=0.0)).endswith("[1.02s]")
     assert verdict_line(dataclasses.replace(computed, reused=True)).endswith("[reused from the cache]")
+
+
+
+_PACKAGE_PLUGIN = {
+    "__init__.py": """from kexue_verify import Claim, FalseVariant, Source, hookimpl
+
+
+@hookimpl
+def kexue_register_claims(registry):
+    registry.add(Claim(id="pkgfake.halves", title="Half of 1 is 0.5", statement="1/2 = 0.5",
+                       source=Source(title="Fake", author="Tester, Dan", date="2022", url="https://example.org/p"),
+                       assertion={"half": 0.5}, numeric="kv_pkgfake.checks:halves",
+                       false_variants=(FalseVariant(name="a-third", description="1/2 = 1/3",
+                                                    assertion={"half": 1 / 3}),)))
+""",
+    "checks.py": """from kexue_verify import close
+from kv_pkgfake.helper import DIVISOR
+
+
+def halves(ctx, a):
+    return close("1/divisor vs the half", 1 / DIVISOR, a["half"], tol=1e-12)
+""",
+    "helper.py": "DIVISOR = 2.0\n",
+}
+
+
+def test_a_helper_edited_between_two_runs_in_one_process_is_run_again(tmp_path: Path) -> None:
+    """The code digests are taken when each run starts, not once per process: a notebook that runs, edits a helper
+    module of its plugin package (neither the claim's definition nor the file of its check) and runs again must not
+    be given the old code's result from the cache."""
+    package = tmp_path / "plugins" / "kv_pkgfake"
+    package.mkdir(parents=True)
+    for name, text in _PACKAGE_PLUGIN.items():
+        (package / name).write_text(text, encoding="utf-8")
+    options = LoadOptions(dirs=(str(package.parent),), only=())
+    cache = ResultCache(tmp_path / "cache")
+    first = run(["pkgfake.halves"], config=RunConfig(in_process=True), options=options, cache=cache)
+    again = run(["pkgfake.halves"], config=RunConfig(in_process=True), options=options, cache=cache)
+    assert [r.verdict for r in first.results] == [Verdict.VERIFIED]
+    assert all(r.reused for r in again.results)  # nothing changed: reused
+    (package / "helper.py").write_text("DIVISOR = 2.5\n", encoding="utf-8")
+    # this process still holds the old helper: run here, the old code's verdict would be stored under the new key
+    with pytest.raises(UsageError, match=r"kv_pkgfake changed on disk after this process imported it"):
+        run(["pkgfake.halves"], config=RunConfig(in_process=True), options=options, cache=cache)
+    edited = run(["pkgfake.halves"], config=RunConfig(jobs=1), options=options, cache=cache)  # fresh workers
+    assert not any(r.reused for r in edited.results)
+    assert [r.verdict for r in edited.results] == [Verdict.REFUTED]  # 1/2.5 is not 0.5: the new code ran
+    assert [r.verdict for r in run(["pkgfake.halves"], config=RunConfig(jobs=1), options=options,
+                                   cache=cache).results] == [Verdict.REFUTED]  # and its result is what is stored
+
+
+_EDIT_BETWEEN_RUNS = """
+import sys
+from pathlib import Path
+
+from kexue_verify import LoadOptions, RunConfig, run
+from kexue_verify.result_cache import ResultCache
+from kexue_verify.workers import _can_fork
+
+package, cache = Path(sys.argv[1]), ResultCache(Path(sys.argv[2]))
+options = LoadOptions(dirs=(str(package.parent),), only=())
+first = run(["pkgfake.halves"], config=RunConfig(jobs=1), options=options, cache=cache)
+assert _can_fork(), "this process must be one whose workers are forked"
+import kv_pkgfake.helper  # noqa: E402,F401 - the old helper, as a process that ran the check itself holds it
+
+(package / "helper.py").write_text("DIVISOR = 2.5\\n", encoding="utf-8")
+edited = run(["pkgfake.halves"], config=RunConfig(jobs=1), options=options, cache=cache)
+print(first.results[0].verdict.value, edited.results[0].verdict.value, edited.results[0].reused)
+"""
+
+
+def test_workers_are_not_forked_from_a_process_holding_edited_code(tmp_path: Path) -> None:
+    """Workers forked from a process that imported a plugin module before it was edited would run the old code (and
+    store its verdict under the new key): such a run starts its workers as fresh interpreters instead."""
+    package = tmp_path / "plugins" / "kv_pkgfake"
+    package.mkdir(parents=True)
+    for name, text in _PACKAGE_PLUGIN.items():
+        (package / name).write_text(text, encoding="utf-8")
+    env = {k: v for k, v in os.environ.items() if k != "KEXUE_VERIFY_WORKER_START"}
+    done = subprocess.run([sys.executable, "-c", _EDIT_BETWEEN_RUNS, str(package), str(tmp_path / "cache")],
+                          capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["verified", "refuted", "False"]

@@ -18,17 +18,24 @@ A report is identified by exactly what it asserts, and by nothing else:
 (a verdict flipped to ``verified``) is found, and so is a summary that no longer agrees with its claims.  A digest
 is not a signature — whoever edits a report can recompute it — so ``kexue-verify rerun`` is the check that the
 verdicts themselves are reproduced.
+
+Code is digested from the files as they are when the digests are taken.  Within :func:`code_snapshot` (a run takes
+all its digests in one, when it starts) each file, package and module reference is read and hashed once, however
+many cases share it; outside one, on every call — never once per process, so that a long-lived process (a notebook)
+that edits a check between two runs digests the edited code.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import inspect
 import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "VOLATILE_ENVIRONMENT",
@@ -37,8 +44,11 @@ __all__ = [
     "check_report",
     "claim_digest",
     "code_digest",
+    "code_snapshot",
     "definition_digest",
     "escape_surrogates",
+    "remembered",
+    "remembered_keys",
     "report_id",
     "seal",
     "section_digests",
@@ -96,12 +106,49 @@ def _strip_volatile(data: Any) -> Any:
 
 # --- a claim's definition --------------------------------------------------------------------------------------------
 
-def _file_digest(path: str | Path) -> str | None:
+_T = TypeVar("_T")
+_SNAPSHOT: ContextVar[dict[tuple[str, str], Any] | None] = ContextVar("kexue_verify_code_snapshot", default=None)
+
+
+@contextlib.contextmanager
+def code_snapshot() -> Iterator[None]:
+    """Within the block each digest of code (:func:`remembered`) is computed once: the code as it was when first
+    read.  Nested blocks share the outer one's."""
+    if _SNAPSHOT.get() is not None:
+        yield
+        return
+    token = _SNAPSHOT.set({})
     try:
-        data = Path(path).read_bytes()
-    except OSError:
-        return None
-    return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+        yield
+    finally:
+        _SNAPSHOT.reset(token)
+
+
+def remembered(kind: str, key: str, compute: Callable[[], _T]) -> _T:
+    """``compute()``, once per ``(kind, key)`` within a :func:`code_snapshot`; outside one, every time."""
+    memo = _SNAPSHOT.get()
+    if memo is None:
+        return compute()
+    if (kind, key) not in memo:
+        memo[kind, key] = compute()
+    return memo[kind, key]  # type: ignore[no-any-return]
+
+
+def remembered_keys(kind: str) -> list[str]:
+    """The keys of ``kind`` remembered in the current :func:`code_snapshot` (none outside one)."""
+    memo = _SNAPSHOT.get() or {}
+    return [key for k, key in memo if k == kind]
+
+
+def _file_digest(path: str | Path) -> str | None:
+    def digest() -> str | None:
+        try:
+            data = Path(path).read_bytes()
+        except OSError:
+            return None
+        return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
+
+    return remembered("file", str(path), digest)
 
 
 def code_digest(ref: Any) -> str | None:
@@ -114,13 +161,7 @@ def code_digest(ref: Any) -> str | None:
     if ref is None:
         return None
     if isinstance(ref, str):
-        module = ref.partition(":")[0]
-        try:
-            spec = importlib.util.find_spec(module)
-        except (ImportError, ValueError):
-            spec = None
-        origin = spec.origin if spec is not None else None
-        return (_file_digest(origin) if origin else None) or _sha256({"ref": ref})
+        return remembered("code", ref, lambda: _module_digest(ref))
     try:
         source = inspect.getsourcefile(ref)
     except TypeError:
@@ -128,6 +169,16 @@ def code_digest(ref: Any) -> str | None:
     digest = _file_digest(source) if source else None
     name = f"{getattr(ref, '__module__', '')}:{getattr(ref, '__qualname__', repr(ref))}"
     return digest or _sha256({"ref": name})
+
+
+def _module_digest(ref: str) -> str:
+    module = ref.partition(":")[0]
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        spec = None
+    origin = spec.origin if spec is not None else None
+    return (_file_digest(origin) if origin else None) or _sha256({"ref": ref})
 
 
 def _plain(value: Any) -> Any:
@@ -195,15 +246,19 @@ def section_digests(report: Mapping[str, Any]) -> dict[str, str]:
     return {name: _sha256(_section(report, name)) for name in names}
 
 
-def report_id(report: Mapping[str, Any]) -> str:
+def report_id(report: Mapping[str, Any], *, claim_digests: Sequence[str] | None = None,
+              sections: Mapping[str, str] | None = None) -> str:
     """``kv-`` and the first 20 hex digits of SHA-256 over the schema version, section and claim digests.
 
     Everything is recomputed from the content: the ``digest`` fields stored in the report are not trusted.
+    ``claim_digests`` and ``sections``: the same digests, just computed from this content by the caller
+    (:func:`seal`, :func:`check_report`), so that a large report is not hashed twice.
     """
     content = {
         "schema_version": report.get("schema_version"),
-        "sections": section_digests(report),
-        "claims": [claim_digest(e) for e in report.get("claims", [])],
+        "sections": dict(sections) if sections is not None else section_digests(report),
+        "claims": list(claim_digests) if claim_digests is not None
+        else [claim_digest(e) for e in report.get("claims", [])],
     }
     return f"kv-{_sha256(content)[:20]}"
 
@@ -214,10 +269,12 @@ def seal(report: dict[str, Any]) -> dict[str, Any]:
     :func:`~kexue_verify.reports.build_report` seals each report it builds; reports built by hand (tests, tools
     that merge reports) are sealed the same way.
     """
+    digests = []
     for entry in report.get("claims", []):
         entry["digest"] = claim_digest(entry)
+        digests.append(entry["digest"])
     report["digests"] = section_digests(report)
-    report["report_id"] = report_id(report)
+    report["report_id"] = report_id(report, claim_digests=digests, sections=report["digests"])
     return report
 
 
@@ -241,15 +298,17 @@ def _summary_problems(report: Mapping[str, Any]) -> list[str]:
 def check_report(report: Mapping[str, Any]) -> list[str]:
     """Every digest (claims, sections, the id) that does not match the content, one line each; empty if intact."""
     problems = []
-    for e in report.get("claims", []):
-        if e.get("digest") != claim_digest(e):
+    digests = [claim_digest(e) for e in report.get("claims", [])]
+    for e, digest in zip(report.get("claims", []), digests, strict=True):
+        if e.get("digest") != digest:
             problems.append(f"claim {e.get('id')}: its content does not match its digest (altered after the run)")
     stored = report.get("digests") or {}
-    for name, digest in section_digests(report).items():
+    sections = section_digests(report)
+    for name, digest in sections.items():
         if stored.get(name) != digest:
             problems.append(f"{name}: its content does not match its digest (altered after the run)")
     problems += _summary_problems(report)
-    rid = report_id(report)
+    rid = report_id(report, claim_digests=digests, sections=sections)
     if report.get("report_id") != rid:
         problems.append(f"report_id: the report says {report.get('report_id')}, its content gives {rid}")
     return problems
