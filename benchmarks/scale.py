@@ -6,9 +6,15 @@
 
 * one claim, cold and with a warm cache, against ``python -c "import torch"``;
 * ``run all -j 2``, and a second ``run all`` with nothing changed (the result cache);
-* N user models of one kind: the per-model cost with the claim's model-independent false variants evaluated once
-  per claim (the per-worker memo in ``kexue_verify.verdicts``) against once per model, in one process;
+* N user models of one kind, as the issue measured them: the marginal cost of one more model — the slope of
+  ``run <4 flow-layer claims> -j 1 --no-cache`` against the number of user models registered by a plugin
+  (``--plugins-dir``), from alternating runs with few and many models (medians);
+* the same in one process: the model-independent false variants evaluated once per claim (the per-worker memo in
+  ``kexue_verify.verdicts``) against once per model;
 * ``--executor dask`` on a 2-worker LocalCluster against the local executor (same cases, same report id).
+
+``--baseline PYTHON`` also measures an older checkout, installed in its own environment, whose interpreter is
+PYTHON, in the same run: ``run all -j 2`` on the claims it has (the four topics of then), and the per-model slope.
 
 Every command runs in a private cache directory; the user's cache is not touched.
 """
@@ -28,6 +34,25 @@ from typing import Any
 CLAIM = "stirling.formula"
 DASK_SELECTION = ("stirling", "svd")
 FLOW_CLAIMS = ("flows.layer-logdet", "flows.layer-inverse", "flows.layer-directions-agree", "flows.layer-structure")
+#: The topics of the first release, the `run all` of an older checkout (``--baseline``).
+FIRST_TOPICS = ("stirling", "flows", "svd", "lipschitz")
+
+ZOO_PLUGIN = '''"""N user flow layers of one factory (N from KV_BENCH_MODELS), as a user's model zoo registers them."""
+import os
+
+from kexue_verify import ModelSpec, hookimpl
+
+
+@hookimpl
+def kexue_register_models(registry):
+    for i in range(int(os.environ["KV_BENCH_MODELS"])):
+        registry.add(ModelSpec(name=f"user-{{i}}", kind="flow-layer", factory={factory!r},
+                               description="a user's RealNVP coupling", declared={{"event_shape": (8,)}}))
+'''
+
+
+#: Where the commands run: not in a checkout, whose folders ``python -m`` would import instead of the installed ones.
+WORKDIR = tempfile.mkdtemp(prefix="kv-bench-cwd-")
 
 
 def wall(argv: list[str], env: dict[str, str], repeat: int = 1) -> float:
@@ -35,13 +60,49 @@ def wall(argv: list[str], env: dict[str, str], repeat: int = 1) -> float:
     best = float("inf")
     for _ in range(repeat):
         start = time.perf_counter()
-        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=WORKDIR)
         best = min(best, time.perf_counter() - start)
     return best
 
 
-def kv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "kexue_verify", *args]
+def kv(*args: str, python: str = sys.executable) -> list[str]:
+    return [python, "-m", "kexue_verify", *args]
+
+
+def median(values: list[float]) -> float:
+    ordered = sorted(values)
+    mid = len(ordered) // 2
+    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _has_cache_option(python: str, env: dict[str, str]) -> bool:
+    """Whether this checkout's ``run`` has ``--cache/--no-cache`` (a checkout older than the result cache has not)."""
+    out = subprocess.run(kv("run", "--help", python=python), env=env, check=True, capture_output=True, text=True,
+                         cwd=WORKDIR)
+    return "--no-cache" in out.stdout
+
+
+def _zoo_factory(python: str, env: dict[str, str]) -> str:
+    """The RealNVP coupling's factory in this checkout (it moved from ``layers`` to ``models``)."""
+    probe = "import kexue_verify_plugins.flows.models as m; m.make_affine_exp"
+    found = subprocess.run([python, "-c", probe], env=env, capture_output=True, cwd=WORKDIR).returncode == 0
+    return f"kexue_verify_plugins.flows.{'models' if found else 'layers'}:make_affine_exp"
+
+
+def model_slope(python: str, env: dict[str, str], few: int, many: int, repeat: int) -> tuple[float, float, float]:
+    """Seconds per extra user model: ``run <FLOW_CLAIMS> -j 1`` with ``few`` and with ``many`` user flow layers,
+    alternating, ``repeat`` runs each; (slope of the medians, median with few, median with many)."""
+    folder = Path(tempfile.mkdtemp(prefix="kv-bench-zoo-"))
+    (folder / "bench_zoo.py").write_text(ZOO_PLUGIN.format(factory=_zoo_factory(python, env)), encoding="utf-8")
+    argv = kv("run", *FLOW_CLAIMS, "--plugins-dir", str(folder), "-j", "1", "-q", python=python)
+    if _has_cache_option(python, env):
+        argv.append("--no-cache")
+    times: dict[int, list[float]] = {few: [], many: []}
+    for _ in range(repeat):
+        for n in (few, many):
+            times[n].append(wall(argv, {**env, "KV_BENCH_MODELS": str(n)}))
+    low, high = median(times[few]), median(times[many])
+    return (high - low) / (many - few), low, high
 
 
 def report_id(path: Path) -> str:
@@ -86,7 +147,13 @@ def per_model_cost(count: int) -> tuple[float, float, int, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the two `run all` measurements")
-    parser.add_argument("--models", type=int, default=8, help="N user models (default 8)")
+    parser.add_argument("--models", type=int, default=8, help="N user models in one process (default 8)")
+    parser.add_argument("--slope", default="1,17", metavar="FEW,MANY",
+                        help="user models in the runs the per-model slope compares (default 1,17)")
+    parser.add_argument("--slope-repeat", type=int, default=3,
+                        help="runs with each number of models for the slope, alternating (default 3)")
+    parser.add_argument("--baseline", metavar="PYTHON",
+                        help="also measure the checkout installed for this interpreter, in the same run")
     parser.add_argument("--only", choices=["dask"], help="measure only this (dask: --executor dask against local)")
     parser.add_argument("--repeat", type=int, default=1,
                         help="runs of each executor for the dask figure, alternating local and dask (default 1)")
@@ -119,6 +186,22 @@ def general(args: argparse.Namespace, env: dict[str, str], rows: list[tuple[str,
         rows.append(("run all -j 2 (empty cache)", first, "1.00×"))
         second = wall(kv("run", "all", "-j", "2", "-q"), env)
         rows.append(("run all -j 2 again, nothing changed", second, f"{second / first:.2f}× the first"))
+        if args.baseline:
+            topics = " ".join(FIRST_TOPICS)
+            now = wall(kv("run", *FIRST_TOPICS, "-j", "2", "-q", "--no-cache"), env)
+            then = wall(kv("run", "all", "-j", "2", "-q", python=args.baseline), env)
+            rows.append((f"baseline: run all -j 2 ({topics})", then, "1.00×"))
+            rows.append((f"run {topics} -j 2 --no-cache", now, f"{now / then:.2f}× the baseline"))
+
+    few, many = (int(n) for n in args.slope.split(","))
+    slope, low, high = model_slope(sys.executable, env, few, many, args.slope_repeat)
+    what = f"one more user flow layer, 4 claims, -j 1 ({few} vs {many} models)"
+    if args.baseline:
+        then, then_low, then_high = model_slope(args.baseline, env, few, many, args.slope_repeat)
+        rows.append((f"baseline: {what}", then, f"per model ({then_low:.2f} s, {then_high:.2f} s)"))
+        rows.append((what, slope, f"per model ({low:.2f} s, {high:.2f} s), {slope / then:.2f}× the baseline"))
+    else:
+        rows.append((what, slope, f"per model ({low:.2f} s, {high:.2f} s)"))
 
     once_per_model, once_per_claim, computed, reused = per_model_cost(args.models)
     rows.append((f"{args.models} user flow layers × 4 claims, variants once per model", once_per_model, "per model"))

@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F  # noqa: N812 - the usual alias
 from torch import Tensor, nn
 
+from kexue_verify.helpers import seed_torch
+
 __all__ = [
     "ActNorm",
     "AdditiveCoupling",
@@ -393,7 +395,7 @@ class InvConv1x1LU(FlowModule):
 def seeded(seed: int) -> Iterator[torch.Generator]:
     """Build deterministically: the default initialisers draw from a forked global RNG seeded with ``seed``."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed % 2**63)
+        seed_torch(seed)
         yield torch.Generator().manual_seed(seed % 2**63)
 
 

@@ -36,7 +36,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 
 from kexue_verify import CheckContext
-from kexue_verify.helpers import tolerance
+from kexue_verify.helpers import seed_torch, tolerance
 
 from .bounds import Residual
 from .norms import conv_operator_norm, reshaped_kernel_norm, spectral_norm
@@ -59,7 +59,7 @@ __all__ = [
 def _seeded(ctx: CheckContext) -> Iterator[None]:
     """Initialise layers from the case's seed without disturbing the global generator."""
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(ctx.seed % 2**63)
+        seed_torch(ctx.seed)
         yield
 
 

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from kexue_verify import CheckContext, Evidence, Formula, holds
-from kexue_verify.helpers import tolerance
+from kexue_verify.helpers import seed_torch, tolerance
 from kexue_verify_plugins.lipschitz import models
 from kexue_verify_plugins.lipschitz.assertions import ConvOperatorNorm, LayerBound, ResidualBound, SpectralNormalization
 from kexue_verify_plugins.lipschitz.bounds import Residual, certified_upper_bound, cpu_generator, sandwich
@@ -172,7 +172,7 @@ def _dense_evidence(ctx: CheckContext) -> list[Evidence]:
     from torch.nn.utils.parametrizations import spectral_norm as torch_sn
 
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(ctx.seed % 2**63)
+        seed_torch(ctx.seed)
         layer = torch_sn(nn.Linear(32, 16)).double()
     layer.train()
     with torch.no_grad():
@@ -360,7 +360,7 @@ def residual_numeric(ctx: CheckContext, a: ResidualBound) -> list[Evidence]:
     for s_value in (0.5, 1.0):
         for tight in (False, True):
             with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(ctx.seed % 2**63)
+                seed_torch(ctx.seed)
                 inner = nn.Linear(16, 16).double()
             with torch.no_grad():
                 if tight:

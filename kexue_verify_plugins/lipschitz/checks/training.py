@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn.utils.parametrizations import spectral_norm as torch_spectral_norm
 
 from kexue_verify import CheckContext, Evidence, close, holds
-from kexue_verify.helpers import tolerance, torch_function
+from kexue_verify.helpers import seed_torch, tolerance, torch_function
 from kexue_verify_plugins.lipschitz.assertions import (
     DoubleBackprop,
     GradientPenalty,
@@ -173,7 +173,7 @@ def _trained_critic(seed: int, constrained: bool, dtype: str, device: str) -> tu
     """
     ctx = CheckContext(case_id="wgan", seed=seed, dtype=dtype, device=device)
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed % 2**63)
+        seed_torch(seed)
         g = _critic(constrained).to(device=device, dtype=ctx.torch_dtype)
     gen = cpu_generator(ctx.seed + 10)
     opt = torch.optim.Adam(g.parameters(), lr=2e-2)
@@ -345,7 +345,7 @@ def double_backprop_numeric(ctx: CheckContext, a: DoubleBackprop) -> list[Eviden
     15) are reported.
     """
     with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(ctx.seed % 2**63)
+        seed_torch(ctx.seed)
         critic = nn.Sequential(nn.Linear(8, 32), nn.Tanh(), nn.Linear(32, 32), nn.Tanh(), nn.Linear(32, 1)).to(
             device=ctx.device, dtype=ctx.torch_dtype)
     gen = cpu_generator(ctx.seed + 12)
