@@ -1,6 +1,6 @@
 """Scale figures, as ratios measured in one run (docs/distributed.md quotes them).
 
-    python benchmarks/scale.py            # everything (about 3 minutes on 2 cores)
+    python benchmarks/scale.py            # everything (about 5 minutes on 2 cores)
     python benchmarks/scale.py --quick    # skip `run all`
     python benchmarks/scale.py --only dask --repeat 3   # only dask against local, alternating, 3 runs each
 
@@ -148,10 +148,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the two `run all` measurements")
     parser.add_argument("--models", type=int, default=8, help="N user models in one process (default 8)")
-    parser.add_argument("--slope", default="1,17", metavar="FEW,MANY",
-                        help="user models in the runs the per-model slope compares (default 1,17)")
-    parser.add_argument("--slope-repeat", type=int, default=3,
-                        help="runs with each number of models for the slope, alternating (default 3)")
+    parser.add_argument("--slope", default="1,33", metavar="FEW,MANY",
+                        help="user models in the runs the per-model slope compares (default 1,33)")
+    parser.add_argument("--slope-repeat", type=int, default=5,
+                        help="runs with each number of models for the slope, alternating (default 5)")
     parser.add_argument("--baseline", metavar="PYTHON",
                         help="also measure the checkout installed for this interpreter, in the same run")
     parser.add_argument("--only", choices=["dask"], help="measure only this (dask: --executor dask against local)")

@@ -30,7 +30,7 @@ def _ids(page: Path) -> str:
     return str(page.relative_to(ROOT))
 
 
-def _expected_results(cases: Any, loaded: Any, config: Any, *, started: Any = None) -> Any:
+def _expected_results(cases: Any, loaded: Any, config: Any, *, started: Any = None, fork: bool = True) -> Any:
     """Stands in for the runner in the quick suite: every case gets the verdict it expects."""
     if started is not None:
         started()
