@@ -123,7 +123,9 @@ def run(
     The code is digested when the run starts (:func:`~kexue_verify.reports.identity.code_snapshot`).  Where a plugin's
     code changed on disk after this process imported it (a notebook that edits a check between two runs), its workers
     are started as fresh interpreters, which import the code as it is now, rather than forked from this process; an
-    ``in_process`` run is refused then (:class:`~kexue_verify.errors.UsageError`), since it would run the old code.
+    ``in_process`` run is refused then (:class:`~kexue_verify.errors.UsageError`), since it could run the old code.
+    (:func:`~kexue_verify.plugins.load` imports the modules of an edited ``--plugins-dir`` again; an installed plugin
+    stays as it was imported.)
 
     SIGINT, SIGTERM and SIGHUP during the run stop it: the workers are ended and the outcome holds the
     results so far, its report marked ``interrupted`` (see :class:`RunOutcome`).
@@ -150,9 +152,10 @@ def run(
             keys = {c.id: case_key(c, config, loaded.claims.proof_dirs, definition=definitions[c.id]) for c in cases}
         stale = _stale_imports() if cache is not None else []
     if stale and config.in_process:
-        raise UsageError(f"the code of {', '.join(stale)} changed on disk after this process imported it, so an "
-                         "in-process run would run the old code under the new code's cache keys; run it in a fresh "
-                         "Python process, or without in_process (workers then start fresh interpreters)")
+        raise UsageError(f"the code of {', '.join(stale)} changed on disk since this process last digested it, and "
+                         "this process holds modules imported from there: an in-process run could run code imported "
+                         "before the edit under the new code's cache keys; run it in a fresh Python process, or "
+                         "without in_process (workers then start fresh interpreters)")
     if cache is not None:
         to_run = []
         for case in cases:

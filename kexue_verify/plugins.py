@@ -136,20 +136,37 @@ def _inside(module: ModuleType, folder: str) -> bool:
     return isinstance(file, str) and os.path.abspath(file).startswith(folder + os.sep)
 
 
+#: Each import root's :func:`~kexue_verify.reports.identity.import_root_digest` when its plugins were last loaded.
+_ROOT_SOURCE: dict[str, str] = {}
+
+
+def _forget_modules(folder: str) -> None:
+    for name, module in list(sys.modules.items()):
+        if module is not None and _inside(module, folder):
+            del sys.modules[name]
+
+
 def _use_import_roots(folders: Iterable[str]) -> None:
     """Put ``folders`` at the front of ``sys.path``; forget modules imported from earlier roots no longer asked for.
 
     Forgetting them matters when one process loads several folders in turn (tests, notebooks): a module ``helpers``
-    from an earlier folder must not stand in for the ``helpers`` of the folder loaded now.
+    from an earlier folder must not stand in for the ``helpers`` of the folder loaded now.  The modules of a folder
+    whose code changed since its plugins were last loaded here are forgotten too, so that they are imported again
+    (a notebook that edits a plugin or its helper between two runs plans the second with the edited code).
     """
     wanted = [os.path.abspath(f) for f in folders]
     for old in [r for r in _IMPORT_ROOTS if r not in wanted]:
-        for name, module in list(sys.modules.items()):
-            if module is not None and _inside(module, old):
-                del sys.modules[name]
+        _forget_modules(old)
         while old in sys.path:
             sys.path.remove(old)
         _IMPORT_ROOTS.remove(old)
+    from kexue_verify.reports.identity import import_root_digest
+
+    for folder in wanted:  # edited since its modules were imported here: import them again
+        source = import_root_digest(folder)
+        if _ROOT_SOURCE.get(folder, source) != source:
+            _forget_modules(folder)
+        _ROOT_SOURCE[folder] = source
     for folder in reversed(wanted):
         if folder in sys.path:
             sys.path.remove(folder)

@@ -24,7 +24,6 @@ file per case; ``kexue-verify cache clear`` empties it, ``run --no-cache`` neith
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
@@ -37,8 +36,14 @@ from pathlib import Path
 from typing import Any
 
 from kexue_verify.claims import Claim, Evidence, ModelSpec, Outcome, Verdict
-from kexue_verify.plugins import BUILTIN_PACKAGE
-from kexue_verify.reports.identity import definition_digest, remembered, remembered_keys
+from kexue_verify.plugins import _IMPORT_ROOTS, BUILTIN_PACKAGE
+from kexue_verify.reports.identity import (
+    definition_digest,
+    import_root_digest,
+    remembered,
+    remembered_keys,
+    source_tree_digest,
+)
 from kexue_verify.verdicts import Case, CaseResult, PartResult, RunConfig, VariantResult
 
 __all__ = ["CACHE_FORMAT", "ResultCache", "case_key", "default_cache_dir", "result_from_dict", "stale_imports"]
@@ -81,7 +86,7 @@ def _tree_digest(root: str) -> str:
     :func:`~kexue_verify.reports.identity.code_snapshot`; a root whose digest changed since this process last took
     it, while this process has modules from it imported, is noted in the snapshot (:func:`stale_imports`)."""
     def compute() -> str:
-        digest = _read_tree(root)
+        digest = import_root_digest(root) if root in _IMPORT_ROOTS else source_tree_digest(root)
         if _DIGESTED.get(root, digest) != digest and _imported_from(root):
             remembered("stale", root, lambda: True)
         _DIGESTED[root] = digest
@@ -107,19 +112,10 @@ def stale_imports() -> list[str]:
     return sorted(remembered_keys("stale"))
 
 
-def _read_tree(root: str) -> str:
-    path = Path(root)
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(str(file.relative_to(path.parent if path.is_file() else path)).encode())
-        with contextlib.suppress(OSError):
-            digest.update(file.read_bytes().replace(b"\r\n", b"\n"))
-    return digest.hexdigest()
-
-
 def _package_root(module: str) -> str | None:
-    """The directory of the package a module belongs to (two levels for a built-in topic's module)."""
+    """The directory of the package a module belongs to (two levels for a built-in topic's module); for a module of
+    a ``--plugins-dir``, that folder: its modules import each other (``import my_helpers``), so any of them may
+    decide a check's result."""
     parts = module.split(".")
     top = ".".join(parts[:2]) if parts[0] == BUILTIN_PACKAGE and len(parts) > 1 else parts[0]
     try:
@@ -128,9 +124,9 @@ def _package_root(module: str) -> str | None:
         return None
     if spec is None:
         return None
-    if spec.submodule_search_locations:
-        return str(next(iter(spec.submodule_search_locations)))
-    return spec.origin
+    where = str(next(iter(spec.submodule_search_locations))) if spec.submodule_search_locations else spec.origin
+    folder = os.path.dirname(os.path.abspath(where)) if where else None
+    return folder if folder in _IMPORT_ROOTS else where
 
 
 def _code(ref: Any) -> Any:

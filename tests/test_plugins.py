@@ -223,3 +223,35 @@ def test_a_missing_builtin_package_is_not_a_problem(monkeypatch: pytest.MonkeyPa
     monkeypatch.setattr("kexue_verify.plugins.BUILTIN_PACKAGE", "kv_no_such_topics_package")
     loaded = load(LoadOptions(only=None))
     assert [p for p in loaded.plugins if p.origin == "builtin"] == []
+
+
+RELOADED_PLUGIN = """from kexue_verify import Claim, Source, hookimpl
+from kv_reloaded.helper import TITLE
+
+
+@hookimpl
+def kexue_register_claims(registry):
+    registry.add(Claim(id="reloaded.claim", title=TITLE, statement="x = x", assertion=None, numeric="kv_reloaded:f",
+                       source=Source(title="Fake", author="Tester, Dan", date="2022", url="https://example.org/r")))
+
+
+def f(ctx, a):
+    return []
+"""
+
+
+def test_a_plugins_dir_package_edited_since_it_was_imported_is_imported_again(tmp_path: Path) -> None:
+    """A notebook that edits its plugin between two runs plans the second with the edited claims; an unchanged
+    plugin keeps its module."""
+    package = tmp_path / "plugins" / "kv_reloaded"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text(RELOADED_PLUGIN, encoding="utf-8")
+    (package / "helper.py").write_text('TITLE = "the first title"\n', encoding="utf-8")
+    options = LoadOptions(dirs=(str(package.parent),), only=())
+    assert load(options).claims["reloaded.claim"].title == "the first title"
+    module = sys.modules["kv_reloaded"]
+    assert load(options).claims["reloaded.claim"].title == "the first title"
+    assert sys.modules["kv_reloaded"] is module  # unchanged: not imported again
+    (package / "helper.py").write_text('TITLE = "the second, edited title"\n', encoding="utf-8")
+    assert load(options).claims["reloaded.claim"].title == "the second, edited title"
+    assert sys.modules["kv_reloaded"] is not module

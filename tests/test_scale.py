@@ -230,9 +230,9 @@ def test_a_helper_edited_between_two_runs_in_one_process_is_run_again(tmp_path: 
     again = run(["pkgfake.halves"], config=RunConfig(in_process=True), options=options, cache=cache)
     assert [r.verdict for r in first.results] == [Verdict.VERIFIED]
     assert all(r.reused for r in again.results)  # nothing changed: reused
-    (package / "helper.py").write_text("DIVISOR = 2.5\n", encoding="utf-8")
+    (package / "helper.py").write_text("DIVISOR = 2.5  # edited\n", encoding="utf-8")
     # this process still holds the old helper: run here, the old code's verdict would be stored under the new key
-    with pytest.raises(UsageError, match=r"kv_pkgfake changed on disk after this process imported it"):
+    with pytest.raises(UsageError, match=r"plugins changed on disk since this process last digested it"):
         run(["pkgfake.halves"], config=RunConfig(in_process=True), options=options, cache=cache)
     edited = run(["pkgfake.halves"], config=RunConfig(jobs=1), options=options, cache=cache)  # fresh workers
     assert not any(r.reused for r in edited.results)
@@ -250,12 +250,13 @@ from kexue_verify.result_cache import ResultCache
 from kexue_verify.workers import _can_fork
 
 package, cache = Path(sys.argv[1]), ResultCache(Path(sys.argv[2]))
-options = LoadOptions(dirs=(str(package.parent),), only=())
+sys.path.insert(0, str(package.parent))  # an importable plugin (-p): load() does not import it again
+options = LoadOptions(modules=("kv_pkgfake",), only=())
 first = run(["pkgfake.halves"], config=RunConfig(jobs=1), options=options, cache=cache)
 assert _can_fork(), "this process must be one whose workers are forked"
 import kv_pkgfake.helper  # noqa: E402,F401 - the old helper, as a process that ran the check itself holds it
 
-(package / "helper.py").write_text("DIVISOR = 2.5\\n", encoding="utf-8")
+(package / "helper.py").write_text("DIVISOR = 2.5  # edited\\n", encoding="utf-8")
 edited = run(["pkgfake.halves"], config=RunConfig(jobs=1), options=options, cache=cache)
 print(first.results[0].verdict.value, edited.results[0].verdict.value, edited.results[0].reused)
 """
@@ -263,7 +264,8 @@ print(first.results[0].verdict.value, edited.results[0].verdict.value, edited.re
 
 def test_workers_are_not_forked_from_a_process_holding_edited_code(tmp_path: Path) -> None:
     """Workers forked from a process that imported a plugin module before it was edited would run the old code (and
-    store its verdict under the new key): such a run starts its workers as fresh interpreters instead."""
+    store its verdict under the new key): such a run starts its workers as fresh interpreters instead.  (An
+    importable plugin: one from a ``--plugins-dir`` would be imported again by ``load()``.)"""
     package = tmp_path / "plugins" / "kv_pkgfake"
     package.mkdir(parents=True)
     for name, text in _PACKAGE_PLUGIN.items():
@@ -273,3 +275,39 @@ def test_workers_are_not_forked_from_a_process_holding_edited_code(tmp_path: Pat
                           capture_output=True, text=True, timeout=120, env=env, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["verified", "refuted", "False"]
+
+
+SIBLING_PLUGIN = """from kexue_verify import Claim, FalseVariant, Source, close, hookimpl
+from kv_sibling_helper import DIVISOR
+
+
+def halves(ctx, a):
+    return close("1/divisor vs the half", 1 / DIVISOR, a["half"], tol=1e-12)
+
+
+@hookimpl
+def kexue_register_claims(registry):
+    registry.add(Claim(id="sibling.halves", title="Half of 1 is 0.5", statement="1/2 = 0.5",
+                       source=Source(title="Fake", author="Tester, Dan", date="2022", url="https://example.org/s"),
+                       assertion={"half": 0.5}, numeric=halves,
+                       false_variants=(FalseVariant(name="a-third", description="1/2 = 1/3",
+                                                    assertion={"half": 1 / 3}),)))
+"""
+
+
+def test_a_plugins_dir_helper_module_is_part_of_the_key(tmp_path: Path) -> None:
+    """A plugin file of a ``--plugins-dir`` that imports a sibling module (``import my_helpers``, as the plugin guide
+    shows): editing the sibling is another case. Its key covered only the plugin's own file, so a fresh process
+    reused ``verified`` after an edit that makes the check refute."""
+    plugins = tmp_path / "plugins"
+    plugins.mkdir()
+    (plugins / "kv_sibling.py").write_text(SIBLING_PLUGIN, encoding="utf-8")
+    (plugins / "kv_sibling_helper.py").write_text("DIVISOR = 2.0\n", encoding="utf-8")
+    options = LoadOptions(dirs=(str(plugins),), only=())
+    cache = ResultCache(tmp_path / "cache")
+    first = run(["sibling.halves"], config=RunConfig(in_process=True), options=options, cache=cache)
+    assert [r.verdict for r in first.results] == [Verdict.VERIFIED]
+    (plugins / "kv_sibling_helper.py").write_text("DIVISOR = 2.5  # edited\n", encoding="utf-8")
+    edited = run(["sibling.halves"], config=RunConfig(jobs=1), options=options, cache=cache)
+    assert not any(r.reused for r in edited.results)
+    assert [r.verdict for r in edited.results] == [Verdict.REFUTED]

@@ -47,11 +47,13 @@ __all__ = [
     "code_snapshot",
     "definition_digest",
     "escape_surrogates",
+    "import_root_digest",
     "remembered",
     "remembered_keys",
     "report_id",
     "seal",
     "section_digests",
+    "source_tree_digest",
 ]
 
 #: Keys whose values are wall-clock measurements, anywhere in a claim entry: left out of every digest. A check that
@@ -149,6 +151,39 @@ def _file_digest(path: str | Path) -> str | None:
         return hashlib.sha256(data.replace(b"\r\n", b"\n")).hexdigest()
 
     return remembered("file", str(path), digest)
+
+
+def source_tree_digest(root: str | Path) -> str:
+    """SHA-256 over the relative names and bytes (CRLF read as LF) of every ``*.py`` file under ``root``, or of
+    ``root`` itself when it is a file."""
+    path = Path(root)
+    files = [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(path.parent if path.is_file() else path)).encode())
+        with contextlib.suppress(OSError):
+            digest.update(file.read_bytes().replace(b"\r\n", b"\n"))
+    return digest.hexdigest()
+
+
+def import_root_digest(folder: str | Path) -> str:
+    """SHA-256 over what a folder on ``sys.path`` makes importable: its ``*.py`` files and its packages (folders
+    with ``__init__.py``, every ``*.py`` file in them), by relative name and bytes.  Other folders (a virtual
+    environment, data) are not read."""
+    root = Path(folder)
+    digest = hashlib.sha256()
+    for entry in sorted(root.iterdir()) if root.is_dir() else []:
+        if entry.is_file() and entry.suffix == ".py":
+            files = [entry]
+        elif entry.is_dir() and (entry / "__init__.py").is_file():
+            files = sorted(p for p in entry.rglob("*.py") if "__pycache__" not in p.parts)
+        else:
+            continue
+        for file in files:
+            digest.update(str(file.relative_to(root)).encode())
+            with contextlib.suppress(OSError):
+                digest.update(file.read_bytes().replace(b"\r\n", b"\n"))
+    return digest.hexdigest()
 
 
 def code_digest(ref: Any) -> str | None:
