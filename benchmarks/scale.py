@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -69,12 +70,6 @@ def kv(*args: str, python: str = sys.executable) -> list[str]:
     return [python, "-m", "kexue_verify", *args]
 
 
-def median(values: list[float]) -> float:
-    ordered = sorted(values)
-    mid = len(ordered) // 2
-    return ordered[mid] if len(ordered) % 2 else (ordered[mid - 1] + ordered[mid]) / 2
-
-
 def _has_cache_option(python: str, env: dict[str, str]) -> bool:
     """Whether this checkout's ``run`` has ``--cache/--no-cache`` (a checkout older than the result cache has not)."""
     out = subprocess.run(kv("run", "--help", python=python), env=env, check=True, capture_output=True, text=True,
@@ -101,7 +96,7 @@ def model_slope(python: str, env: dict[str, str], few: int, many: int, repeat: i
     for _ in range(repeat):
         for n in (few, many):
             times[n].append(wall(argv, {**env, "KV_BENCH_MODELS": str(n)}))
-    low, high = median(times[few]), median(times[many])
+    low, high = statistics.median(times[few]), statistics.median(times[many])
     return (high - low) / (many - few), low, high
 
 

@@ -95,12 +95,6 @@ def _nothing_selected(keyword: str | None, tags: Sequence[str]) -> str:
             "and model names, not titles (see `kexue-verify list`)")
 
 
-def _stale_imports() -> list[str]:
-    from kexue_verify.result_cache import stale_imports
-
-    return stale_imports()
-
-
 def run(
     patterns: Sequence[str] = ("all",),
     *,
@@ -144,13 +138,14 @@ def run(
     results: list[CaseResult] = []
     keys: dict[str, str] = {}
     to_run = list(cases)
+    stale: list[str] = []
     with code_snapshot():  # the code as it is now, each file read once for all the cases
         definitions = {c.id: definition_digest(c.claim, c.model, loaded.claims.proof_dirs) for c in cases}
         if cache is not None:
-            from kexue_verify.result_cache import case_key
+            from kexue_verify.result_cache import case_key, stale_imports
 
             keys = {c.id: case_key(c, config, loaded.claims.proof_dirs, definition=definitions[c.id]) for c in cases}
-        stale = _stale_imports() if cache is not None else []
+            stale = stale_imports()
     if stale and config.in_process:
         raise UsageError(f"the code of {', '.join(stale)} changed on disk since this process last digested it, and "
                          "this process holds modules imported from there: an in-process run could run code imported "

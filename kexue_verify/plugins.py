@@ -132,8 +132,12 @@ _OWNED: dict[str, str] = {}
 
 
 def _inside(module: ModuleType, folder: str) -> bool:
+    """Whether ``module`` was imported from a file in the folder ``folder`` (an absolute path), or from that file."""
     file = getattr(module, "__file__", None)
-    return isinstance(file, str) and os.path.abspath(file).startswith(folder + os.sep)
+    if not isinstance(file, str):
+        return False
+    path = os.path.abspath(file)
+    return path == folder or path.startswith(folder + os.sep)
 
 
 #: Each import root's :func:`~kexue_verify.reports.identity.import_root_digest` when its plugins were last loaded.

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from kexue_verify.claims import Claim, Evidence, ModelSpec, Outcome, Verdict
-from kexue_verify.plugins import _IMPORT_ROOTS, BUILTIN_PACKAGE
+from kexue_verify.plugins import _IMPORT_ROOTS, BUILTIN_PACKAGE, _inside
 from kexue_verify.reports.identity import (
     definition_digest,
     import_root_digest,
@@ -98,11 +98,7 @@ def _tree_digest(root: str) -> str:
 def _imported_from(root: str) -> bool:
     """Whether a module of this process was imported from the file or folder ``root``."""
     base = os.path.abspath(root)
-    for module in list(sys.modules.values()):
-        file = getattr(module, "__file__", None)
-        if isinstance(file, str) and (os.path.abspath(file) == base or os.path.abspath(file).startswith(base + os.sep)):
-            return True
-    return False
+    return any(module is not None and _inside(module, base) for module in list(sys.modules.values()))
 
 
 def stale_imports() -> list[str]:

@@ -157,13 +157,9 @@ def source_tree_digest(root: str | Path) -> str:
     """SHA-256 over the relative names and bytes (CRLF read as LF) of every ``*.py`` file under ``root``, or of
     ``root`` itself when it is a file."""
     path = Path(root)
-    files = [path] if path.is_file() else sorted(p for p in path.rglob("*.py") if "__pycache__" not in p.parts)
-    digest = hashlib.sha256()
-    for file in files:
-        digest.update(str(file.relative_to(path.parent if path.is_file() else path)).encode())
-        with contextlib.suppress(OSError):
-            digest.update(file.read_bytes().replace(b"\r\n", b"\n"))
-    return digest.hexdigest()
+    if path.is_file():
+        return _files_digest([path], path.parent)
+    return _files_digest(_python_files(path), path)
 
 
 def import_root_digest(folder: str | Path) -> str:
@@ -171,18 +167,27 @@ def import_root_digest(folder: str | Path) -> str:
     with ``__init__.py``, every ``*.py`` file in them), by relative name and bytes.  Other folders (a virtual
     environment, data) are not read."""
     root = Path(folder)
-    digest = hashlib.sha256()
+    files: list[Path] = []
     for entry in sorted(root.iterdir()) if root.is_dir() else []:
         if entry.is_file() and entry.suffix == ".py":
-            files = [entry]
+            files.append(entry)
         elif entry.is_dir() and (entry / "__init__.py").is_file():
-            files = sorted(p for p in entry.rglob("*.py") if "__pycache__" not in p.parts)
-        else:
-            continue
-        for file in files:
-            digest.update(str(file.relative_to(root)).encode())
-            with contextlib.suppress(OSError):
-                digest.update(file.read_bytes().replace(b"\r\n", b"\n"))
+            files += _python_files(entry)
+    return _files_digest(files, root)
+
+
+def _python_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def _files_digest(files: Iterable[Path], base: Path) -> str:
+    """SHA-256 over each file's name relative to ``base`` and its bytes, CRLF read as LF (an unreadable file: its
+    name alone)."""
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(str(file.relative_to(base)).encode())
+        with contextlib.suppress(OSError):
+            digest.update(file.read_bytes().replace(b"\r\n", b"\n"))
     return digest.hexdigest()
 
 
