@@ -345,6 +345,54 @@ class _Worker:
     case: Case | None = None
     started: float = 0.0
     ready: bool = False
+    family: str | None = None  # the family of the cases it was last handed (see _Queue)
+
+
+class _Queue:
+    """The cases waiting for a worker, handed out with affinity to a family (topic).
+
+    Cases of one family share what a worker warms up once: imports (``torch.func`` imports ``torch._dynamo``,
+    0.8 s), SymPy's caches, a plugin's memoised intermediate results (an SVD topic's trained autoencoders) and the
+    false variants decided once per claim per worker (:func:`~kexue_verify.verdicts._variant`).  Handed out in plan
+    order, every worker would run every family and pay all of it; so a worker keeps to its family while it has
+    cases, then takes the family with the most cases waiting that no other worker is on (or, when every family left
+    is taken, the one with the most cases waiting), first cases first.  Results do not depend on the order: every
+    case is seeded from its id, and the report is sorted.
+    """
+
+    def __init__(self, cases: Sequence[Case]) -> None:
+        self.waiting = list(cases)
+
+    def __bool__(self) -> bool:
+        return bool(self.waiting)
+
+    def _index(self, family: str | None, others: set[str | None]) -> int:
+        if family is not None:
+            mine = next((i for i, case in enumerate(self.waiting) if case.claim.family == family), None)
+            if mine is not None:
+                return mine
+        counts: dict[str, int] = {}
+        for case in self.waiting:
+            counts[case.claim.family] = counts.get(case.claim.family, 0) + 1
+        free = [f for f in counts if f not in others] or list(counts)
+        chosen = max(free, key=counts.__getitem__)  # the first in plan order among equals
+        return next(i for i, case in enumerate(self.waiting) if case.claim.family == chosen)
+
+    def peek(self, worker: _Worker, workers: Sequence[_Worker]) -> Case:
+        """The case :meth:`take` would hand ``worker`` now."""
+        return self.waiting[self._index(worker.family, {w.family for w in workers if w is not worker})]
+
+    def take(self, worker: _Worker, workers: Sequence[_Worker]) -> Case:
+        """Remove and return the next case for ``worker`` (see the class), and note its family on the worker."""
+        case = self.waiting.pop(self._index(worker.family, {w.family for w in workers if w is not worker}))
+        worker.family = case.claim.family
+        return case
+
+    def first_cases(self, count: int) -> list[Case]:
+        """The cases ``count`` fresh workers will be handed first, in turn (each worker's first case has its
+        derivation checked while it starts: :class:`_ProofAhead`)."""
+        preview, workers = _Queue(self.waiting), [_Worker(None, None) for _ in range(count)]
+        return [preview.take(w, workers) for w in workers if preview]
 
 
 def _failed(case: Case, config: RunConfig, verdict: Verdict, message: str, duration: float) -> CaseResult:
@@ -362,7 +410,7 @@ class _Pool:
         self.options, self.config, self.loaded = options, config, loaded
         self.ctx = mp.get_context("spawn")
         count = max(1, min(config.jobs, jobs_needed))
-        jobs = list(first_jobs) or [_job(case) for case in upcoming]
+        jobs = list(first_jobs) or [_job(case) for case in _Queue(upcoming).first_cases(count)]
         self.workers: list[_Worker] = []
         for i in range(count):
             self.workers.append(self._spawn(jobs[i] if i < len(jobs) else None))
@@ -384,16 +432,15 @@ class _Pool:
         child.close()
         return _Worker(proc, parent)
 
-    def _replace(self, index: int, queue: Sequence[Case]) -> None:
+    def _replace(self, index: int, queue: _Queue) -> None:
         """Kill worker ``index`` (hung or dead); start a fresh one only if cases are still waiting."""
         worker = self.workers[index]
         kill_group(worker.process)
         worker.process.join(5)
         worker.conn.close()
-        if queue:
-            self.workers[index] = self._spawn(_job(queue[-1]))  # the next case handed out, most likely to this worker
-        else:
-            self.workers[index] = _Worker(None, None)  # retired: holds no case, never waited on
+        self.workers[index] = _Worker(None, None)  # retired: holds no case, never waited on
+        if queue:  # a fresh process, warm for no family; told the case it will most likely be handed
+            self.workers[index] = self._spawn(_job(queue.peek(self.workers[index], self.workers)))
 
     def _deadline(self, worker: _Worker) -> float:
         """When the worker's case runs out of time; a worker still starting up gets STARTUP_GRACE more."""
@@ -403,7 +450,7 @@ class _Pool:
             started: Callable[[], None] | None = None) -> Iterator[CaseResult]:
         """Yield each case's result; ``close=False`` keeps the workers for another call (a resident pool);
         ``started`` is called once the workers are started."""
-        queue = list(reversed(cases))
+        queue = _Queue(cases)
         self.workers = [self._spawn() if w.process is None and queue else w for w in self.workers]
         try:
             if started is not None:
@@ -411,7 +458,7 @@ class _Pool:
             while queue or any(w.case for w in self.workers):
                 for w in self.workers:
                     if w.case is None and queue and w.process is not None:
-                        w.case, w.started = queue.pop(), time.monotonic()
+                        w.case, w.started = queue.take(w, self.workers), time.monotonic()
                         w.conn.send(_job(w.case))
                 busy = [w for w in self.workers if w.case is not None]
                 deadline = min(self._deadline(w) for w in busy)

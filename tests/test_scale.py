@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 from conftest import CORE_FAKES
@@ -16,7 +18,7 @@ from conftest import CORE_FAKES
 from kexue_verify import Case, LoadOptions, RunConfig, UsageError, Verdict, load, run, verdicts
 from kexue_verify.result_cache import ResultCache, case_key, result_from_dict
 from kexue_verify.verdicts import evaluate
-from kexue_verify.workers import default_jobs
+from kexue_verify.workers import _Queue, _Worker, default_jobs
 
 FAKES = LoadOptions(dirs=(str(CORE_FAKES),), only=())
 
@@ -33,6 +35,42 @@ def test_default_jobs_on_this_machine_is_between_one_and_the_cores() -> None:
     import os
 
     assert 1 <= default_jobs() <= min(8, len(os.sched_getaffinity(0)))
+
+
+# --- hand-out with family affinity ----------------------------------------------------------------------------------
+
+def _cases(spec: str) -> list[Any]:
+    """Stand-ins for cases ("a1 a2 b1"): the queue reads only ``case.claim.family``."""
+    return [SimpleNamespace(id=name, claim=SimpleNamespace(family=name[0])) for name in spec.split()]
+
+
+def test_each_worker_keeps_to_a_family_and_then_takes_the_largest_free_one() -> None:
+    queue = _Queue(_cases("a1 b1 a2 c1 c2 c3 b2 a3 a4"))
+    one, two = workers = [_Worker(None, None), _Worker(None, None)]
+    assert queue.take(one, workers).id == "a1"  # the largest family (4 cases), first case first
+    assert queue.take(two, workers).id == "c1"  # the largest family nobody is on
+    assert [queue.take(one, workers).id for _ in range(3)] == ["a2", "a3", "a4"]  # not b1, though it is earlier
+    assert queue.take(one, workers).id == "b1"  # a is done: b is free
+    assert queue.take(one, workers).id == "b2"
+    assert queue.take(one, workers).id == "c2"  # nothing free is left: share c with the other worker
+    assert queue.take(two, workers).id == "c3"
+    assert not queue
+
+
+def test_the_first_cases_announced_to_starting_workers_are_the_ones_they_are_handed() -> None:
+    cases = _cases("s1 f1 f2 f3 v1 v2 s2")
+    announced = [c.id for c in _Queue(cases).first_cases(3)]
+    queue, workers = _Queue(cases), [_Worker(None, None) for _ in range(3)]
+    assert [queue.take(w, workers).id for w in workers] == announced == ["f1", "s1", "v1"]
+    assert [c.id for c in _Queue(cases[:1]).first_cases(3)] == ["s1"]  # fewer cases than workers
+
+
+def test_a_replaced_worker_is_told_the_case_it_will_be_handed() -> None:
+    queue = _Queue(_cases("a1 a2 b1 b2 c1 c2 c3"))
+    one, two = workers = [_Worker(None, None), _Worker(None, None)]
+    assert (queue.take(one, workers).id, queue.take(two, workers).id) == ("c1", "a1")
+    fresh = _Worker(None, None)  # replaces the first, which died: warm for no family, it takes any free one
+    assert queue.peek(fresh, [fresh, two]).id == queue.take(fresh, [fresh, two]).id == "b1"  # b before c: plan order
 
 
 # --- proof-check time ------------------------------------------------------------------------------------------------
