@@ -279,6 +279,18 @@ def test_exact_relations_on_the_exact_matrices(text, name, expected):
     assert decide_exact(parse_relation(text), exact_quantities(matrix)).holds is expected
 
 
+@pytest.mark.parametrize(("number", "sign"), [
+    (sp.sqrt(2) * sp.sqrt(3) - sp.sqrt(6), 0),  # 0, though not written as 0: simplified, since its value is ~0
+    ((1 + sp.sqrt(5)) / 2 - sp.Rational(1618033988749895, 10**15), -1),  # -1.5e-16: read from its 60 digits
+    (sp.Rational(1, 10**50), 1),  # below 1e-45, but an exact rational: not 0
+    (sp.Integer(-1) / 10**44, -1),
+])
+def test_the_sign_of_an_exact_difference(number, sign):
+    from kexue_verify_plugins.lipschitz.quantities import _sign_exact
+
+    assert _sign_exact(number) == sign
+
+
 def test_the_exact_spectral_norm_of_the_shear_is_the_golden_ratio():
     spec = exact_quantities(EXACT_MATRICES["shear [[1,1],[0,1]]"][0])["spec"]
     assert sp.simplify(spec - (1 + sp.sqrt(5)) / 2) == 0

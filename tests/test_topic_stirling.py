@@ -241,3 +241,20 @@ def test_the_q_expansion_remainder_is_resolved_in_float32():
     assert r.verdict is Verdict.VERIFIED, r.message
     (evidence,) = r.parts["numeric"].evidence
     assert abs(evidence.quantities["slope"] - 3) <= evidence.quantities["tolerance"] < 1
+
+
+def test_an_identity_is_refuted_at_its_points_and_a_near_identity_is_not_rounded_into_one() -> None:
+    import sympy as sp
+
+    from kexue_verify_plugins.stirling.symbolic import same_function
+
+    x = sp.Symbol("x", positive=True)
+    ranges = {x: (1.0, 5.0)}
+    proved = same_function(sp.gamma(x + 1), x * sp.gamma(x), ranges)
+    assert (proved.holds, proved.method) == (True, "sympy.simplify(lhs − rhs) = 0")
+    slip = same_function(sp.gamma(x + 1), (x + 1) * sp.gamma(x), ranges)  # off by gamma(x): refuted at the points
+    assert (slip.holds, slip.method) == (False, "random-point test, 8 points, mpmath 50 digits")
+    assert slip.counterexample["relative_difference"] > 0.1
+    near = same_function(sp.gamma(x + 1), x * sp.gamma(x) * (1 + sp.Rational(1, 10**30)), ranges)
+    assert not near.holds  # 1e-30 apart: too close to call at the points, so simplify is asked, and cannot prove it
+    assert near.method.endswith("(SymPy could not simplify)")
