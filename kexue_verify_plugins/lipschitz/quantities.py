@@ -117,10 +117,10 @@ _UNSETTLED = sp.Float("1e-45")
 
 def _sign_exact(d: sp.Expr) -> int | None:
     """The sign of the number ``d``: read from its 60-digit value (SymPy's ``evalf``, which raises its working
-    precision where terms cancel) when that is real and at least 10⁻⁴⁵ in size; otherwise ``d`` is simplified first,
-    and is 0 only if SymPy reduces it to 0 (or, not a rational, ``nsimplify`` identifies its value as 0).  Simplifying every ``d``
-    first gave the same signs on the Lipschitz topic (192 decisions) and took 97 % of their time, in ``simplify``
-    of numbers that are plainly not 0."""
+    precision where terms cancel) when that is real and at least 10⁻⁴⁵ in size; otherwise ``d`` is simplified
+    first, and is 0 only if SymPy reduces it to 0 (or, not a rational, ``nsimplify`` identifies its value as 0).
+    Simplifying every ``d`` first gave the same signs on the Lipschitz topic (192 decisions) and took 97 % of their
+    time, in ``simplify`` of numbers that are plainly not 0."""
     value = sp.N(d, 60)
     if value.is_real and abs(value) >= _UNSETTLED:
         return 1 if value > 0 else -1

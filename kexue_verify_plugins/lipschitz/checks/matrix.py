@@ -11,6 +11,7 @@ largest quantity).
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import sympy as sp
@@ -162,6 +163,12 @@ def relations_numeric(ctx: CheckContext, a: MatrixRelations, matrices: dict[str,
 
 
 def _sup_identity_evidence() -> list[Evidence]:
+    """For a general 2-column matrix: ``max_t ‖W(cos t, sin t)‖² = λ_max(WᵀW)`` (see :func:`_sup_identity`)."""
+    return list(_sup_identity())
+
+
+@cache  # the same for every claim, variant and seed that shows it (14 times in a run of the topic)
+def _sup_identity() -> tuple[Evidence, ...]:
     """For a general 2-column matrix: ``max_t ‖W(cos t, sin t)‖² = λ_max(WᵀW)``.
 
     With Gram entries ``A, B, C``: ``A cos²t + 2B cos t sin t + C sin²t = (A+C)/2 + ((A−C)/2) cos 2t
@@ -174,12 +181,12 @@ def _sup_identity_evidence() -> list[Evidence]:
     amplitude = (big_a + big_c) / 2 + sp.sqrt(((big_a - big_c) / 2) ** 2 + big_b**2)
     roots = sp.solve(lam**2 - (big_a + big_c) * lam + (big_a * big_c - big_b**2), lam)
     larger = max(roots, key=lambda r: r.subs({big_a: 2, big_b: 1, big_c: 1}))
-    return [
+    return (
         holds("‖W(cos t, sin t)‖² is a sinusoid in 2t", sp.simplify(sp.expand_trig(quad - sinusoid)) == 0,
               method="sympy.simplify", expected="0"),
         holds("its maximum equals λ_max(WᵀW)", sp.simplify(amplitude - larger) == 0, method="sympy.simplify",
               expected="0", maximum=str(amplitude), eigenvalue=str(larger)),
-    ]
+    )
 
 
 def sup_identity_symbolic(ctx: CheckContext, a: MatrixRelations) -> list[Evidence]:
