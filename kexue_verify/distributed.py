@@ -233,6 +233,25 @@ def _lost(case: Case, config: RunConfig, exc: BaseException) -> CaseResult:
                    "the other cases go on", 0.0)
 
 
+def _family_workers(client: Any, cases: Sequence[Case]) -> dict[str, str]:
+    """A preferred worker for each family of ``cases`` (the largest families first, each to the worker with the
+    fewest cases so far), as local workers keep to a family (``workers._Queue``): the cases of a family share what
+    a worker's process warms once.  A preference only (``allow_other_workers``): dask's work stealing still gives
+    an idle worker another's tasks.  Empty with fewer than two workers known."""
+    workers = sorted(client.scheduler_info().get("workers", {}))
+    if len(workers) < 2:
+        return {}
+    counts: dict[str, int] = {}
+    for case in cases:
+        counts[case.claim.family] = counts.get(case.claim.family, 0) + 1
+    load = dict.fromkeys(workers, 0)
+    placement = {}
+    for family, count in sorted(counts.items(), key=lambda item: -item[1]):
+        placement[family] = worker = min(load, key=load.__getitem__)
+        load[worker] += count
+    return placement
+
+
 def run_cases_dask(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConfig,
                    scheduler: str | None = None) -> Iterator[CaseResult]:
     """Evaluate ``cases`` as dask tasks (an embedded LocalCluster, or the cluster at ``scheduler``)."""
@@ -258,10 +277,13 @@ def run_cases_dask(cases: Sequence[Case], loaded: LoadedPlugins, config: RunConf
                 raise UsageError(f"--scheduler {scheduler}: cannot reach the dask scheduler ({exc}); start one with "
                                  "`dask scheduler` and workers with `dask worker ADDRESS`") from None
         futures = {}
+        placement = _family_workers(client, cases)
         for case in cases:
+            preferred = placement.get(case.claim.family)
             future = client.submit(evaluate_on_worker, token, options, shipped, config, case.claim.id,
                                    case.model.name if case.model else None, key=f"kexue-verify-{token}-{case.id}",
-                                   pure=False, retries=0, resources=resources)
+                                   pure=False, retries=0, resources=resources,
+                                   workers=[preferred] if preferred else None, allow_other_workers=True)
             futures[future] = case
         for future in distributed.as_completed(futures, loop=client.loop):
             case = futures[future]

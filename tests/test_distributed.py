@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 from click.testing import CliRunner
 from conftest import CORE_FAKES, FAKE_VERDICTS, SLOW_FAKES, Invoker
 
-from kexue_verify.distributed import _materialise, ship_plugin_dirs
+from kexue_verify.distributed import _family_workers, _materialise, ship_plugin_dirs
 from kexue_verify.plugins import ENV_PLUGINS
 
 pytest.importorskip("distributed")
@@ -85,3 +86,18 @@ def test_the_cluster_started_early_is_used_only_if_it_is_the_one_asked_for_and_c
     distributed.close_early_cluster()
     assert closed == [3, 2]
     assert not distributed._EARLY
+
+
+class _Client:
+    def __init__(self, *workers: str) -> None:
+        self.workers = workers
+
+    def scheduler_info(self) -> dict:
+        return {"workers": {w: {} for w in self.workers}}
+
+
+def test_each_family_prefers_one_worker_the_largest_families_spread_first() -> None:
+    cases = [SimpleNamespace(claim=SimpleNamespace(family=f)) for f in "aaaaabbbccd"]
+    placement = _family_workers(_Client("tcp://w2", "tcp://w1"), cases)
+    assert placement == {"a": "tcp://w1", "b": "tcp://w2", "c": "tcp://w2", "d": "tcp://w1"}  # 5+1 against 3+2
+    assert _family_workers(_Client("tcp://w1"), cases) == {}  # one worker (or none yet): no preference
