@@ -258,3 +258,15 @@ def test_an_identity_is_refuted_at_its_points_and_a_near_identity_is_not_rounded
     near = same_function(sp.gamma(x + 1), x * sp.gamma(x) * (1 + sp.Rational(1, 10**30)), ranges)
     assert not near.holds  # 1e-30 apart: too close to call at the points, so simplify is asked, and cannot prove it
     assert near.method.endswith("(SymPy could not simplify)")
+
+
+def test_an_identity_whose_side_cancels_beyond_50_digits_is_not_refuted_at_its_points() -> None:
+    import sympy as sp
+
+    from kexue_verify_plugins.stirling.symbolic import _worst_point, same_function
+
+    x = sp.Symbol("x", positive=True)
+    lhs = x + sp.exp(100) * sp.exp(x) - sp.exp(x + 100)  # ≡ x, through 45 digits of cancellation
+    assert _worst_point(lhs, x, ((x, (1.0, 5.0)),), 0, 8)["relative_difference"] > 1e-10  # 50 digits are not enough
+    identity = same_function(lhs, x, {x: (1.0, 5.0)})
+    assert (identity.holds, identity.method) == (True, "sympy.simplify(lhs − rhs) = 0")  # 100 digits see it
