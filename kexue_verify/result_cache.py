@@ -40,6 +40,7 @@ from kexue_verify.plugins import _IMPORT_ROOTS, BUILTIN_PACKAGE, _inside
 from kexue_verify.reports.identity import (
     definition_digest,
     import_root_digest,
+    proof_digest,
     remembered,
     remembered_keys,
     source_tree_digest,
@@ -153,17 +154,6 @@ def _versions() -> dict[str, str | None]:
     return versions
 
 
-def _proof_text(ref: str | None, proof_dirs: Iterable[str | Path]) -> str | None:
-    if not ref:
-        return None
-    file_name = ref.partition("#")[0]
-    for directory in proof_dirs:
-        candidate = Path(directory) / file_name
-        if candidate.is_file():
-            return hashlib.sha256(candidate.read_bytes().replace(b"\r\n", b"\n")).hexdigest()
-    return None
-
-
 def _model(spec: ModelSpec | None) -> Any:
     if spec is None:
         return None
@@ -182,7 +172,7 @@ def claim_definition(claim: Claim, proof_dirs: Iterable[str | Path]) -> dict[str
         "numeric": _code(claim.numeric),
         "false_variants": [{"name": v.name, "description": v.description, "assertion": v.assertion,
                             "model": _code(v.model)} for v in claim.false_variants],
-        "proof": {"ref": claim.proof, "text": _proof_text(claim.proof, proof_dirs)} if claim.proof else None,
+        "proof": {"ref": claim.proof, "text": proof_digest(claim.proof, proof_dirs)} if claim.proof else None,
     }
 
 

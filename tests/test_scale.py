@@ -145,6 +145,18 @@ def test_a_second_run_reuses_every_decided_verdict_and_keeps_the_report_id(tmp_p
     assert all(r.reused for r in second.results if r.case_id != "fake.nan")
 
 
+def test_the_key_changes_with_the_proof_documents_text(tmp_path: Path) -> None:
+    claim = dataclasses.replace(load(FAKES).claims["fake.good-sum"], proof="sums.md#gauss")
+    proof = tmp_path / "sums.md"
+    proof.write_text("# Gauss\n\n$$ \\sum k = n(n+1)/2 $$\n", encoding="utf-8")
+    first = case_key(Case(claim), RunConfig(), [tmp_path])
+    assert case_key(Case(claim), RunConfig(), [tmp_path]) == first
+    proof.write_text("# Gauss\n\n$$ \\sum k = n(n-1)/2 $$\n", encoding="utf-8")
+    edited = case_key(Case(claim), RunConfig(), [tmp_path])
+    proof.unlink()
+    assert len({first, edited, case_key(Case(claim), RunConfig(), [tmp_path])}) == 3
+
+
 def test_the_key_changes_with_seed_dtype_device_model_and_the_plugins_code(tmp_path: Path) -> None:
     plugins = tmp_path / "plugins"
     shutil.copytree(CORE_FAKES, plugins)

@@ -48,6 +48,7 @@ __all__ = [
     "definition_digest",
     "escape_surrogates",
     "import_root_digest",
+    "proof_digest",
     "remembered",
     "remembered_keys",
     "report_id",
@@ -234,7 +235,9 @@ def _plain(value: Any) -> Any:
     return repr(value)
 
 
-def _proof_digest(ref: str | None, proof_dirs: Iterable[str | Path]) -> str | None:
+def proof_digest(ref: str | None, proof_dirs: Iterable[str | Path]) -> str | None:
+    """SHA-256 of the proof document ``ref`` (``"file.md#anchor"``) names, the first found in ``proof_dirs``;
+    None when ``ref`` is empty or no such file can be read (the proof check itself reports that)."""
     if not ref:
         return None
     file_name = ref.partition("#")[0]
@@ -255,7 +258,7 @@ def definition_digest(claim: Any, model: Any = None, proof_dirs: Iterable[str | 
         "model_kind": claim.model_kind,
         "checks": {"symbolic": code_digest(claim.symbolic), "numeric": code_digest(claim.numeric)},
         "proof": claim.proof,
-        "proof_text": _proof_digest(claim.proof, proof_dirs),
+        "proof_text": proof_digest(claim.proof, proof_dirs),
         "false_variants": [{"name": v.name, "description": v.description, "assertion": _plain(v.assertion),
                             "model": code_digest(v.model)} for v in claim.false_variants],
         "model": None if model is None else {"name": model.name, "kind": model.kind,
