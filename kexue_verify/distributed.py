@@ -25,6 +25,7 @@ import shutil
 import sys
 import tempfile
 import threading
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import ExitStack
 from dataclasses import replace
@@ -241,12 +242,9 @@ def _family_workers(client: Any, cases: Sequence[Case]) -> dict[str, str]:
     workers = sorted(client.scheduler_info().get("workers", {}))
     if len(workers) < 2:
         return {}
-    counts: dict[str, int] = {}
-    for case in cases:
-        counts[case.claim.family] = counts.get(case.claim.family, 0) + 1
     load = dict.fromkeys(workers, 0)
     placement = {}
-    for family, count in sorted(counts.items(), key=lambda item: -item[1]):
+    for family, count in Counter(case.claim.family for case in cases).most_common():
         placement[family] = worker = min(load, key=load.__getitem__)
         load[worker] += count
     return placement

@@ -26,6 +26,7 @@ import pickle
 import signal
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
@@ -366,25 +367,26 @@ class _Queue:
     def __bool__(self) -> bool:
         return bool(self.waiting)
 
-    def _index(self, family: str | None, others: set[str | None]) -> int:
+    def _index(self, worker: _Worker, workers: Sequence[_Worker]) -> int:
+        """Where in :attr:`waiting` the next case for ``worker`` is (see the class)."""
+        family = worker.family
         if family is not None:
             mine = next((i for i, case in enumerate(self.waiting) if case.claim.family == family), None)
             if mine is not None:
                 return mine
-        counts: dict[str, int] = {}
-        for case in self.waiting:
-            counts[case.claim.family] = counts.get(case.claim.family, 0) + 1
+        counts = Counter(case.claim.family for case in self.waiting)
+        others = {w.family for w in workers if w is not worker}
         free = [f for f in counts if f not in others] or list(counts)
         chosen = max(free, key=counts.__getitem__)  # the first in plan order among equals
         return next(i for i, case in enumerate(self.waiting) if case.claim.family == chosen)
 
     def peek(self, worker: _Worker, workers: Sequence[_Worker]) -> Case:
         """The case :meth:`take` would hand ``worker`` now."""
-        return self.waiting[self._index(worker.family, {w.family for w in workers if w is not worker})]
+        return self.waiting[self._index(worker, workers)]
 
     def take(self, worker: _Worker, workers: Sequence[_Worker]) -> Case:
         """Remove and return the next case for ``worker`` (see the class), and note its family on the worker."""
-        case = self.waiting.pop(self._index(worker.family, {w.family for w in workers if w is not worker}))
+        case = self.waiting.pop(self._index(worker, workers))
         worker.family = case.claim.family
         return case
 

@@ -93,21 +93,20 @@ def _same_function(lhs: sp.Expr, rhs: sp.Expr, ranges: tuple[tuple[sp.Symbol, tu
     # The random points first: where the sides plainly differ there, no simplification can make them equal, and
     # simplify spent most of its time on such false variants.  Else an identity simplify proves is proved.
     sampled = f"random-point test, {points} points, mpmath 50 digits"
+    worst, failure = None, None
     try:
         worst = _worst_point(lhs, rhs, ranges, seed, points)
-    except Exception:  # noqa: BLE001 - not evaluable at the points: simplify decides, or the points raise below
-        worst, evaluated = None, False
-    else:
-        evaluated = True
-        if worst is not None and worst["relative_difference"] > _PLAINLY_DIFFERENT and _differs_at_100_digits(
-                lhs, rhs, {s: worst[str(s)] for s, _ in ranges}):
-            return Identity(False, sampled, worst)
+    except Exception as exc:  # noqa: BLE001 - not evaluable at the points: simplify decides, else it is raised
+        failure = exc
+    if worst is not None and worst["relative_difference"] > _PLAINLY_DIFFERENT and _differs_at_100_digits(
+            lhs, rhs, {s: worst[str(s)] for s, _ in ranges}):
+        return Identity(False, sampled, worst)
     if _zero(lhs - rhs):
         return Identity(True, "sympy.simplify(lhs − rhs) = 0")
     if positive and _zero(sp.expand_log(sp.log(lhs) - sp.log(rhs), force=True)):
         return Identity(True, "sympy.simplify(expand_log(log lhs − log rhs)) = 0")
-    if not evaluated:
-        worst = _worst_point(lhs, rhs, ranges, seed, points)
+    if failure is not None:
+        raise failure
     return Identity(worst is None, f"{sampled} (SymPy could not simplify)", worst)
 
 
@@ -119,7 +118,12 @@ def _differs_at_100_digits(lhs: sp.Expr, rhs: sp.Expr, point: dict[sp.Symbol, fl
         values = [mpmath.mpf(v) for v in point.values()]
         a = sp.lambdify(symbols, lhs, modules="mpmath")(*values)
         b = sp.lambdify(symbols, rhs, modules="mpmath")(*values)
-        return bool(abs(a - b) > _PLAINLY_DIFFERENT * max(abs(a), abs(b), mpmath.mpf(10) ** -30))
+        return bool(_relative_difference(a, b) > _PLAINLY_DIFFERENT)
+
+
+def _relative_difference(a: Any, b: Any) -> Any:
+    """``|a − b| / max(|a|, |b|, 10⁻³⁰)`` (mpmath numbers)."""
+    return abs(a - b) / max(abs(a), abs(b), mpmath.mpf(10) ** -30)
 
 
 def _worst_point(lhs: sp.Expr, rhs: sp.Expr, ranges: tuple[tuple[sp.Symbol, tuple[float, float]], ...],
@@ -136,8 +140,7 @@ def _worst_point(lhs: sp.Expr, rhs: sp.Expr, ranges: tuple[tuple[sp.Symbol, tupl
         for _ in range(points):
             point = {s: mpmath.mpf(rng.uniform(*bounds[s])) for s in symbols}
             a, b = f_lhs(*point.values()), f_rhs(*point.values())
-            scale = max(abs(a), abs(b), mpmath.mpf(10) ** -30)
-            rel = abs(a - b) / scale
+            rel = _relative_difference(a, b)
             if rel > mpmath.mpf(10) ** -40 and (worst is None or rel > worst["relative_difference"]):
                 worst = {**{str(s): float(v) for s, v in point.items()}, "lhs": float(a), "rhs": float(b),
                          "relative_difference": float(rel)}
