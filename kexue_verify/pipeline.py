@@ -12,7 +12,7 @@ import difflib
 import fnmatch
 import signal
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from kexue_verify.claims import Verdict
@@ -21,6 +21,7 @@ from kexue_verify.interrupts import Interrupted, signals_interrupt
 from kexue_verify.plugins import LoadedPlugins, LoadOptions, load
 from kexue_verify.reports import build_report, exit_code, seal
 from kexue_verify.reports.identity import code_snapshot, definition_digest
+from kexue_verify.result_cache import case_key, code_changed, code_read, stale_imports
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
 from kexue_verify.verdicts import Case, CaseResult, RunConfig, expand
 from kexue_verify.workers import run_cases, worker_start
@@ -46,6 +47,10 @@ class RunOutcome:
     planned: int = 0
     #: Cases selected but not run because the run stopped at the first unexpected verdict (``exitfirst``).
     not_run: int = 0
+    #: Code roots and files (checks, plugins, proof documents) whose digest changed while the run ran: its cases
+    #: may have run the edited code, which the report's digests (taken when it started) do not name; none of its
+    #: results is kept in the cache.
+    code_changed: list[str] = field(default_factory=list)
 
 
 def plan(loaded: LoadedPlugins, patterns: Sequence[str] = ("all",), *, keyword: str | None = None,
@@ -119,7 +124,9 @@ def run(
     are started as fresh interpreters, which import the code as it is now, rather than forked from this process; an
     ``in_process`` run is refused then (:class:`~kexue_verify.errors.UsageError`), since it could run the old code.
     (:func:`~kexue_verify.plugins.load` imports the modules of an edited ``--plugins-dir`` again; an installed plugin
-    stays as it was imported.)
+    stays as it was imported.)  The code read is digested again when the run ends: where a file changed while the
+    run ran (a lazily imported check, a proof document, a spawned worker's plugins are read when a case runs), the
+    outcome names it (``code_changed``) and the run's results are taken out of the cache.
 
     SIGINT, SIGTERM and SIGHUP during the run stop it: the workers are ended and the outcome holds the
     results so far, its report marked ``interrupted`` (see :class:`RunOutcome`).
@@ -139,13 +146,13 @@ def run(
     keys: dict[str, str] = {}
     to_run = list(cases)
     stale: list[str] = []
+    kept: list[str] = []  # the keys this run stored
     with code_snapshot():  # the code as it is now, each file read once for all the cases
         definitions = {c.id: definition_digest(c.claim, c.model, loaded.claims.proof_dirs) for c in cases}
         if cache is not None:
-            from kexue_verify.result_cache import case_key, stale_imports
-
             keys = {c.id: case_key(c, config, loaded.claims.proof_dirs, definition=definitions[c.id]) for c in cases}
             stale = stale_imports()
+        read = code_read()
     if stale and config.in_process:
         raise UsageError(f"the code of {', '.join(stale)} changed on disk since this process last digested it, and "
                          "this process holds modules imported from there: an in-process run could run code imported "
@@ -173,8 +180,8 @@ def run(
     try:
         with signals_interrupt():
             for result in stream:
-                if cache is not None:
-                    cache.put(keys[result.case_id], result)
+                if cache is not None and cache.put(keys[result.case_id], result):
+                    kept.append(keys[result.case_id])
                 results.append(result)
                 if on_result:
                     on_result(result)
@@ -186,6 +193,9 @@ def run(
         interrupted = exc
     finally:
         stream.close()  # ends the workers whatever happened (a no-op when the runner finished or raised)
+    changed = code_changed(read) if to_run else []
+    if changed and cache is not None:
+        cache.discard(kept)  # they may be the edited code's results, under keys naming the code before the edit
     claims = {c.id: c for c in loaded.claims}
     selection: dict[str, Any] = {"patterns": list(patterns), "keyword": keyword, "tags": list(tags)}
     if case_ids is not None:
@@ -199,5 +209,6 @@ def run(
         report["interrupted"] = {"signal": interrupted.name, "completed": len(results), "planned": len(cases),
                                  "not_run": sorted(c.id for c in cases if c.id not in done)}
         seal(report)  # the interruption is part of what the report asserts: its own digest, and the id
-        return RunOutcome(results, report, interrupted.exit_code, interrupted, len(cases))
-    return RunOutcome(results, report, exit_code(results), None, len(cases), not_run=len(cases) - len(results))
+        return RunOutcome(results, report, interrupted.exit_code, interrupted, len(cases), code_changed=changed)
+    return RunOutcome(results, report, exit_code(results), None, len(cases), not_run=len(cases) - len(results),
+                      code_changed=changed)

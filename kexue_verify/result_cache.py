@@ -36,18 +36,22 @@ from pathlib import Path
 from typing import Any
 
 from kexue_verify.claims import Claim, Evidence, ModelSpec, Outcome, Verdict
-from kexue_verify.plugins import _IMPORT_ROOTS, BUILTIN_PACKAGE, _inside
+from kexue_verify.plugins import _IMPORT_ROOTS, _ROOT_SOURCE, BUILTIN_PACKAGE, _inside
 from kexue_verify.reports.identity import (
+    code_snapshot,
     definition_digest,
+    file_digest,
     import_root_digest,
     proof_digest,
     remembered,
+    remembered_items,
     remembered_keys,
     source_tree_digest,
 )
 from kexue_verify.verdicts import Case, CaseResult, PartResult, RunConfig, VariantResult
 
-__all__ = ["CACHE_FORMAT", "ResultCache", "case_key", "default_cache_dir", "result_from_dict", "stale_imports"]
+__all__ = ["CACHE_FORMAT", "ResultCache", "case_key", "code_changed", "code_read", "default_cache_dir",
+           "result_from_dict", "stale_imports"]
 
 #: Bumped whenever the stored form or the key's recipe changes: older entries are then simply not found.
 CACHE_FORMAT = 1
@@ -84,11 +88,17 @@ _DIGESTED: dict[str, str] = {}
 
 def _tree_digest(root: str) -> str:
     """SHA-256 over the relative names and bytes of every ``*.py`` file under ``root`` (a file: just it), once per
-    :func:`~kexue_verify.reports.identity.code_snapshot`; a root whose digest changed since this process last took
-    it, while this process has modules from it imported, is noted in the snapshot (:func:`stale_imports`)."""
+    :func:`~kexue_verify.reports.identity.code_snapshot`; a root whose digest differs from the code this process
+    imported from it, while it holds modules from there, is noted in the snapshot (:func:`stale_imports`).
+
+    The code imported is, for a ``--plugins-dir``, the digest :func:`kexue_verify.plugins.load` took when it
+    imported the folder's plugins (a file edited between loading and the run's first key is caught on the first run
+    too); for another root, the digest this process last took of it."""
     def compute() -> str:
-        digest = import_root_digest(root) if root in _IMPORT_ROOTS else source_tree_digest(root)
-        if _DIGESTED.get(root, digest) != digest and _imported_from(root):
+        is_import_root = root in _IMPORT_ROOTS
+        digest = import_root_digest(root) if is_import_root else source_tree_digest(root)
+        imported = (_ROOT_SOURCE.get(root) if is_import_root else None) or _DIGESTED.get(root, digest)
+        if imported != digest and _imported_from(root):
             remembered("stale", root, lambda: True)
         _DIGESTED[root] = digest
         return digest
@@ -107,6 +117,24 @@ def stale_imports() -> list[str]:
     whose code was edited on disk after this process had imported it.  A case run here, or in a worker forked from
     here, would run the old code while its key names the new one (see :func:`kexue_verify.run`)."""
     return sorted(remembered_keys("stale"))
+
+
+def code_read() -> dict[str, dict[str, Any]]:
+    """Within a :func:`~kexue_verify.reports.identity.code_snapshot`: every code root and file digested in it, with
+    its digest (what this snapshot's keys were made from), for :func:`code_changed` after the run."""
+    return {"tree": remembered_items("tree"), "file": remembered_items("file")}
+
+
+def code_changed(read: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The roots and files of :func:`code_read` whose digest is not what it was: edited while the run ran.
+
+    A worker imports a lazily referenced check, a spawned one its plugins, and a proof check reads its document,
+    when the case runs: an edit during the run may then have been run under keys that name the code before it."""
+    with code_snapshot():
+        trees = [root for root, digest in read.get("tree", {}).items()
+                 if (import_root_digest(root) if root in _IMPORT_ROOTS else source_tree_digest(root)) != digest]
+        files = [path for path, digest in read.get("file", {}).items() if file_digest(path) != digest]
+    return sorted(set(trees) | set(files))
 
 
 def _package_root(module: str) -> str | None:
@@ -266,6 +294,11 @@ class ResultCache:
         except (OSError, ValueError):  # a read-only or full disk: the run goes on without storing
             return False
         return True
+
+    def discard(self, keys: Iterable[str]) -> None:
+        """Delete the results stored under ``keys`` (those absent are skipped)."""
+        for key in keys:
+            self._path(key).unlink(missing_ok=True)
 
     def entries(self) -> int:
         return sum(1 for _ in (self.directory / "results").rglob("*.json")) if self.directory.is_dir() else 0

@@ -281,14 +281,69 @@ def test_a_helper_edited_between_two_runs_in_one_process_is_run_again(tmp_path: 
     assert [r.verdict for r in first.results] == [Verdict.VERIFIED]
     assert all(r.reused for r in again.results)  # nothing changed: reused
     (package / "helper.py").write_text("DIVISOR = 2.5  # edited\n", encoding="utf-8")
-    # this process still holds the old helper: run here, the old code's verdict would be stored under the new key
-    with pytest.raises(UsageError, match=r"plugins changed on disk since this process last digested it"):
-        run(["pkgfake.halves"], config=RunConfig(in_process=True), options=options, cache=cache)
-    edited = run(["pkgfake.halves"], config=RunConfig(jobs=1), options=options, cache=cache)  # fresh workers
+    # load() imports the edited folder again, so even a run in this process runs the new code
+    edited = run(["pkgfake.halves"], config=RunConfig(in_process=True), options=options, cache=cache)
     assert not any(r.reused for r in edited.results)
     assert [r.verdict for r in edited.results] == [Verdict.REFUTED]  # 1/2.5 is not 0.5: the new code ran
-    assert [r.verdict for r in run(["pkgfake.halves"], config=RunConfig(jobs=1), options=options,
-                                   cache=cache).results] == [Verdict.REFUTED]  # and its result is what is stored
+    again = run(["pkgfake.halves"], config=RunConfig(jobs=1), options=options, cache=cache)
+    assert [(r.verdict, r.reused) for r in again.results] == [(Verdict.REFUTED, True)]  # its result is stored
+
+
+def test_a_plugins_dir_edited_between_loading_and_the_first_run_is_not_run_from_the_old_import(
+        tmp_path: Path) -> None:
+    """A ``--plugins-dir`` file edited after ``load()`` imported it and before the run digested it, on the process's
+    first run: the key names the edited code, this process holds the old.  Only later digests were compared with
+    earlier ones, so the first run went on in process (and would fork its workers) with the old code, and stored
+    the old code's verdict under the new code's key."""
+    package = tmp_path / "plugins" / "kv_pkgfake"
+    package.mkdir(parents=True)
+    for name, text in _PACKAGE_PLUGIN.items():
+        (package / name).write_text(text, encoding="utf-8")
+    loaded = load(LoadOptions(dirs=(str(package.parent),), only=()))
+    (package / "helper.py").write_text("DIVISOR = 2.5  # edited\n", encoding="utf-8")
+    cache = ResultCache(tmp_path / "cache")
+    with pytest.raises(UsageError, match=r"plugins changed on disk since this process last digested it"):
+        run(["pkgfake.halves"], config=RunConfig(in_process=True), loaded=loaded, cache=cache)
+    assert cache.entries() == 0
+    edited = run(["pkgfake.halves"], config=RunConfig(jobs=1), loaded=loaded, cache=cache)  # fresh workers
+    assert [r.verdict for r in edited.results] == [Verdict.REFUTED]  # 1/2.5 is not 0.5: the edited code ran
+
+
+_EDITS_ITSELF = {
+    **_PACKAGE_PLUGIN,
+    "checks.py": """from pathlib import Path
+
+from kexue_verify import close
+from kv_pkgfake.helper import DIVISOR
+
+
+def halves(ctx, a):
+    Path(__file__).with_name("helper.py").write_text("DIVISOR = 2.5  # edited while the run ran\\n")
+    return close("1/divisor vs the half", 1 / DIVISOR, a["half"], tol=1e-12)
+""",
+}
+
+
+@pytest.mark.parametrize("config", [RunConfig(in_process=True), RunConfig(jobs=1)], ids=["in-process", "worker"])
+def test_code_edited_while_the_run_runs_is_named_and_its_results_are_not_cached(tmp_path: Path,
+                                                                                config: RunConfig) -> None:
+    """An edit during the run (here the check rewrites its own helper when it runs): the keys, taken when the run
+    started, name the code before the edit, while a case may have run the edited code (a lazily imported check, a
+    spawned worker's plugins, a proof document are read when the case runs).  Stored, a later run of the first code
+    would reuse a verdict of the second."""
+    package = tmp_path / "plugins" / "kv_pkgfake"
+    package.mkdir(parents=True)
+    for name, text in _EDITS_ITSELF.items():
+        (package / name).write_text(text, encoding="utf-8")
+    cache = ResultCache(tmp_path / "cache")
+    outcome = run(["pkgfake.halves"], config=config, options=LoadOptions(dirs=(str(package.parent),), only=()),
+                  cache=cache)
+    assert [r.verdict for r in outcome.results] == [Verdict.VERIFIED]
+    assert outcome.code_changed == [str(package.parent)]
+    assert cache.entries() == 0
+    untouched = run(["fake.good-sum"], config=config, options=FAKES, cache=cache)
+    assert untouched.code_changed == []
+    assert cache.entries() == 1
 
 
 _EDIT_BETWEEN_RUNS = """

@@ -47,9 +47,11 @@ __all__ = [
     "code_snapshot",
     "definition_digest",
     "escape_surrogates",
+    "file_digest",
     "import_root_digest",
     "proof_digest",
     "remembered",
+    "remembered_items",
     "remembered_keys",
     "report_id",
     "seal",
@@ -139,11 +141,17 @@ def remembered(kind: str, key: str, compute: Callable[[], _T]) -> _T:
 
 def remembered_keys(kind: str) -> list[str]:
     """The keys of ``kind`` remembered in the current :func:`code_snapshot` (none outside one)."""
+    return list(remembered_items(kind))
+
+
+def remembered_items(kind: str) -> dict[str, Any]:
+    """The keys of ``kind`` remembered in the current :func:`code_snapshot` and their values (none outside one)."""
     memo = _SNAPSHOT.get() or {}
-    return [key for k, key in memo if k == kind]
+    return {key: value for (k, key), value in memo.items() if k == kind}
 
 
-def _file_digest(path: str | Path) -> str | None:
+def file_digest(path: str | Path) -> str | None:
+    """SHA-256 of a file's bytes (CRLF read as LF), once per :func:`code_snapshot`; None when it cannot be read."""
     def digest() -> str | None:
         try:
             data = Path(path).read_bytes()
@@ -207,7 +215,7 @@ def code_digest(ref: Any) -> str | None:
         source = inspect.getsourcefile(ref)
     except TypeError:
         source = None
-    digest = _file_digest(source) if source else None
+    digest = file_digest(source) if source else None
     name = f"{getattr(ref, '__module__', '')}:{getattr(ref, '__qualname__', repr(ref))}"
     return digest or _sha256({"ref": name})
 
@@ -219,7 +227,7 @@ def _module_digest(ref: str) -> str:
     except (ImportError, ValueError):
         spec = None
     origin = spec.origin if spec is not None else None
-    return (_file_digest(origin) if origin else None) or _sha256({"ref": ref})
+    return (file_digest(origin) if origin else None) or _sha256({"ref": ref})
 
 
 def _plain(value: Any) -> Any:
@@ -244,7 +252,7 @@ def proof_digest(ref: str | None, proof_dirs: Iterable[str | Path]) -> str | Non
     for directory in proof_dirs:
         candidate = Path(directory) / file_name
         if candidate.is_file():
-            return _file_digest(candidate)
+            return file_digest(candidate)
     return None
 
 
