@@ -14,6 +14,8 @@ Importing this module imports neither torch nor SymPy; each helper does so when 
 * :func:`torch_function` — a SymPy expression or formula as an elementwise function of torch tensors;
 * :func:`least_squares` — ``min ‖A x − B‖₂`` that gives the same bits on every run (SVD-based ``gelsd`` on CPU);
 * :func:`no_tf32`, :func:`single_threaded` — context managers for honest float32 on CUDA and for tiny tensors;
+* :func:`remember` — a check's expensive, deterministic measurement (a trained model, a search) computed once
+  for the claim and its false variants, which differ only in what they compare it with (:mod:`kexue_verify.memo`);
 * :func:`seed_torch` — ``torch.manual_seed``, cheaper where torch sees no accelerator (for a factory that builds
   with torch's global generator);
 * random numbers come from the context: ``ctx.generator("stream-label")`` and ``ctx.rng("stream-label")``
@@ -27,6 +29,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from kexue_verify.isolation import seed_torch
+from kexue_verify.memo import remember
 from kexue_verify.tolerances import eps, tolerance
 from kexue_verify.tolerances import gamma as rounding_gamma
 
@@ -36,6 +39,7 @@ __all__ = [
     "float64",
     "least_squares",
     "no_tf32",
+    "remember",
     "rounding_gamma",
     "seed_torch",
     "single_threaded",

@@ -53,8 +53,8 @@ PUBLIC_API = [
 ]
 
 #: What plugin checks import from kexue_verify.helpers (docs/writing-a-plugin.md, docs/reference/helpers.md).
-HELPERS_API = ["eps", "float32", "float64", "least_squares", "no_tf32", "rounding_gamma", "seed_torch",
-               "single_threaded", "tolerance", "torch_function"]
+HELPERS_API = ["eps", "float32", "float64", "least_squares", "no_tf32", "remember", "rounding_gamma",
+               "seed_torch", "single_threaded", "tolerance", "torch_function"]
 
 
 def test_all_is_pinned() -> None:

@@ -11,10 +11,10 @@ import pytest
 import sympy as sp
 import torch
 
+from kexue_verify import memo
 from kexue_verify.context import CheckContext
 from kexue_verify.reports.figures import draw_figure
 from kexue_verify_plugins import PROOFS_DIR
-from kexue_verify_plugins.svd import memo
 from kexue_verify_plugins.svd.assertions import StorageThreshold
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds, loss_floor
 from kexue_verify_plugins.svd.checks.clipping import EXACT_NONNEGATIVE, entrywise_inequality

@@ -26,11 +26,10 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.helpers import tolerance
+from kexue_verify.helpers import remember, tolerance
 from kexue_verify_plugins.svd.assertions import ClippingError, FirstNegativeRank
 from kexue_verify_plugins.svd.exact import rank_projector
 from kexue_verify_plugins.svd.linalg import cpu_generator, truncated_svd
-from kexue_verify_plugins.svd.memo import remember
 
 __all__ = [
     "EXACT_NONNEGATIVE",

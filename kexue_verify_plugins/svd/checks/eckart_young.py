@@ -28,11 +28,11 @@ from torch import nn
 
 from kexue_verify import CheckContext, Evidence, close, holds, undecided
 from kexue_verify.formula import parse_formula
+from kexue_verify.helpers import remember
 from kexue_verify_plugins.svd.assertions import EckartYoung
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds
 from kexue_verify_plugins.svd.exact import EXACT_MATRIX, exact_eigenbasis, frobenius_sq, rank_projector
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, spectrum, truncated_svd
-from kexue_verify_plugins.svd.memo import remember
 from kexue_verify_plugins.svd.training import fit_lbfgs
 
 #: One training run: the loss reached, the product (AB or CD), the first factor, the trainer's description, and the

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 import torch
 
 from kexue_verify import CheckContext, CheckError, Evidence, at_most, close, holds, undecided
+from kexue_verify.helpers import remember
 from kexue_verify_plugins.svd.assertions import AutoencoderMap
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds, l1_loss_floor
 from kexue_verify_plugins.svd.figures import loss_curve, singular_value_bars, with_figure
@@ -40,7 +41,6 @@ from kexue_verify_plugins.svd.linalg import (
     svd_target,
     top_right_singular,
 )
-from kexue_verify_plugins.svd.memo import remember
 from kexue_verify_plugins.svd.models import biased_autoencoder, linear_autoencoder, seeded, shape
 from kexue_verify_plugins.svd.training import Fit, fit_adam, fit_lbfgs, reconstruction_loss
 

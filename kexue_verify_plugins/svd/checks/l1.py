@@ -24,10 +24,9 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, holds
-from kexue_verify.helpers import tolerance
+from kexue_verify.helpers import remember, tolerance
 from kexue_verify_plugins.svd.assertions import LossBeatsSvd
 from kexue_verify_plugins.svd.linalg import cpu_generator
-from kexue_verify_plugins.svd.memo import remember
 from kexue_verify_plugins.svd.training import reconstruction_loss
 
 __all__ = ["Candidate", "find_counterexample", "l1_numeric", "l1_symbolic"]

@@ -19,10 +19,10 @@ from __future__ import annotations
 import torch
 
 from kexue_verify import CheckContext, Evidence, at_most
+from kexue_verify.helpers import remember
 from kexue_verify_plugins.svd.assertions import MinibatchSubspace
 from kexue_verify_plugins.svd.figures import with_figure
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, principal_angles, top_right_singular
-from kexue_verify_plugins.svd.memo import remember
 from kexue_verify_plugins.svd.models import linear_autoencoder, seeded
 from kexue_verify_plugins.svd.training import Fit, fit_minibatch_sgd
 

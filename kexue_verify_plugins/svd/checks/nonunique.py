@@ -21,12 +21,12 @@ import sympy as sp
 import torch
 
 from kexue_verify import CheckContext, Evidence, close, holds
+from kexue_verify.helpers import remember
 from kexue_verify_plugins.svd.assertions import Nonuniqueness
 from kexue_verify_plugins.svd.bounds import autoencoder_bounds
 from kexue_verify_plugins.svd.claims import DEFAULT_SHAPE
 from kexue_verify_plugins.svd.exact import EXACT_MATRIX, exact_eigenbasis, rank_projector
 from kexue_verify_plugins.svd.linalg import cpu_generator, planted_matrix, spectrum, top_right_singular
-from kexue_verify_plugins.svd.memo import remember
 from kexue_verify_plugins.svd.models import linear_autoencoder, seeded
 from kexue_verify_plugins.svd.training import fit_lbfgs
 
