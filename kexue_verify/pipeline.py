@@ -204,6 +204,10 @@ def run(
         selection["exitfirst"] = True
     report = build_report(results, claims, config, selection=selection, definitions=definitions,
                           plugins=[p.to_dict() for p in loaded.plugins if not p.error])
+    if changed:  # what the report asserts about its code may not be what ran: part of what it says, and of its id
+        report["code_changed"] = {"paths": changed, "note": "edited while the run ran: cases may have run the edited "
+                                  "code, which the definition digests (taken when the run started) do not name"}
+        seal(report)
     if interrupted is not None:
         done = {r.case_id for r in results}
         report["interrupted"] = {"signal": interrupted.name, "completed": len(results), "planned": len(cases),

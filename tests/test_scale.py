@@ -16,6 +16,9 @@ import pytest
 from conftest import CORE_FAKES
 
 from kexue_verify import Case, LoadOptions, RunConfig, UsageError, Verdict, load, run, verdicts
+from kexue_verify.reports.html import render_html
+from kexue_verify.reports.identity import check_report
+from kexue_verify.reports.markdown import render_markdown
 from kexue_verify.result_cache import ResultCache, case_key, result_from_dict
 from kexue_verify.verdicts import evaluate
 from kexue_verify.workers import _Queue, _Worker, default_jobs
@@ -341,6 +344,15 @@ def test_code_edited_while_the_run_runs_is_named_and_its_results_are_not_cached(
     assert [r.verdict for r in outcome.results] == [Verdict.VERIFIED]
     assert outcome.code_changed == [str(package.parent)]
     assert cache.entries() == 0
+    report = outcome.report  # says so itself, covered by its id
+    assert report["code_changed"]["paths"] == [str(package.parent)]
+    assert check_report(report) == []
+    assert "code_changed" in report["digests"]
+    assert "Code changed during the run" in render_html(report, figure=lambda data, salt: "")
+    assert "Code changed during the run" in render_markdown(report)[0]
+    edited = json.loads(json.dumps(report))
+    del edited["code_changed"]
+    assert check_report(edited)  # removing the mark is detected
     untouched = run(["fake.good-sum"], config=config, options=FAKES, cache=cache)
     assert untouched.code_changed == []
     assert cache.entries() == 1

@@ -183,9 +183,10 @@ def run(patterns: tuple[str, ...], keyword: str | None, tags: tuple[str, ...], o
     except KexueError as exc:
         raise _fail(exc) from None
     if outcome.code_changed:
+        kept = "; none of its results was kept in the cache" if cache is not None else ""
         click.echo(f"warning: {', '.join(outcome.code_changed)} changed while the run ran: its cases may have run the "
-                   "edited code, which the report's digests (taken when it started) do not name; none of its "
-                   "results was kept in the cache — run again to verify the code as it is now", err=True)
+                   "edited code, which the report's digests (taken when it started) do not name, and the report "
+                   f"says so{kept} — run again to verify the code as it is now", err=True)
     if outcome.interrupted is not None:
         written = f"; partial report {outcome.report['report_id']}" + (" written" if destinations else "")
         click.echo(f"{outcome.interrupted}: {len(outcome.results)} of {outcome.planned} cases finished{written}",

@@ -375,6 +375,14 @@ def render_html(report: Mapping[str, Any], figure: Callable[[Mapping[str, Any], 
     contents = page.contents(posts, len(printed))
     alert = ("" if not problems else '<p class="alert"><b>This report does not match its digests</b> — it was '
              "altered after the run: " + "; ".join(_esc(p) for p in problems) + "</p>")
+    if report.get("interrupted"):
+        stop = report["interrupted"]
+        alert += (f'<p class="alert"><b>Interrupted</b> by {_esc(stop["signal"])}: {_esc(stop["completed"])} of '
+                  f"{_esc(stop['planned'])} cases finished; this report is partial.</p>")
+    if report.get("code_changed"):
+        alert += ('<p class="alert"><b>Code changed during the run</b>: '
+                  + ", ".join(f"<code>{_esc(p)}</code>" for p in report["code_changed"]["paths"])
+                  + "; cases may have run the edited code, which their definition digests do not name.</p>")
     env = report["environment"]
     s = report["summary"]
     math = (f"{page.math.converted} formulas rendered as MathML"

@@ -68,8 +68,9 @@ VOLATILE_KEYS = frozenset({"duration_s", "timings", "cache"})
 VOLATILE_ENVIRONMENT = ("host", "platform", "claims_commit")
 #: The sections of a report that the id covers besides the claims, in this order.
 SECTIONS = ("tool", "environment", "summary", "sources", "plugins")
-#: Sections only some reports have (``interrupted``: the run was stopped by a signal); covered when present.
-OPTIONAL_SECTIONS = ("interrupted",)
+#: Sections only some reports have (``interrupted``: the run was stopped by a signal; ``code_changed``: code it
+#: digested was edited while it ran); covered when present.
+OPTIONAL_SECTIONS = ("interrupted", "code_changed")
 
 
 def canonical_json(data: Any) -> str:

@@ -179,6 +179,9 @@ def render_markdown(report: Mapping[str, Any],
         stop = report["interrupted"]
         lines += ["", f"**Interrupted** by {stop['signal']}: {stop['completed']} of {stop['planned']} cases finished; "
                       "this report is partial."]
+    if report.get("code_changed"):
+        lines += ["", "**Code changed during the run:** " + ", ".join(f"`{p}`" for p in report["code_changed"]["paths"])
+                  + "; cases may have run the edited code, which their definition digests do not name."]
     if summary["unexpected"]:
         lines += ["", "**Not as expected:** " + ", ".join(f"`{c}`" for c in summary["unexpected"])]
     lines += ["", "| claim | label | verdict | expected | title |", "|---|---|---|---|---|"]
