@@ -4,8 +4,9 @@ A claim's checks run once on its assertion and once more on every false variant,
 a check *measures* (a trained model, a searched counterexample, a lower bound) is the same each time, and only the
 comparison with the assertion differs.  Keying the measurement by everything it depends on — the check, seed,
 dtype, device, model, loss — and reusing it lets the variants cost only the comparison.  The memo holds the most
-recent :data:`SIZE` measurements; it lives in the process (a worker keeps it from case to case), so a key must
-name everything the measurement depends on, the check itself included.
+recent :data:`SIZE` measurements; it lives in the process (a worker keeps it from case to case; each run starts
+with it empty, :func:`kexue_verify.verdicts.forget_measurements`), so a key must name everything the measurement
+depends on, the check itself included.
 
 >>> from kexue_verify.helpers import remember
 >>> remember(("my-check", 7, "float64"), lambda: 2 + 2)

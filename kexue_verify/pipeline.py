@@ -23,7 +23,7 @@ from kexue_verify.reports import build_report, exit_code, seal
 from kexue_verify.reports.identity import code_snapshot, definition_digest
 from kexue_verify.result_cache import case_key, code_changed, code_read, stale_imports
 from kexue_verify.selection import claim_matches, claim_words, parse_keyword, select
-from kexue_verify.verdicts import Case, CaseResult, RunConfig, expand
+from kexue_verify.verdicts import Case, CaseResult, RunConfig, expand, forget_measurements
 from kexue_verify.workers import run_cases, worker_start
 
 if TYPE_CHECKING:
@@ -142,6 +142,7 @@ def run(
         cases = [c for c in cases if c.id in wanted]
         if not cases:
             raise UsageError("none of the cases to re-run is in the selection any more; run without --lf")
+    forget_measurements()  # this process's once-per-claim results may come from code edited since
     results: list[CaseResult] = []
     keys: dict[str, str] = {}
     to_run = list(cases)

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from kexue_verify import memo
 from kexue_verify.capture import Output, captured_output
 from kexue_verify.claims import Claim, FalseVariant, ModelSpec, Verdict, resolve
 from kexue_verify.context import CheckContext, derive_seed
@@ -277,6 +278,15 @@ def _with_model(ctx: CheckContext, model: Any) -> tuple[CheckContext, PartResult
 
 #: Results of false variants that replace the model, per worker: (claim, variant, seed, device, dtype) -> result.
 _MODEL_VARIANTS: dict[tuple[Any, ...], VariantResult] = {}
+
+
+def forget_measurements() -> None:
+    """Forget what this process decided once for many cases: the false variants that replace the model, and the
+    checks' :func:`~kexue_verify.helpers.remember`-ed measurements.  Neither key names the code (a model reference
+    ``"module:function"`` reads the same after an edit), so each run starts without them (:func:`kexue_verify.run`);
+    within a run the code is fixed (or the run says it was not: ``code_changed``)."""
+    _MODEL_VARIANTS.clear()
+    memo.clear()
 
 
 def _case_context(case: Case, config: RunConfig) -> CheckContext:

@@ -358,6 +358,49 @@ def test_code_edited_while_the_run_runs_is_named_and_its_results_are_not_cached(
     assert cache.entries() == 1
 
 
+_LAZY_VARIANT_MODEL = {
+    "__init__.py": """from kexue_verify import Claim, FalseVariant, ModelSpec, Source, close, hookimpl
+
+
+def doubles(ctx, a):
+    return close("model(3) vs 6", ctx.model(3.0), 2.0 * 3.0, tol=1e-12)
+
+
+@hookimpl
+def kexue_register_claims(registry):
+    registry.add(Claim(id="lazyfake.doubles", title="Doubles", statement="f(x) = 2x",
+                       source=Source(title="Fake", author="Tester, Dan", date="2022", url="https://example.org/l"),
+                       assertion={}, numeric=doubles, model_kind="lazy-doubler",
+                       false_variants=(FalseVariant(name="shifted", description="a model that adds 0.5",
+                                                    model="kv_lazyfake.buggy:make"),)))
+
+
+@hookimpl
+def kexue_register_models(registry):
+    registry.add(ModelSpec(name="exact", kind="lazy-doubler", factory="kv_lazyfake.exact:make"))
+""",
+    "exact.py": "def make(ctx):\n    return lambda x: 2.0 * x\n",
+    "buggy.py": "def make(ctx):\n    return lambda x: 2.0 * x + 0.5\n",
+}
+
+
+def test_a_second_run_in_one_process_does_not_reuse_the_first_runs_measurements(tmp_path: Path) -> None:
+    """A false variant with its own model is decided once per claim in a process (and a check's ``remember``-ed
+    measurement kept): across two runs of a process whose plugin was edited between them, the first run's result
+    stood in for the edited code's (the model's reference ``"module:function"`` is the same text)."""
+    package = tmp_path / "plugins" / "kv_lazyfake"
+    package.mkdir(parents=True)
+    for name, text in _LAZY_VARIANT_MODEL.items():
+        (package / name).write_text(text, encoding="utf-8")
+    options = LoadOptions(dirs=(str(package.parent),), only=())
+    first = run(["lazyfake.doubles"], config=RunConfig(in_process=True), options=options)
+    assert [r.verdict for r in first.results] == [Verdict.VERIFIED]
+    (package / "buggy.py").write_text("def make(ctx):\n    return lambda x: 2.0 * x  # fixed: no longer a bug\n",
+                                      encoding="utf-8")
+    again = run(["lazyfake.doubles"], config=RunConfig(in_process=True), options=options)
+    assert [r.verdict for r in again.results] == [Verdict.INCONCLUSIVE]  # the "bug" now doubles: not refuted
+
+
 _EDIT_BETWEEN_RUNS = """
 import sys
 from pathlib import Path
