@@ -10,7 +10,8 @@ A case is keyed by :func:`case_key`, SHA-256 over everything its result depends 
 * the text of the proof document it rests on, and the code of the derivation checker (every file of the
   ``kexue_verify`` package itself: the rules that turn evidence into verdicts live there);
 * the model under test (name, declared promises, factory code); the seed, device and dtype;
-* the Python version and the versions of the packages the report lists.
+* the Python version and the versions of the packages the report lists; the CPU's model and the accelerator's name
+  (a cache shared by machines gives each its own results).
 
 Only decided results are stored (``verified``, ``refuted``, ``inconclusive``, ``skipped``): an ``error`` or a
 ``timeout`` may be the machine's fault, so it is always run again.  A reused result is the stored one, marked
@@ -24,6 +25,7 @@ file per case; ``kexue-verify cache clear`` empties it, ``run --no-cache`` neith
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import importlib.util
 import json
@@ -54,7 +56,7 @@ __all__ = ["CACHE_FORMAT", "ResultCache", "case_key", "code_changed", "code_read
            "result_from_dict", "stale_imports"]
 
 #: Bumped whenever the stored form or the key's recipe changes: older entries are then simply not found.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 #: Verdicts worth keeping; ``error`` and ``timeout`` are run again.
 CACHEABLE = frozenset({Verdict.VERIFIED, Verdict.REFUTED, Verdict.INCONCLUSIVE, Verdict.SKIPPED})
 _PACKAGES = ("kexue-verify", "torch", "sympy", "mpmath", "numpy", "pluggy", "python-flint", "keras", "zuko",
@@ -204,10 +206,27 @@ def claim_definition(claim: Claim, proof_dirs: Iterable[str | Path]) -> dict[str
     }
 
 
-def _environment() -> dict[str, Any]:
-    return remembered("environment", "", lambda: {
+def _processor() -> str:
+    """The CPU's model name (``/proc/cpuinfo`` on Linux, else ``platform.processor()``): kernels are chosen by the
+    CPU's instruction set (MKL, OpenBLAS, SLEEF), so the last bits of a result, and the evidence, may differ from one
+    CPU to another."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace").splitlines():
+            if line.startswith("model name"):
+                return line.partition(":")[2].strip()
+    return platform.processor() or platform.machine()
+
+
+def _environment(device: str) -> dict[str, Any]:
+    """What of the machine and the installation decides a result: Python, package versions, the core's code, the
+    CPU and the accelerator (a cache shared by several machines, a home directory on a network file system, gives
+    each its own results, as a fresh run there would)."""
+    from kexue_verify.reports import device_name
+
+    return remembered("environment", device, lambda: {
         "python": platform.python_version(), "implementation": platform.python_implementation(),
-        "packages": _versions(), "core": _tree_digest(str(Path(__file__).parent))})
+        "packages": _versions(), "core": _tree_digest(str(Path(__file__).parent)),
+        "machine": platform.machine(), "processor": _processor(), "device_name": device_name(device)})
 
 
 def case_key(case: Case, config: RunConfig, proof_dirs: Iterable[str | Path] = (), *,
@@ -226,7 +245,7 @@ def case_key(case: Case, config: RunConfig, proof_dirs: Iterable[str | Path] = (
         "seed": config.seed,
         "device": config.device,
         "dtype": config.dtype,
-        "environment": _environment(),
+        "environment": _environment(config.device),
     })
 
 

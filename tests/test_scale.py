@@ -224,6 +224,20 @@ def test_cache_clear_and_no_cache_on_the_command_line(invoke, tmp_path: Path, mo
     assert "reused" not in invoke("run", "fake.good-sum", "--in-process").output
 
 
+def test_the_key_changes_with_the_cpu_and_the_accelerator(monkeypatch) -> None:
+    """Results differ in their last bits from one CPU (or GPU) to another; a cache shared by several machines (a
+    home directory on a network file system) gave each machine the first one's evidence, and a report whose id was
+    the first machine's."""
+    from kexue_verify import result_cache
+
+    case = Case(load(FAKES).claims["fake.good-sum"])
+    here = case_key(case, RunConfig())
+    monkeypatch.setattr(result_cache, "_processor", lambda: "Another CPU")
+    elsewhere = case_key(case, RunConfig())
+    monkeypatch.setattr("kexue_verify.reports.device_name", lambda device: "Another GPU")
+    assert len({here, elsewhere, case_key(case, RunConfig())}) == 3
+
+
 def test_a_corrupt_cache_entry_is_run_again(tmp_path: Path) -> None:
     cache = ResultCache(tmp_path)
     run(["fake.good-sum"], config=RunConfig(in_process=True), options=FAKES, cache=cache)

@@ -72,13 +72,18 @@ def _git_commit(path: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def environment(config: RunConfig) -> dict[str, Any]:
-    """Python, package versions, device, dtype, seed and the git commit of the built-in claims when known."""
-    device_name = "cpu"
-    if config.device.startswith("cuda") and "torch" in sys.modules:
+def device_name(device: str) -> str:
+    """The accelerator's name for a ``cuda`` device (``torch.cuda.get_device_name``, where torch is imported and sees
+    one), else ``"cpu"``."""
+    if device.startswith("cuda") and "torch" in sys.modules:
         torch = sys.modules["torch"]
         if torch.cuda.is_available():
-            device_name = torch.cuda.get_device_name(0)
+            return str(torch.cuda.get_device_name(0))
+    return "cpu"
+
+
+def environment(config: RunConfig) -> dict[str, Any]:
+    """Python, package versions, device, dtype, seed and the git commit of the built-in claims when known."""
     builtin = importlib.util.find_spec(BUILTIN_PACKAGE)
     commit = _git_commit(Path(builtin.origin).parent) if builtin is not None and builtin.origin else None
     return {
@@ -88,7 +93,7 @@ def environment(config: RunConfig) -> dict[str, Any]:
         "host": platform.node(),
         "packages": {name: _version(name) for name in PACKAGES},
         "device": config.device,
-        "device_name": device_name,
+        "device_name": device_name(config.device),
         "dtype": config.dtype,
         "seed": config.seed,
         "claims_commit": commit,
