@@ -211,3 +211,34 @@ def test_an_unknown_invariant_is_an_error_not_a_pass():
     spec = ModelSpec(name="typo", kind="flow-layer", factory="kexue_verify_plugins.flows.models:make_reverse",
                      declared={"event_shape": (4, 4, 4), "invariants": ("triangle",)})
     assert run_claim("flows.layer-structure", model=spec).verdict is Verdict.ERROR
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_expansive_layers_tail_samples_are_held_to_the_dtypes_range(dtype):
+    """At seed 36 the multi-scale stack maps the 3×-scaled tail sample to 3·10⁴ (beyond ε^(-1/4): 54 in float32,
+    8.2·10³ in float64) and, in float32, back 10⁹ away (cond J = 3·10¹⁶): the true claim was refuted in float32 on
+    a bound that came out NaN, and undecided in float64 (the finite differences resolved under half of J_f⁻¹).
+    Tail samples now obey the magnitude sweep's range rule: pulled in, else left out, and said so."""
+    result = run_claim("flows.layer-directions-agree", model="glow-multiscale", seed=36, dtype=dtype)
+    assert_verdict(result, "verified")
+    region = next(e for e in result.parts["numeric"].evidence if e.name == "probe region")
+    assert region.quantities["tails_pulled_in"]
+    assert any("exceeds ε^(-1/4)" in note for note in region.quantities["tails_pulled_in"])
+
+
+def test_a_bound_that_is_not_finite_judges_nothing_and_a_product_that_is_not_finite_fails():
+    ctx = CheckContext(case_id="t", seed=0, device="cpu", dtype="float64")
+    eye = torch.eye(3, dtype=torch.float64).expand(2, 3, 3).clone()
+    jitter = eye.clone()
+    jitter[1] = float("nan")  # the inverse's Jacobian next to y overflowed: no bound for sample 1
+
+    def finer():
+        raise AssertionError("not needed: no sample is over a finite bound")
+
+    undecided = directions._product(eye, eye, eye, jitter, finer, ["bulk", "tail"], ctx)
+    assert undecided.outcome is Outcome.UNDECIDED
+    assert "tail" in undecided.note
+    broken = eye.clone()
+    broken[1, 0, 0] = float("inf")  # the layer's own Jacobian is not finite: that is a failure, whatever the bound
+    assert directions._product(broken, eye, eye, jitter, finer, ["bulk", "tail"], ctx).outcome is Outcome.FAIL
+    assert directions._product(eye, eye, eye, eye, finer, ["bulk", "tail"], ctx).outcome is Outcome.PASS

@@ -16,7 +16,8 @@ layer**: where the layer's own output or log-det is not finite (an ``exp`` that 
 :math:`R_{\rm dtype}` (the inverse direction is probed at the outputs, and the same range applies to them), or where
 its log-det exceeds half the dtype's exponent range
 (:math:`|\mathrm{ld}|>\tfrac12\log(\text{max float})`, a determinant that cannot be represented next to its
-inverse).  A layer that reports a representable log-det while its Jacobian is singular is *not* beyond the range: that
+inverse).  The tail samples are held to the same rule (:func:`_tails_in_range`): pulled in, else left out.  A
+layer that reports a representable log-det while its Jacobian is singular is *not* beyond the range: that
 is a clamp, and the checks fail it.
 
 A layer with a genuinely bounded domain (a spline without linear tails) declares it in its ``ModelSpec``:
@@ -121,6 +122,40 @@ def _in_range(flow: Flow, x: Tensor) -> str | None:
     return None
 
 
+#: How far a tail sample beyond the dtype's range for the layer is pulled towards the origin before it is left out.
+TAIL_PULLS = (0.5, 0.25)
+
+
+def _tails_in_range(flow: Flow, rows: list[Tensor], kinds: list[str], limit: float | None, as_run: dict[str, Any]
+                    ) -> tuple[list[Tensor], list[str], list[str]]:
+    """The tail samples held to the sweep's rule (:func:`_in_range`): one beyond the dtype's range for the layer is
+    scaled by :data:`TAIL_PULLS` in turn until it is within it, else left out; the bulk samples are kept as drawn.
+    Done where the sweep is (each sample is a one-sample call of the layer, so not on :func:`.checks.common.prepare`'s
+    warm-up batch, whose first call may be a data-dependent initialisation).
+
+    An expansive layer (a deep multi-scale stack at some seeds: a 3×-scaled sample mapped to 3·10⁴ in float32, where
+    ``ε^(-1/4)`` is 54, and back 10⁹ away, with ``cond J = 3·10¹⁶``) has no digit of its inverse's Jacobian left
+    there, and its true claims were refuted or undecided on that one sample."""
+    kept_rows, kept_kinds, notes = [], [], []
+    for row, kind in zip(rows, kinds, strict=True):
+        if not kind.startswith("tail"):
+            kept_rows.append(row)
+            kept_kinds.append(kind)
+            continue
+        reason = None
+        for factor in (1.0, *TAIL_PULLS):
+            candidate = factor * row if limit is None else (factor * row).clamp(-limit, limit)
+            reason = _in_range(flow, candidate.unsqueeze(0).to(**as_run))
+            if reason is None:
+                kept_rows.append(candidate)
+                kept_kinds.append(kind if factor == 1.0 else f"{kind}, pulled in ×{factor:g}")
+                break
+            notes.append(f"{kind} ×{factor:g}: {reason}")
+        if reason is not None:
+            notes.append(f"{kind}: left out")
+    return kept_rows, kept_kinds, notes
+
+
 def probe(flow: Flow, ctx: CheckContext, assertion: Probe | None = None, offset: int = 0,
           sweep: bool = True) -> tuple[Tensor, list[str]]:
     """The probe batch ``(N, *event_shape)`` and a label per sample (bulk, tail, magnitude r); see the module doc.
@@ -130,12 +165,14 @@ def probe(flow: Flow, ctx: CheckContext, assertion: Probe | None = None, offset:
     """
     a = settings(assertion)
     gen = ctx.generator(7919 * (offset + 1), device="cpu")
-    rows, kinds = _standard(flow, gen, a)
     domain = _domain(flow)
     top = dtype_radius(ctx.dtype) if domain is None else min(domain, dtype_radius(ctx.dtype))
     limit = None if domain is None else domain * (1 - 2.0**-10)
     region: dict[str, Any] = {"declared_domain_radius": domain, "radii": [], "sweep_stopped": None}
     as_run = {"device": ctx.device, "dtype": ctx.torch_dtype}
+    rows, kinds = _standard(flow, gen, a)
+    if sweep and a.magnitudes:  # not on the warm-up batch: a layer's first call may initialise it from its batch
+        rows, kinds, region["tails_pulled_in"] = _tails_in_range(flow, rows, kinds, limit, as_run)
     if sweep and a.magnitudes:
         for r, extra, labels in _sweep(flow, gen, top):
             batch = torch.stack(extra)
@@ -168,7 +205,8 @@ def region_evidence(flow: Flow) -> Evidence:
         name="probe region", outcome=Outcome.PASS,
         method="bulk and tail samples, then log-spaced radii (every coordinate, and a random half, at ±r)",
         quantities={"largest_magnitude_probed": region.get("largest_magnitude"), "radii": region.get("radii", []),
-                    "sweep_stopped": region.get("sweep_stopped"), "declared_domain_radius": domain},
+                    "sweep_stopped": region.get("sweep_stopped"), "declared_domain_radius": domain,
+                    **({"tails_pulled_in": region["tails_pulled_in"]} if region.get("tails_pulled_in") else {})},
         note=(f"the layer declares a bounded domain |x_i| < {domain:g} in its ModelSpec" if domain is not None
               else "no bounded domain declared"),
     )

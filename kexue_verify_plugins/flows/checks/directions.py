@@ -144,16 +144,25 @@ def _product(jac_inv: torch.Tensor, jac_back: torch.Tensor, jac_x: torch.Tensor,
                        + 4 * spread(e_a, b.abs()) + 4 * spread(a.abs(), e_b))
     bound = rounding + sensitivity
     ratio = err.amax(dim=(-1, -2)) / bound.clamp_min(torch.finfo(torch.float64).tiny)
-    n = int(torch.argmax(ratio))
+    # a sample whose bound is not finite while its product is (the inverse's Jacobian overflows next to y) is not
+    # judged; a product that is not finite is judged, and fails
+    judged = torch.isfinite(bound) | ~torch.isfinite(err.amax(dim=(-1, -2)))
+    n = int(torch.argmax(torch.where(judged, ratio, torch.full_like(ratio, -1.0)))) if bool(judged.any()) else 0
     i, j = (int(v) for v in torch.unravel_index(torch.argmax(err[n]), err[n].shape))
-    return holds("J_f⁻¹(y) · J_f(x̂) = I at the round trip's point x̂ = f⁻¹(f(x))", bool((ratio <= 1).all()),
-                 method=f"torch.func Jacobians of both directions ({ctx.dtype}, {ctx.device}), D = {d}",
-                 expected="max |J_inv J − I| ≤ 8γ_D ‖|J_inv||J(x̂)|‖∞ + 2‖|J_inv||J(x) − J(x̂)|‖∞ per sample",
-                 counterexample={"sample": n, "kind": kinds[n], "entry": [i, j],
-                                 "product": plain(product[n, i, j]), "identity": float(i == j),
-                                 "bound": plain(bound[n])},
-                 max_error=plain(err.max()), max_error_over_bound=plain(ratio.max()),
-                 max_sensitivity_allowance=plain(sensitivity.max()))
+    evidence = holds("J_f⁻¹(y) · J_f(x̂) = I at the round trip's point x̂ = f⁻¹(f(x))",
+                     not bool((ratio[judged] > 1).any() | ratio[judged].isnan().any()),
+                     method=f"torch.func Jacobians of both directions ({ctx.dtype}, {ctx.device}), D = {d}",
+                     expected="max |J_inv J − I| ≤ 8γ_D ‖|J_inv||J(x̂)|‖∞ + 2‖|J_inv||J(x) − J(x̂)|‖∞ per sample",
+                     counterexample={"sample": n, "kind": kinds[n], "entry": [i, j],
+                                     "product": plain(product[n, i, j]), "identity": float(i == j),
+                                     "bound": plain(bound[n])},
+                     max_error=plain(err.max()), max_error_over_bound=plain(ratio.max()),
+                     max_sensitivity_allowance=plain(sensitivity.max()))
+    if evidence.outcome is Outcome.PASS and not bool(judged.all()):
+        unjudged = [kinds[k] for k in range(len(kinds)) if not bool(judged[k])]
+        evidence = dataclasses.replace(evidence, outcome=Outcome.UNDECIDED,
+                                       note=f"no finite bound at {len(unjudged)} sample(s): {', '.join(unjudged)}")
+    return evidence
 
 
 def _cancel(ld: torch.Tensor, ld_back: torch.Tensor, ld_inv: torch.Tensor, jitter: torch.Tensor, d: int,
