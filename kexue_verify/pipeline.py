@@ -205,15 +205,17 @@ def run(
         selection["exitfirst"] = True
     report = build_report(results, claims, config, selection=selection, definitions=definitions,
                           plugins=[p.to_dict() for p in loaded.plugins if not p.error])
-    if changed:  # what the report asserts about its code may not be what ran: part of what it says, and of its id
+    # what the report asserts about its code, or about being whole, is part of it: its own digest, and the id
+    if changed:
         report["code_changed"] = {"paths": changed, "note": "edited while the run ran: cases may have run the edited "
                                   "code, which the definition digests (taken when the run started) do not name"}
-        seal(report)
     if interrupted is not None:
         done = {r.case_id for r in results}
         report["interrupted"] = {"signal": interrupted.name, "completed": len(results), "planned": len(cases),
                                  "not_run": sorted(c.id for c in cases if c.id not in done)}
-        seal(report)  # the interruption is part of what the report asserts: its own digest, and the id
+    if changed or interrupted is not None:
+        seal(report)
+    if interrupted is not None:
         return RunOutcome(results, report, interrupted.exit_code, interrupted, len(cases), code_changed=changed)
     return RunOutcome(results, report, exit_code(results), None, len(cases), not_run=len(cases) - len(results),
                       code_changed=changed)

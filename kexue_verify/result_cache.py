@@ -40,7 +40,6 @@ from typing import Any
 from kexue_verify.claims import Claim, Evidence, ModelSpec, Outcome, Verdict
 from kexue_verify.plugins import _IMPORT_ROOTS, _ROOT_SOURCE, BUILTIN_PACKAGE, _inside
 from kexue_verify.reports.identity import (
-    code_snapshot,
     definition_digest,
     file_digest,
     import_root_digest,
@@ -97,15 +96,20 @@ def _tree_digest(root: str) -> str:
     imported the folder's plugins (a file edited between loading and the run's first key is caught on the first run
     too); for another root, the digest this process last took of it."""
     def compute() -> str:
-        is_import_root = root in _IMPORT_ROOTS
-        digest = import_root_digest(root) if is_import_root else source_tree_digest(root)
-        imported = (_ROOT_SOURCE.get(root) if is_import_root else None) or _DIGESTED.get(root, digest)
+        digest = _root_digest(root)
+        imported = (_ROOT_SOURCE.get(root) if root in _IMPORT_ROOTS else None) or _DIGESTED.get(root, digest)
         if imported != digest and _imported_from(root):
             remembered("stale", root, lambda: True)
         _DIGESTED[root] = digest
         return digest
 
     return remembered("tree", root, compute)
+
+
+def _root_digest(root: str) -> str:
+    """A ``--plugins-dir``'s :func:`import_root_digest` (what it makes importable), another root's
+    :func:`source_tree_digest`."""
+    return import_root_digest(root) if root in _IMPORT_ROOTS else source_tree_digest(root)
 
 
 def _imported_from(root: str) -> bool:
@@ -128,14 +132,13 @@ def code_read() -> dict[str, dict[str, Any]]:
 
 
 def code_changed(read: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """The roots and files of :func:`code_read` whose digest is not what it was: edited while the run ran.
+    """The roots and files of :func:`code_read` whose digest is not what it was: edited while the run ran.  Called
+    outside a :func:`~kexue_verify.reports.identity.code_snapshot`, so that every file is read again.
 
     A worker imports a lazily referenced check, a spawned one its plugins, and a proof check reads its document,
     when the case runs: an edit during the run may then have been run under keys that name the code before it."""
-    with code_snapshot():
-        trees = [root for root, digest in read.get("tree", {}).items()
-                 if (import_root_digest(root) if root in _IMPORT_ROOTS else source_tree_digest(root)) != digest]
-        files = [path for path, digest in read.get("file", {}).items() if file_digest(path) != digest]
+    trees = [root for root, digest in read.get("tree", {}).items() if _root_digest(root) != digest]
+    files = [path for path, digest in read.get("file", {}).items() if file_digest(path) != digest]
     return sorted(set(trees) | set(files))
 
 
